@@ -1,0 +1,83 @@
+extension EventType {
+    /// The payload field an option such as `--lead-partner` names (`lead_partner`).
+    public static func fieldName(forOption option: String) -> String {
+        String(option.drop { $0 == "-" }).replacingOccurrences(of: "-", with: "_")
+    }
+
+    /// The option that sets a payload field (`lead_partner` → `--lead-partner`).
+    public static func optionName(forField field: String) -> String {
+        "--" + field.replacingOccurrences(of: "_", with: "-")
+    }
+
+    /// Builds a payload from command-line `--field value` pairs, typed by the schema; repeated
+    /// options and comma-separated values fill lists. Values are validated on append.
+    /// - Throws: ``LedgerError`` for an unknown field (with the nearest name) or a value of the wrong type.
+    public func payload(from options: [(option: String, value: String)], base: [String: JSONValue] = [:]) throws(LedgerError) -> [String: JSONValue] {
+        var payload = base
+        for (option, text) in options {
+            let field = Self.fieldName(forOption: option)
+            guard let node = root.properties[field] else {
+                let known = root.properties.keys.sorted().map(Self.optionName(forField:))
+                let hint = Spelling.nearest(to: option, among: known).map { " (did you mean '\($0)'?)" } ?? ""
+                throw LedgerError(.invalidInput, "unknown field '\(option)' for '\(name)'\(hint); `kopa record \(name) --help` lists its fields")
+            }
+            let value = try node.value(fromCommandLine: text, field: field)
+            if node.kind == .array, case .array(let more) = value, case .array(let existing)? = payload[field], options.contains(where: { $0.option == option && $0.value != text }) {
+                payload[field] = .array(existing + more)
+            } else {
+                payload[field] = value
+            }
+        }
+        return payload
+    }
+}
+
+extension SchemaNode {
+    /// Reads a command-line value as this schema's JSON type.
+    /// - Throws: ``LedgerError`` naming the field, the text and what was expected.
+    public func value(fromCommandLine text: String, field: String) throws(LedgerError) -> JSONValue {
+        func fail() -> LedgerError {
+            LedgerError(.invalidInput, "field '\(field)' is '\(text)' but expected \(expectation)")
+        }
+        if isMoney {
+            let parts = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            switch parts.count {
+            case 1: return .object(["amount": .string(parts[0]), "currency": "EUR"])
+            case 2 where parts[1].allSatisfy(\.isLetter): return .object(["amount": .string(parts[0]), "currency": .string(parts[1])])
+            case 2 where parts[0].allSatisfy(\.isLetter): return .object(["amount": .string(parts[1]), "currency": .string(parts[0])])
+            default: throw fail()
+            }
+        }
+        switch kind {
+        case .integer:
+            guard let n = Int64(text) else { throw fail() }
+            return .integer(n)
+        case .boolean:
+            switch text.lowercased() {
+            case "true", "yes", "1": return .bool(true)
+            case "false", "no", "0": return .bool(false)
+            default: throw fail()
+            }
+        case .array:
+            if text.hasPrefix("[") {
+                do { return try JSONParser.parse(text) } catch { throw LedgerError(.invalidInput, "field '\(field)' is not a valid JSON list: \(error)") }
+            }
+            let elements = text.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+            var values: [JSONValue] = []
+            for element in elements {
+                values.append(try items?.value(fromCommandLine: element, field: field) ?? .string(element))
+            }
+            return .array(values)
+        case .object, nil:
+            do { return try JSONParser.parse(text) } catch { throw LedgerError(.invalidInput, "field '\(field)' is not valid JSON: \(error)") }
+        case .string:
+            return .string(text)
+        }
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}

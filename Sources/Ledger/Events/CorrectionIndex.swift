@@ -1,0 +1,59 @@
+import GRDB
+
+/// Every correction and retraction known at a transaction time, so that replay can apply, for
+/// each event, the latest correction and skip the retracted ones. Corrections are rare, so the
+/// whole index fits in memory.
+public struct CorrectionIndex: Sendable {
+    /// Non-retracted corrections per original event id, in seq order.
+    public private(set) var corrections: [String: [EventRecord]] = [:]
+    /// Ids of retracted events.
+    public private(set) var retracted: Set<String> = []
+
+    /// Whether there is nothing to apply.
+    public var isEmpty: Bool { corrections.isEmpty && retracted.isEmpty }
+
+    /// Builds the index from correction and retraction records in seq order.
+    public init(_ actions: [EventRecord]) {
+        for action in actions where action.type == "event-retracted" {
+            if let target = action.meta["retracts"]?.stringValue { retracted.insert(target) }
+        }
+        var byID: [String: EventRecord] = [:]
+        for action in actions where action.type == "event-corrected" { byID[action.id] = action }
+        for action in actions where action.type == "event-corrected" && !retracted.contains(action.id) {
+            var root = action.meta["corrects"]?.stringValue ?? ""
+            var hops = 0
+            while let intermediate = byID[root], hops < 1000 {
+                root = intermediate.meta["corrects"]?.stringValue ?? ""
+                hops += 1
+            }
+            corrections[root, default: []].append(action)
+        }
+    }
+
+    /// Loads the actions recorded up to `knownAt` (all when nil).
+    static func load(_ db: Database, knownAt: String?) throws -> CorrectionIndex {
+        var sql = "SELECT \(SQLiteEventStore.columns) FROM events WHERE target IS NOT NULL"
+        if knownAt != nil { sql += " AND recorded_at <= ?" }
+        sql += " ORDER BY seq"
+        let statement = try db.makeStatement(sql: sql)
+        if let knownAt { try statement.setArguments([knownAt]) }
+        let raw = RawStatement(statement, in: db)
+        var actions: [EventRecord] = []
+        while try raw.step() { actions.append(SQLiteEventStore.record(raw)) }
+        return CorrectionIndex(actions)
+    }
+
+    /// The event as corrected: its payload, valid time, and whether it is retracted.
+    public func effective(_ record: EventRecord) -> (data: JSONValue, occurredAt: String, retracted: Bool) {
+        if retracted.contains(record.id) { return (record.data, record.occurredAt, true) }
+        guard let list = corrections[record.id] else { return (record.data, record.occurredAt, false) }
+        var data = record.data
+        var occurredAt = record.occurredAt
+        for correction in list {
+            let payload = correction.data
+            if let replacement = payload["data"] { data = replacement }
+            if let when = payload["occurred_at"]?.stringValue { occurredAt = when }
+        }
+        return (data, occurredAt, false)
+    }
+}

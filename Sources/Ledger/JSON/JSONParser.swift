@@ -1,0 +1,276 @@
+/// A strict RFC 8259 parser over UTF-8 bytes: rejects invalid UTF-8, lone surrogates, control
+/// characters in strings, duplicate keys and trailing data, and keeps non-integers as literals.
+///
+/// Kopa parses every imported line with it, so it works on raw bytes without Foundation.
+public struct JSONParser {
+    /// Why a text is not acceptable JSON, with the byte offset where parsing stopped.
+    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        /// Byte offset of the problem within the parsed text.
+        public var offset: Int
+        /// What was wrong there.
+        public var reason: String
+        public var description: String { "\(reason) at byte \(offset + 1)" }
+    }
+
+    private static let maxDepth = 64
+
+    /// Parses one complete JSON text.
+    /// - Throws: ``Failure`` naming the offset and the problem.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
+        var parser = Cursor(bytes: bytes)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        if parser.index != bytes.count {
+            throw Failure(offset: parser.index, reason: "unexpected data after the JSON value")
+        }
+        return value
+    }
+
+    /// Parses one complete JSON text held in a string.
+    public static func parse(_ text: String) throws(Failure) -> JSONValue {
+        var copy = text
+        let result: Result<JSONValue, Failure> = copy.withUTF8 { buffer in
+            do throws(Failure) { return .success(try parse(buffer)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Parses one complete JSON text held in bytes.
+    public static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
+        let result: Result<JSONValue, Failure> = bytes.withUnsafeBufferPointer { buffer in
+            do throws(Failure) { return .success(try parse(buffer)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    private struct Cursor {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+        var scratch: [UInt8] = []
+
+        init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+        mutating func skipWhitespace() {
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
+        }
+
+        func fail(_ reason: String) -> Failure { Failure(offset: index, reason: reason) }
+
+        mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
+            guard index < bytes.count else { throw fail("unexpected end of JSON") }
+            switch bytes[index] {
+            case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
+            case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
+            case UInt8(ascii: "\""): return .string(try parseString())
+            case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+            case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+            case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+            default: throw fail("unexpected character '\(Unicode.Scalar(bytes[index]))'")
+            }
+        }
+
+        mutating func expectLiteral(_ literal: StaticString) throws(Failure) {
+            let count = literal.utf8CodeUnitCount
+            guard index + count <= bytes.count else { throw fail("unexpected end of JSON") }
+            let start = literal.utf8Start
+            for i in 0..<count where bytes[index + i] != start[i] {
+                throw fail("invalid literal, expected '\(literal)'")
+            }
+            index += count
+        }
+
+        mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
+            if depth > JSONParser.maxDepth { throw fail("JSON nested deeper than \(JSONParser.maxDepth) levels") }
+            index += 1
+            var members: [String: JSONValue] = [:]
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(members)
+            }
+            while true {
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                    throw fail("expected a string key in object")
+                }
+                let keyOffset = index
+                let key = try parseString()
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after object key") }
+                index += 1
+                skipWhitespace()
+                let value = try parseValue(depth: depth)
+                if members.updateValue(value, forKey: key) != nil {
+                    throw Failure(offset: keyOffset, reason: "duplicate key '\(key)'")
+                }
+                skipWhitespace()
+                guard index < bytes.count else { throw fail("unexpected end of JSON in object") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+                throw fail("expected ',' or '}' in object")
+            }
+        }
+
+        mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {
+            if depth > JSONParser.maxDepth { throw fail("JSON nested deeper than \(JSONParser.maxDepth) levels") }
+            index += 1
+            var elements: [JSONValue] = []
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .array(elements)
+            }
+            while true {
+                skipWhitespace()
+                elements.append(try parseValue(depth: depth))
+                skipWhitespace()
+                guard index < bytes.count else { throw fail("unexpected end of JSON in array") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
+                throw fail("expected ',' or ']' in array")
+            }
+        }
+
+        mutating func parseString() throws(Failure) -> String {
+            index += 1
+            let start = index
+            // Fast path: no escapes, so the bytes are the string.
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                    guard let string = String(validating: slice, as: UTF8.self) else {
+                        throw Failure(offset: start, reason: "invalid UTF-8 in string")
+                    }
+                    index += 1
+                    return string
+                }
+                if byte == UInt8(ascii: "\\") { break }
+                if byte < 0x20 { throw fail("unescaped control character U+\(hex4(UInt16(byte))) in string") }
+                index += 1
+            }
+            scratch.removeAll(keepingCapacity: true)
+            scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    index += 1
+                    guard let string = String(validating: scratch, as: UTF8.self) else {
+                        throw Failure(offset: start, reason: "invalid UTF-8 in string")
+                    }
+                    return string
+                }
+                if byte < 0x20 { throw fail("unescaped control character U+\(hex4(UInt16(byte))) in string") }
+                if byte != UInt8(ascii: "\\") {
+                    scratch.append(byte)
+                    index += 1
+                    continue
+                }
+                index += 1
+                guard index < bytes.count else { break }
+                let escape = bytes[index]
+                index += 1
+                switch escape {
+                case UInt8(ascii: "\""): scratch.append(0x22)
+                case UInt8(ascii: "\\"): scratch.append(0x5C)
+                case UInt8(ascii: "/"): scratch.append(0x2F)
+                case UInt8(ascii: "b"): scratch.append(0x08)
+                case UInt8(ascii: "f"): scratch.append(0x0C)
+                case UInt8(ascii: "n"): scratch.append(0x0A)
+                case UInt8(ascii: "r"): scratch.append(0x0D)
+                case UInt8(ascii: "t"): scratch.append(0x09)
+                case UInt8(ascii: "u"):
+                    var unit = try readHex4()
+                    var scalarValue = UInt32(unit)
+                    if (0xD800...0xDBFF).contains(unit) {
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                            throw fail("lone surrogate \\u\(hex4(unit)) in string")
+                        }
+                        index += 2
+                        let low = try readHex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("lone surrogate \\u\(hex4(unit)) in string") }
+                        scalarValue = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(low) - 0xDC00)
+                        unit = 0
+                    } else if (0xDC00...0xDFFF).contains(unit) {
+                        throw fail("lone surrogate \\u\(hex4(unit)) in string")
+                    }
+                    guard let scalar = Unicode.Scalar(scalarValue) else { throw fail("invalid \\u escape") }
+                    scratch.append(contentsOf: UTF8.encode(scalar)!)
+                default:
+                    throw fail("invalid escape '\\\(Unicode.Scalar(escape))' in string")
+                }
+            }
+            throw fail("unterminated string")
+        }
+
+        mutating func readHex4() throws(Failure) -> UInt16 {
+            guard index + 4 <= bytes.count else { throw fail("unexpected end of JSON in \\u escape") }
+            var value: UInt16 = 0
+            for _ in 0..<4 {
+                let byte = bytes[index]
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: throw fail("invalid hex digit in \\u escape")
+                }
+                value = value << 4 | UInt16(digit)
+                index += 1
+            }
+            return value
+        }
+
+        mutating func parseNumber() throws(Failure) -> JSONValue {
+            let start = index
+            var negative = false
+            if bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
+            guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else {
+                throw fail("invalid number")
+            }
+            var magnitude: Int64 = 0
+            var overflow = false
+            if bytes[index] == UInt8(ascii: "0") {
+                index += 1
+            } else {
+                while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+                    if magnitude < JSONValue.integerLimit { magnitude = magnitude * 10 + Int64(bytes[index] - UInt8(ascii: "0")) } else { overflow = true }
+                    index += 1
+                }
+            }
+            var isInteger = true
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                isInteger = false
+                index += 1
+                guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else { throw fail("invalid number: digits expected after '.'") }
+                while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                isInteger = false
+                index += 1
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else { throw fail("invalid number: digits expected in exponent") }
+                while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            }
+            let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            if !isInteger { return .number(literal) }
+            if overflow || magnitude >= JSONValue.integerLimit {
+                throw Failure(offset: start, reason: "integer \(literal) is out of range (|n| must be below 2^53)")
+            }
+            return .integer(negative ? -magnitude : magnitude)
+        }
+    }
+}
+
+@inline(__always)
+func hex4(_ value: UInt16) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    return String(decoding: [digits[Int(value >> 12 & 0xF)], digits[Int(value >> 8 & 0xF)], digits[Int(value >> 4 & 0xF)], digits[Int(value & 0xF)]], as: UTF8.self)
+}

@@ -1,0 +1,65 @@
+/// A JSON value as Kopa stores it: integers are exact, other numbers are kept as written so they
+/// can be named in an error and rejected (records carry decimals as strings, never as floats).
+public enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    /// An integer with |n| < 2^53, the only kind of number a record may hold.
+    case integer(Int64)
+    /// A number with a fraction or exponent, kept as its literal text; never valid in a record.
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    /// The largest magnitude an integer may have (RFC 8785 / I-JSON interoperability).
+    public static let integerLimit: Int64 = 1 << 53
+
+    /// The value of `key` when this is an object.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { return members[key] }
+        return nil
+    }
+
+    /// The string when this is a string.
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// The integer when this is an integer.
+    public var integerValue: Int64? {
+        if case .integer(let n) = self { return n }
+        return nil
+    }
+
+    /// The members when this is an object.
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
+    /// The JSON type name used in error messages ("a string", "an integer" …).
+    public var kindDescription: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .integer: "an integer"
+        case .number: "a fractional number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+
+    /// A short rendering of the value for error messages: strings in quotes, long values cut.
+    public var shortDescription: String {
+        let text: String
+        switch self {
+        case .string(let s): text = "'" + s + "'"
+        case .number(let literal): text = literal
+        default: text = CanonicalJSON.string(self)
+        }
+        if text.count > 60 { return String(text.prefix(57)) + "…" }
+        return text
+    }
+}

@@ -1,0 +1,240 @@
+import Foundation
+
+/// What an append did.
+public struct AppendSummary: Sendable, Equatable {
+    /// Events appended.
+    public var appended: Int = 0
+    /// Drafts whose idempotency key had been used: nothing appended for them.
+    public var repeated: Int = 0
+    /// The first event appended.
+    public var first: EventRecord?
+    /// The event of the last draft: appended, or the one its idempotency key first appended.
+    public var last: EventRecord?
+    /// The head after the append.
+    public var head: ChainHead = .empty
+}
+
+extension Ledger {
+    /// The largest record accepted (canonical bytes of data and meta).
+    public static let maxRecordBytes = 1 << 20
+
+    /// Appends events in one transaction: all are validated, hashed and inserted, or none is.
+    /// - Parameters:
+    ///   - drafts: the events to append, in order.
+    ///   - actor: the staff identifier recorded as `recorded_by`.
+    /// - Returns: what was appended.
+    /// - Throws: ``LedgerError`` for the first invalid draft; nothing is written then.
+    public func append(_ drafts: [EventDraft], actor: String) throws -> AppendSummary {
+        try append(drafts, actor: actor, allowSystem: false)
+    }
+
+    func append(_ drafts: [EventDraft], actor: String, allowSystem: Bool) throws -> AppendSummary {
+        var iterator = drafts.makeIterator()
+        var index = 0
+        return try append(actor: actor, allowSystem: allowSystem) {
+            guard let draft = iterator.next() else { return nil }
+            index += 1
+            return (draft, drafts.count > 1 ? index : nil)
+        }
+    }
+
+    /// Appends the drafts `next` yields, streaming, in one transaction (all or nothing).
+    ///
+    /// `next` returns each draft with the input line it came from (named in errors), or nil at the end.
+    public func append(actor: String, next: () throws -> (EventDraft, line: Int?)?) throws -> AppendSummary {
+        try append(actor: actor, allowSystem: false, next: next)
+    }
+
+    func append(actor: String, allowSystem: Bool, next: () throws -> (EventDraft, line: Int?)?) throws -> AppendSummary {
+        try Ledger.validateActor(actor)
+        return try store.append { session in
+            var context = AppendContext(session: session, catalog: catalog, actor: actor, allowSystem: allowSystem)
+            var summary = AppendSummary()
+            while let (draft, line) = try next() {
+                do {
+                    let (record, isNew) = try context.append(draft)
+                    if isNew {
+                        summary.appended += 1
+                        if summary.first == nil { summary.first = record }
+                    } else {
+                        summary.repeated += 1
+                    }
+                    summary.last = record
+                } catch let error as LedgerError {
+                    throw error.at(file: nil, line: line)
+                }
+            }
+            summary.head = session.head
+            return summary
+        }
+    }
+}
+
+/// The state of one append transaction: caches of stream versions, the clock, scratch buffers.
+struct AppendContext {
+    let session: any AppendSession
+    let catalog: EventCatalog
+    let actor: String
+    let allowSystem: Bool
+    /// Transaction time: now, but never before the head's (`recorded_at` never decreases).
+    let recordedAt: String
+    var streamVersions: [String: Int64] = [:]
+    var scratch: [UInt8] = []
+    var canonical: [UInt8] = []
+
+    init(session: any AppendSession, catalog: EventCatalog, actor: String, allowSystem: Bool) {
+        self.session = session
+        self.catalog = catalog
+        self.actor = actor
+        self.allowSystem = allowSystem
+        let now = UTCTime.format(millis: UTCTime.nowMillis())
+        recordedAt = max(now, session.head.recordedAt)
+    }
+
+    mutating func version(of stream: String) throws -> Int64 {
+        if let cached = streamVersions[stream] { return cached }
+        let version = try session.streamVersion(stream)
+        if streamVersions.count > 200_000 { streamVersions.removeAll(keepingCapacity: true) }
+        streamVersions[stream] = version
+        return version
+    }
+
+    /// Validates, hashes and inserts one draft; returns the stored record and whether it is new.
+    mutating func append(_ draft: EventDraft) throws -> (EventRecord, Bool) {
+        let type = try catalog.resolve(draft.type, version: draft.version)
+        func invalid(_ message: String, _ kind: LedgerError.Kind = .invalidInput) -> LedgerError {
+            LedgerError(kind, "'\(type.name)' event rejected: \(message)")
+        }
+        if !allowSystem, type.name == "ledger-created" || type.name == "schema-registered" {
+            throw invalid("this event type is written only by `kopa init`")
+        }
+
+        var meta = try Self.checkMeta(draft.meta, type: type.name)
+        var idempotencyKey = draft.idempotencyKey
+        if let key = idempotencyKey {
+            if let given = meta["idempotency_key"]?.stringValue, given != key {
+                throw invalid("idempotency key '\(key)' differs from meta.idempotency_key '\(given)'")
+            }
+            meta["idempotency_key"] = .string(key)
+        } else {
+            idempotencyKey = meta["idempotency_key"]?.stringValue
+        }
+        if let key = idempotencyKey, let existing = try session.event(idempotencyKey: key) {
+            return (existing, false)
+        }
+
+        guard case .object(let data) = draft.data else {
+            throw invalid("data is \(draft.data.kindDescription) but expected an object")
+        }
+        var references: [StreamReference] = []
+        do { try type.root.validate(draft.data, path: "", references: &references) } catch { throw invalid(error.message) }
+
+        let occurred = try OccurredAt(draft.occurredAt ?? recordedAt)
+        var stream: String
+        var target: String?
+        if type.name == "event-corrected" || type.name == "event-retracted" {
+            let resolved = try checkCorrection(type: type, data: data, meta: meta, references: &references)
+            stream = resolved.stream
+            target = resolved.target
+        } else {
+            guard let s = type.stream(for: data) else { throw invalid("its stream template '\(type.streamTemplate ?? "")' cannot be filled") }
+            stream = s
+        }
+        for reference in references where try version(of: reference.stream) == 0 {
+            throw invalid("field '\(reference.path)' refers to '\(reference.slug)', but there is no \(reference.kind) '\(reference.slug)' (stream '\(reference.stream)' does not exist)")
+        }
+        let current = try version(of: stream)
+        if let expected = draft.expectVersion, expected != current {
+            throw invalid("stale --expect-version \(expected): stream '\(stream)' is at version \(current)", .conflict)
+        }
+        if type.creates, current > 0 {
+            throw invalid("stream '\(stream)' exists already (version \(current)); '\(type.name)' opens a stream and must be its first event", .conflict)
+        }
+        if !type.creates, current == 0, !type.isSystem {
+            let opener = catalog.latestTypes.first { $0.creates && $0.streamTemplate?.split(separator: "/").first == stream.split(separator: "/").first }
+            throw invalid("stream '\(stream)' does not exist" + (opener.map { "; record '\($0.name)' first" } ?? ""))
+        }
+
+        canonical.removeAll(keepingCapacity: true)
+        do { try CanonicalJSON.write(draft.data, into: &canonical) } catch { throw invalid(error.description) }
+        let dataJSON = String(decoding: canonical, as: UTF8.self)
+        let metaJSON = CanonicalJSON.string(.object(meta))
+        if dataJSON.utf8.count + metaJSON.utf8.count > Ledger.maxRecordBytes {
+            throw invalid("the event is \(dataJSON.utf8.count + metaJSON.utf8.count) bytes but at most \(Ledger.maxRecordBytes) (1 MiB) are accepted")
+        }
+        let head = session.head
+        var record = EventRecord(
+            seq: head.seq + 1, id: UUID().uuidString.lowercased(), type: type.name, version: type.version,
+            stream: stream, streamVersion: current + 1, occurredAt: occurred.text, recordedAt: recordedAt,
+            recordedBy: actor, dataJSON: dataJSON, metaJSON: metaJSON, prev: head.hash, hash: "")
+        if record.seq == 1, record.type != "ledger-created" {
+            throw invalid("the first event of a ledger must be 'ledger-created'")
+        }
+        record.hash = record.computeHash(scratch: &scratch)
+        try session.insert(record, occurred: occurred, idempotencyKey: idempotencyKey, target: target)
+        streamVersions[stream] = current + 1
+        return (record, true)
+    }
+
+    /// Checks `meta` and returns it: known keys only, each of the right shape.
+    static func checkMeta(_ meta: [String: JSONValue], type: String) throws -> [String: JSONValue] {
+        func fail(_ message: String) -> LedgerError { LedgerError(.invalidInput, "'\(type)' event rejected: \(message)") }
+        func text(_ key: String, max: Int) throws {
+            guard let value = meta[key] else { return }
+            guard let s = value.stringValue, !s.isEmpty, s.unicodeScalars.count <= max else {
+                throw fail("meta.\(key) is \(value.shortDescription) but expected a non-empty string of at most \(max) characters")
+            }
+        }
+        let known = ["source", "evidence", "corrects", "retracts", "reason", "idempotency_key", "correlation_id"]
+        for key in meta.keys where !known.contains(key) {
+            throw fail("unknown meta key '\(key)'; expected one of: \(known.joined(separator: ", "))")
+        }
+        try text("source", max: 2000)
+        try text("reason", max: 2000)
+        try text("idempotency_key", max: 200)
+        try text("correlation_id", max: 200)
+        for key in ["corrects", "retracts"] {
+            guard let value = meta[key] else { continue }
+            guard let s = value.stringValue, UUIDText.isValid(s) else {
+                throw fail("meta.\(key) is \(value.shortDescription) but expected an event id (lower-case UUID)")
+            }
+        }
+        if let evidence = meta["evidence"] {
+            guard case .array(let items) = evidence, items.count <= 100 else {
+                throw fail("meta.evidence is \(evidence.shortDescription) but expected a list of at most 100 {title, sha256?, location?}")
+            }
+            for (i, item) in items.enumerated() {
+                guard case .object(let fields) = item else { throw fail("meta.evidence[\(i)] is \(item.shortDescription) but expected an object {title, sha256?, location?}") }
+                for key in fields.keys where !["title", "sha256", "location"].contains(key) {
+                    throw fail("meta.evidence[\(i)] has unknown key '\(key)'; expected title, sha256, location")
+                }
+                guard let title = fields["title"]?.stringValue, !title.isEmpty, title.unicodeScalars.count <= 300 else {
+                    throw fail("meta.evidence[\(i)].title is missing or longer than 300 characters")
+                }
+                if let sha = fields["sha256"], !(sha.stringValue.map(EventHash.isHash) ?? false) {
+                    throw fail("meta.evidence[\(i)].sha256 is \(sha.shortDescription) but expected 64 lower-case hex digits")
+                }
+                if let location = fields["location"], !(location.stringValue.map { !$0.isEmpty && $0.unicodeScalars.count <= 2000 } ?? false) {
+                    throw fail("meta.evidence[\(i)].location is \(location.shortDescription) but expected a string of at most 2000 characters")
+                }
+            }
+        }
+        return meta
+    }
+}
+
+/// Lower-case UUID text, 8-4-4-4-12.
+enum UUIDText {
+    static func isValid(_ s: String) -> Bool {
+        let bytes = Array(s.utf8)
+        guard bytes.count == 36 else { return false }
+        for (i, b) in bytes.enumerated() {
+            if [8, 13, 18, 23].contains(i) {
+                if b != UInt8(ascii: "-") { return false }
+            } else if !((b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66)) {
+                return false
+            }
+        }
+        return true
+    }
+}

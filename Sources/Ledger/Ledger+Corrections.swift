@@ -1,0 +1,141 @@
+/// Corrections and retractions: new events that point at the event they fix, never edits.
+///
+/// Rules (the engine applies them at replay):
+/// - `event-corrected` carries the complete new payload (and optionally a new `occurred_at`) of
+///   its target; correcting a correction corrects the same original event again.
+/// - `event-retracted` withdraws its target; retracting a correction brings back what the
+///   original (or an earlier correction) said.
+/// - The latest correction known at the asked-for time wins; a retracted event is skipped.
+/// - `ledger-created`, `schema-registered` and retractions cannot be corrected or retracted, a
+///   retracted event cannot be corrected, and every correction or retraction needs a reason.
+extension AppendContext {
+    mutating func checkCorrection(type: EventType, data: [String: JSONValue], meta: [String: JSONValue], references: inout [StreamReference]) throws -> (stream: String, target: String) {
+        let correcting = type.name == "event-corrected"
+        let key = correcting ? "corrects" : "retracts"
+        let verb = correcting ? "correct" : "retract"
+        func invalid(_ message: String) -> LedgerError { LedgerError(.invalidInput, "'\(type.name)' event rejected: \(message)") }
+        guard let targetID = meta[key]?.stringValue else {
+            throw invalid("meta.\(key) must name the id of the event to \(verb)")
+        }
+        guard meta["reason"]?.stringValue != nil else {
+            throw invalid("a reason is required (--reason TEXT): say why the event is \(correcting ? "corrected" : "retracted")")
+        }
+        guard let target = try session.event(id: targetID) else {
+            throw invalid("there is no event with id '\(targetID)' to \(verb)")
+        }
+        if target.type == "ledger-created" || target.type == "schema-registered" {
+            throw invalid("cannot \(verb) the '\(target.type)' event at seq \(target.seq): system events are fixed")
+        }
+        if target.type == "event-retracted" {
+            throw invalid("cannot \(verb) the retraction at seq \(target.seq); record the withdrawn event again instead")
+        }
+        if let retraction = try session.events(targeting: targetID).first(where: { $0.type == "event-retracted" }) {
+            throw invalid("the event at seq \(target.seq) was retracted at seq \(retraction.seq) and cannot be \(correcting ? "corrected" : "retracted again")")
+        }
+        guard correcting else {
+            guard data["target_type"]?.stringValue == target.type else {
+                throw invalid("target_type is \(data["target_type"]?.shortDescription ?? "missing") but the event at seq \(target.seq) is a '\(target.type)'")
+            }
+            return (target.stream, targetID)
+        }
+        var root = target
+        while root.type == "event-corrected" {
+            guard let next = root.meta["corrects"]?.stringValue, let original = try session.event(id: next) else {
+                throw invalid("the correction at seq \(root.seq) names no event it corrects")
+            }
+            root = original
+        }
+        if root.seq != target.seq, let retraction = try session.events(targeting: root.id).first(where: { $0.type == "event-retracted" }) {
+            throw invalid("the corrected event at seq \(root.seq) was retracted at seq \(retraction.seq) and cannot be corrected")
+        }
+        guard data["target_type"]?.stringValue == root.type else {
+            throw invalid("target_type is \(data["target_type"]?.shortDescription ?? "missing") but the event at seq \(root.seq) is a '\(root.type)'")
+        }
+        let rootType = try catalog.resolve(root.type, version: root.version)
+        guard let newData = data["data"], case .object(let newFields) = newData else {
+            throw invalid("data.data must be the complete new payload of the '\(root.type)' event")
+        }
+        do { try rootType.root.validate(newData, path: "", references: &references) } catch {
+            throw invalid("the new data is not a valid '\(root.type)': \(error.message)")
+        }
+        if let moved = rootType.stream(for: newFields), moved != root.stream {
+            throw invalid("the new data would move the event from stream '\(root.stream)' to '\(moved)'; retract it and record it anew instead")
+        }
+        if let when = data["occurred_at"]?.stringValue { _ = try OccurredAt(when) }
+        return (root.stream, targetID)
+    }
+}
+
+extension Ledger {
+    /// The event a correction chain ends at, and its payload and valid time as corrected now.
+    public func effectiveEvent(_ record: EventRecord) throws -> (original: EventRecord, data: JSONValue, occurredAt: String, retracted: Bool) {
+        var root = record
+        while root.type == "event-corrected", let next = root.meta["corrects"]?.stringValue, let original = try store.event(id: next) {
+            root = original
+        }
+        let actions = try store.read { db in try CorrectionIndex.load(db, knownAt: nil) }
+        let effective = actions.effective(root)
+        return (root, effective.data, effective.occurredAt, effective.retracted)
+    }
+
+    /// Builds the correction of an event: `set` changes fields (keeping the rest), `remove` drops
+    /// optional fields, `replaceData` replaces the payload whole; `occurredAt` moves it in time.
+    /// - Throws: ``LedgerError`` when the event does not exist, nothing would change, or no reason is given.
+    public func correctionDraft(
+        of reference: String, set: [String: JSONValue] = [:], remove: [String] = [], replaceData: JSONValue? = nil,
+        occurredAt: String? = nil, reason: String?, source: String? = nil
+    ) throws -> EventDraft {
+        guard let reason, !reason.isEmpty else {
+            throw LedgerError(.invalidInput, "a correction needs --reason TEXT saying why the event is corrected")
+        }
+        let target = try event(reference)
+        let current = try effectiveEvent(target)
+        guard case .object(var fields) = current.data else {
+            throw LedgerError(.internalError, "the payload of seq \(target.seq) is not an object")
+        }
+        if let replaceData {
+            guard case .object(let replacement) = replaceData else {
+                throw LedgerError(.invalidInput, "--data is \(replaceData.kindDescription) but expected a JSON object")
+            }
+            fields = replacement
+        }
+        for (key, value) in set { fields[key] = value }
+        for key in remove { fields.removeValue(forKey: key) }
+        var changes: [JSONValue] = []
+        let before = current.data.objectValue ?? [:]
+        for key in CanonicalJSON.sortedKeys(Set(before.keys).union(fields.keys)) where before[key] != fields[key] {
+            var change: [String: JSONValue] = ["field": .string(key)]
+            if let old = before[key] { change["from"] = old }
+            if let new = fields[key] { change["to"] = new }
+            changes.append(.object(change))
+        }
+        var data: [String: JSONValue] = ["target_type": .string(current.original.type), "data": .object(fields)]
+        if let occurredAt, occurredAt != current.occurredAt {
+            data["occurred_at"] = .string(occurredAt)
+            changes.append(.object(["field": "occurred_at", "from": .string(current.occurredAt), "to": .string(occurredAt)]))
+        }
+        data["changes"] = .array(changes)
+        guard !changes.isEmpty else {
+            throw LedgerError(.invalidInput, "the correction of seq \(target.seq) changes nothing; give the fields that change (e.g. --amount \"50000.00 EUR\")")
+        }
+        var meta: [String: JSONValue] = ["corrects": .string(target.id), "reason": .string(reason)]
+        if let source { meta["source"] = .string(source) }
+        return EventDraft(type: "event-corrected", data: .object(data), meta: meta)
+    }
+
+    /// Builds the retraction of an event.
+    /// - Throws: ``LedgerError`` when the event does not exist or no reason is given.
+    public func retractionDraft(of reference: String, reason: String?, source: String? = nil) throws -> EventDraft {
+        guard let reason, !reason.isEmpty else {
+            throw LedgerError(.invalidInput, "a retraction needs --reason TEXT saying why the event is withdrawn")
+        }
+        let target = try event(reference)
+        var meta: [String: JSONValue] = ["retracts": .string(target.id), "reason": .string(reason)]
+        if let source { meta["source"] = .string(source) }
+        return EventDraft(type: "event-retracted", data: .object(["target_type": .string(target.type)]), meta: meta)
+    }
+}
+
+extension JSONValue: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// A Kopa ledger: the hash-chained event log, the catalog recorded in it, and the operations
+/// staff, auditors and analysts run on it.
+///
+/// ```swift
+/// let ledger = try Ledger.create(at: "kopa.sqlite", name: "Ķekava", actor: "clerk-1")
+/// let summary = try ledger.append([EventDraft(type: "organisation-registered", data: …)], actor: "clerk-1")
+/// let report = try ledger.verify()
+/// ```
+public struct Ledger: Sendable {
+    /// The storage.
+    public let store: SQLiteEventStore
+    /// The catalog recorded in the ledger (`schema-registered` events), which validation uses.
+    public let catalog: EventCatalog
+
+    /// The ledger file.
+    public var path: String { store.path }
+
+    /// Opens an existing ledger and loads the schemas registered in it.
+    /// - Throws: ``LedgerError`` when there is no ledger at `path`.
+    public static func open(at path: String) throws -> Ledger {
+        let store = try SQLiteEventStore.open(path: path)
+        return Ledger(store: store, catalog: try registeredCatalog(store))
+    }
+
+    /// Creates a ledger: seq 1 `ledger-created`, then one `schema-registered` per catalog file,
+    /// in one transaction. On any failure the new file is removed, so nothing is left behind.
+    /// - Throws: ``LedgerError`` when the file exists or the catalog is invalid.
+    public static func create(at path: String, name: String, actor: String, catalog: EventCatalog? = nil) throws -> Ledger {
+        let catalog = try catalog ?? EventCatalog.load(directory: BundledResources.events)
+        try validateActor(actor)
+        let store = try SQLiteEventStore.create(path: path)
+        do {
+            let bootstrap = Ledger(store: store, catalog: catalog)
+            var drafts = [EventDraft(type: "ledger-created", data: .object(["name": .string(name)]))]
+            for type in catalog.types.keys.sorted() {
+                for (version, eventType) in catalog.types[type]!.sorted(by: { $0.key < $1.key }) {
+                    drafts.append(EventDraft(
+                        type: "schema-registered",
+                        data: .object(["event_type": .string(type), "version": .integer(version), "schema": eventType.schema])))
+                }
+            }
+            _ = try bootstrap.append(drafts, actor: actor, allowSystem: true)
+            return try open(at: path)
+        } catch {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            throw error
+        }
+    }
+
+    static func registeredCatalog(_ store: SQLiteEventStore) throws -> EventCatalog {
+        var catalog = EventCatalog()
+        var filter = EventFilter()
+        filter.streamPrefix = "schema/"
+        filter.types = ["schema-registered"]
+        var failure: (any Error)?
+        try store.scan(filter) { record in
+            let data = record.data
+            guard let name = data["event_type"]?.stringValue, let version = data["version"]?.integerValue, let schema = data["schema"] else {
+                failure = LedgerError(.integrity, "schema-registered event has no event_type, version or schema", seq: record.seq)
+                return false
+            }
+            do {
+                catalog.add(try EventType(name: name, version: version, schema: schema, location: "registered at seq \(record.seq)"))
+            } catch {
+                failure = error
+                return false
+            }
+            return true
+        }
+        if let failure { throw failure }
+        guard catalog.latest("ledger-created") != nil else {
+            throw LedgerError(.integrity, "ledger '\(store.path)' has no registered schemas; was it created by `kopa init`?")
+        }
+        return catalog
+    }
+
+    /// Checks an actor identifier: a staff identifier, never a full name.
+    /// - Throws: ``LedgerError`` naming the value and the accepted form.
+    public static func validateActor(_ actor: String) throws {
+        let ok = !actor.isEmpty && actor.utf8.count <= 64
+            && actor.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F || b == 0x2D
+            }
+        if !ok {
+            throw LedgerError(.invalidInput, "actor '\(actor)' is not a staff identifier; expected 1–64 letters, digits, '.', '_' or '-' (e.g. 'kekava-clerk-1'), not a name or e-mail address")
+        }
+    }
+
+    /// The current chain head.
+    public func head() throws -> ChainHead { try store.head() }
+
+    /// Calls `each` for every event matching `filter`, in seq order, until it returns false.
+    public func scan(_ filter: EventFilter = EventFilter(), _ each: (EventRecord) throws -> Bool) throws {
+        try store.scan(filter, each)
+    }
+
+    /// The events matching `filter`, in seq order.
+    public func events(_ filter: EventFilter = EventFilter()) throws -> [EventRecord] {
+        var result: [EventRecord] = []
+        try store.scan(filter) { result.append($0); return true }
+        return result
+    }
+
+    /// The event with this seq (digits) or id (UUID).
+    /// - Throws: ``LedgerError/Kind/notFound`` when there is none.
+    public func event(_ reference: String) throws -> EventRecord {
+        if let seq = Int64(reference) {
+            guard let record = try store.event(seq: seq) else {
+                throw LedgerError(.notFound, "no event with seq \(seq) (the log has \(try head().seq) events)")
+            }
+            return record
+        }
+        guard let record = try store.event(id: reference.lowercased()) else {
+            throw LedgerError(.notFound, "no event with id '\(reference)'; expected a seq number or an event id (UUID)")
+        }
+        return record
+    }
+}

@@ -1,0 +1,312 @@
+import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file through GRDB, in WAL mode with `synchronous=FULL`
+/// (a success message means the event survives power loss), a busy timeout, and triggers that
+/// abort any UPDATE or DELETE of an event.
+public struct SQLiteEventStore: EventStore {
+    /// The ledger file.
+    public let path: String
+    let queue: DatabaseQueue
+
+    /// How long a writer waits for another process's write lock before giving up.
+    public static let busyTimeout: TimeInterval = 10
+
+    /// `PRAGMA application_id` of a Kopa ledger ('KOPA').
+    static let applicationID: Int32 = 0x4B4F_5041
+
+    /// Opens an existing ledger.
+    /// - Throws: ``LedgerError/Kind/notFound`` when there is no ledger at `path` or the file is not one.
+    public static func open(path: String) throws -> SQLiteEventStore {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LedgerError(.notFound, "no ledger at '\(path)'; create one with `kopa init --ledger \(path)` or give --ledger PATH")
+        }
+        let store = try SQLiteEventStore(path: path, readonly: false)
+        try store.checkIsLedger()
+        return store
+    }
+
+    /// Creates a new, empty ledger file with the events table, its indexes and triggers.
+    /// - Throws: ``LedgerError/Kind/conflict`` when the file exists already (Kopa never overwrites).
+    public static func create(path: String) throws -> SQLiteEventStore {
+        if FileManager.default.fileExists(atPath: path) {
+            throw LedgerError(.conflict, "'\(path)' exists already; Kopa never overwrites a ledger (choose another --ledger PATH)")
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: directory) else {
+            throw LedgerError(.notFound, "folder '\(directory)' for the new ledger does not exist")
+        }
+        let store = try SQLiteEventStore(path: path, readonly: false)
+        try wrap(path: path) {
+            try store.queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode=WAL")
+                try db.execute(sql: "PRAGMA application_id=\(applicationID)")
+            }
+            try migrator.migrate(store.queue)
+        }
+        return store
+    }
+
+    init(path: String, readonly: Bool) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.readonly = readonly
+        configuration.label = "kopa-ledger"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous=FULL")
+        }
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw Self.map(error, path: path)
+        }
+    }
+
+    func checkIsLedger() throws {
+        let id: Int32 = try Self.wrap(path: path) {
+            try queue.read { db in try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0 }
+        }
+        guard id == Self.applicationID else {
+            throw LedgerError(.notFound, "'\(path)' is an SQLite database but not a Kopa ledger (application_id \(id))")
+        }
+        let migrated = try Self.wrap(path: path) { try queue.read { db in try Self.migrator.hasCompletedMigrations(db) } }
+        guard migrated else {
+            throw LedgerError(.internalError, "ledger '\(path)' was written by a newer or older Kopa whose schema this one does not know")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    stream TEXT NOT NULL,
+                    stream_version INTEGER NOT NULL,
+                    occurred_at TEXT NOT NULL,
+                    recorded_at TEXT NOT NULL,
+                    recorded_by TEXT NOT NULL,
+                    data TEXT NOT NULL,
+                    meta TEXT NOT NULL,
+                    prev TEXT NOT NULL,
+                    hash TEXT NOT NULL,
+                    -- derived from the hashed fields, for queries; not part of the record
+                    occurred_start TEXT NOT NULL,
+                    occurred_end TEXT NOT NULL,
+                    idempotency_key TEXT,
+                    target TEXT
+                );
+                CREATE UNIQUE INDEX events_id ON events(id);
+                CREATE UNIQUE INDEX events_stream_version ON events(stream, stream_version);
+                CREATE UNIQUE INDEX events_idempotency_key ON events(idempotency_key) WHERE idempotency_key IS NOT NULL;
+                CREATE INDEX events_target ON events(target) WHERE target IS NOT NULL;
+                CREATE INDEX events_valid_time ON events(occurred_start, seq);
+                CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+                    BEGIN SELECT RAISE(ABORT, 'events are immutable: fix a mistake with a correction event'); END;
+                CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+                    BEGIN SELECT RAISE(ABORT, 'events are immutable: retract an event instead of deleting it'); END;
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: - Errors
+
+    static func wrap<T>(path: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch { throw map(error, path: path) }
+    }
+
+    static func map(_ error: any Error, path: String) -> any Error {
+        guard let db = error as? DatabaseError else { return error }
+        switch db.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return LedgerError(.busy, "ledger '\(path)' is busy: another process held it for longer than the \(Int(busyTimeout)) s timeout; try again")
+        case .SQLITE_NOTADB:
+            return LedgerError(.notFound, "'\(path)' is not a Kopa ledger (the file is not an SQLite database)")
+        case .SQLITE_CANTOPEN:
+            return LedgerError(.notFound, "ledger '\(path)' cannot be opened (\(db.message ?? "unknown reason"))")
+        case .SQLITE_READONLY:
+            return LedgerError(.internalError, "ledger '\(path)' is read-only (\(db.message ?? ""))")
+        case .SQLITE_CONSTRAINT:
+            let message = db.message ?? ""
+            if message.contains("events.id") { return LedgerError(.duplicate, "an event with this id exists already (\(message))") }
+            if message.contains("idempotency_key") { return LedgerError(.duplicate, "this idempotency key was used already (\(message))") }
+            if message.contains("stream_version") { return LedgerError(.conflict, "another writer appended to the stream first (\(message))") }
+            return LedgerError(.internalError, "SQLite refused the write: \(message)")
+        default:
+            return LedgerError(.internalError, "SQLite error \(db.resultCode.rawValue) on ledger '\(path)': \(db.message ?? "")" + (db.sql.map { " while executing `\($0)`" } ?? ""))
+        }
+    }
+
+    // MARK: - EventStore
+
+    public func append<T>(_ body: (any AppendSession) throws -> T) throws -> T {
+        try Self.wrap(path: path) {
+            try queue.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    let session = try SQLiteAppendSession(db: db)
+                    result = try body(session)
+                    return .commit
+                }
+                return result!
+            }
+        }
+    }
+
+    public func head() throws -> ChainHead {
+        try Self.wrap(path: path) { try queue.read { db in try Self.head(db) } }
+    }
+
+    static func head(_ db: Database) throws -> ChainHead {
+        guard let row = try Row.fetchOne(db, sql: "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1") else {
+            return .empty
+        }
+        return ChainHead(seq: row[0], hash: row[1], recordedAt: row[2])
+    }
+
+    static let columns = "seq, id, type, version, stream, stream_version, occurred_at, recorded_at, recorded_by, data, meta, prev, hash"
+
+    static func record(_ s: RawStatement) -> EventRecord {
+        EventRecord(
+            seq: s.int64(0), id: s.text(1), type: s.text(2), version: s.int64(3), stream: s.text(4),
+            streamVersion: s.int64(5), occurredAt: s.text(6), recordedAt: s.text(7), recordedBy: s.text(8),
+            dataJSON: s.text(9), metaJSON: s.text(10), prev: s.text(11), hash: s.text(12))
+    }
+
+    public func scan(_ filter: EventFilter, _ each: (EventRecord) throws -> Bool) throws {
+        var clauses: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let stream = filter.stream { clauses.append("stream = ?"); arguments.append(stream) }
+        if let prefix = filter.streamPrefix, let last = prefix.unicodeScalars.last, let next = Unicode.Scalar(last.value + 1) {
+            // A range on the (stream, stream_version) index instead of a scan.
+            clauses.append("stream >= ? AND stream < ?")
+            arguments.append(prefix)
+            arguments.append(String(prefix.unicodeScalars.dropLast()) + String(next))
+        }
+        if !filter.types.isEmpty {
+            clauses.append("type IN (" + Array(repeating: "?", count: filter.types.count).joined(separator: ",") + ")")
+            arguments.append(contentsOf: filter.types)
+        }
+        if let from = filter.fromSeq { clauses.append("seq >= ?"); arguments.append(from) }
+        if let to = filter.toSeq { clauses.append("seq <= ?"); arguments.append(to) }
+        if let from = filter.recordedFrom { clauses.append("recorded_at >= ?"); arguments.append(from) }
+        if let until = filter.recordedUntil { clauses.append("recorded_at <= ?"); arguments.append(until) }
+        var sql = "SELECT \(Self.columns) FROM events"
+        if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+        sql += " ORDER BY seq"
+        if let limit = filter.limit { sql += " LIMIT \(limit)" }
+        try Self.wrap(path: path) {
+            try queue.read { db in
+                let statement = try db.makeStatement(sql: sql)
+                try statement.setArguments(StatementArguments(arguments))
+                let raw = RawStatement(statement, in: db)
+                while try raw.step() {
+                    if try !each(Self.record(raw)) { break }
+                }
+            }
+        }
+    }
+
+    public func event(id: String) throws -> EventRecord? {
+        try one("SELECT \(Self.columns) FROM events WHERE id = ?", id)
+    }
+
+    public func event(seq: Int64) throws -> EventRecord? {
+        try one("SELECT \(Self.columns) FROM events WHERE seq = ?", seq)
+    }
+
+    func one(_ sql: String, _ argument: some DatabaseValueConvertible) throws -> EventRecord? {
+        try Self.wrap(path: path) {
+            try queue.read { db in
+                let statement = try db.makeStatement(sql: sql)
+                try statement.setArguments([argument])
+                let raw = RawStatement(statement, in: db)
+                return try raw.step() ? Self.record(raw) : nil
+            }
+        }
+    }
+
+    /// Reads inside one consistent snapshot; the handle never leaves the closure.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try Self.wrap(path: path) { try queue.read(body) }
+    }
+}
+
+/// The append transaction of the SQLite store, with prepared statements reused for every event.
+final class SQLiteAppendSession: AppendSession {
+    let db: Database
+    private(set) var head: ChainHead
+    private let insertStatement: RawStatement
+    private let versionStatement: RawStatement
+
+    init(db: Database) throws {
+        self.db = db
+        head = try SQLiteEventStore.head(db)
+        insertStatement = RawStatement(try db.makeStatement(sql: """
+            INSERT INTO events (seq, id, type, version, stream, stream_version, occurred_at, recorded_at, recorded_by,
+                data, meta, prev, hash, occurred_start, occurred_end, idempotency_key, target)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """), in: db)
+        versionStatement = RawStatement(try db.makeStatement(sql: "SELECT max(stream_version) FROM events WHERE stream = ?"), in: db)
+    }
+
+    func streamVersion(_ stream: String) throws -> Int64 {
+        versionStatement.reset()
+        versionStatement.bind(1, stream)
+        guard try versionStatement.step() else { return 0 }
+        return versionStatement.int64(0)
+    }
+
+    func event(idempotencyKey: String) throws -> EventRecord? {
+        try one("SELECT \(SQLiteEventStore.columns) FROM events WHERE idempotency_key = ?", idempotencyKey)
+    }
+
+    func event(id: String) throws -> EventRecord? {
+        try one("SELECT \(SQLiteEventStore.columns) FROM events WHERE id = ?", id)
+    }
+
+    func events(targeting id: String) throws -> [EventRecord] {
+        let statement = try db.cachedStatement(sql: "SELECT \(SQLiteEventStore.columns) FROM events WHERE target = ? ORDER BY seq")
+        try statement.setArguments([id])
+        let raw = RawStatement(statement, in: db)
+        var result: [EventRecord] = []
+        while try raw.step() { result.append(SQLiteEventStore.record(raw)) }
+        return result
+    }
+
+    private func one(_ sql: String, _ argument: String) throws -> EventRecord? {
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.setArguments([argument])
+        let raw = RawStatement(statement, in: db)
+        return try raw.step() ? SQLiteEventStore.record(raw) : nil
+    }
+
+    func insert(_ record: EventRecord, occurred: OccurredAt, idempotencyKey: String?, target: String?) throws {
+        let s = insertStatement
+        s.reset()
+        s.bind(1, record.seq)
+        s.bind(2, record.id)
+        s.bind(3, record.type)
+        s.bind(4, record.version)
+        s.bind(5, record.stream)
+        s.bind(6, record.streamVersion)
+        s.bind(7, record.occurredAt)
+        s.bind(8, record.recordedAt)
+        s.bind(9, record.recordedBy)
+        s.bind(10, record.dataJSON)
+        s.bind(11, record.metaJSON)
+        s.bind(12, record.prev)
+        s.bind(13, record.hash)
+        s.bind(14, occurred.start)
+        s.bind(15, occurred.end)
+        s.bind(16, idempotencyKey)
+        s.bind(17, target)
+        _ = try s.step()
+        head = ChainHead(seq: record.seq, hash: record.hash, recordedAt: record.recordedAt)
+    }
+}

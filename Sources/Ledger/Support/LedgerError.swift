@@ -1,0 +1,62 @@
+/// An error from the ledger, carrying where it happened the way GRDB's `DatabaseError` does:
+/// the event's seq, stream, type and field, and the input file and line it came from.
+///
+/// It prints as one readable sentence naming the offending value and what was expected.
+public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of failure this is; the command line maps each kind to an exit code.
+    public enum Kind: String, Sendable, Equatable {
+        /// Input rejected: an invalid event, a bad value, a malformed file. Nothing was written.
+        case invalidInput
+        /// The input conflicts with the log: a stale expected version, a stream opened twice.
+        case conflict
+        /// The input repeats something unique (an id).
+        case duplicate
+        /// A ledger, file, event or stream that does not exist.
+        case notFound
+        /// The log or an archive does not verify.
+        case integrity
+        /// The ledger stayed locked by another writer past the busy timeout.
+        case busy
+        /// A bug or an unexpected failure of the machine.
+        case internalError
+    }
+
+    /// What kind of failure this is.
+    public var kind: Kind
+    /// The sentence that says what is wrong and what was expected.
+    public var message: String
+    /// The event's position in the log, when known.
+    public var seq: Int64?
+    /// The input file the problem was found in.
+    public var file: String?
+    /// The 1-based line of that file.
+    public var line: Int?
+
+    /// Creates an error; `message` must name the offending value and what was expected.
+    public init(_ kind: Kind, _ message: String, seq: Int64? = nil, file: String? = nil, line: Int? = nil) {
+        self.kind = kind
+        self.message = message
+        self.seq = seq
+        self.file = file
+        self.line = line
+    }
+
+    /// This error located at `line` of `file` (an import, a seed file).
+    public func at(file: String?, line: Int?) -> LedgerError {
+        var copy = self
+        copy.file = copy.file ?? file
+        copy.line = copy.line ?? line
+        return copy
+    }
+
+    public var description: String {
+        var location: [String] = []
+        if let line {
+            location.append(file.map { "\($0):\(line)" } ?? "line \(line)")
+        } else if let file {
+            location.append(file)
+        }
+        if let seq { location.append("seq \(seq)") }
+        return location.isEmpty ? message : location.joined(separator: ", ") + ": " + message
+    }
+}

@@ -1,0 +1,48 @@
+/// A point in time given on the command line for `--as-of`, `--known-at`, `--since`, `--until`:
+/// `YYYY-MM-DD` (the whole day, UTC) or an RFC 3339 date-time (with `Z` or an offset).
+public struct TimeBound: Sendable, Equatable {
+    /// The first millisecond meant, `YYYY-MM-DDThh:mm:ss.sssZ`.
+    public let start: String
+    /// The last millisecond meant: the end of the day for a date.
+    public let end: String
+
+    /// Parses a date or date-time.
+    /// - Throws: ``LedgerError`` naming the value and the accepted forms.
+    public init(_ text: String) throws(LedgerError) {
+        func fail() -> LedgerError {
+            LedgerError(.invalidInput, "time '\(text)' is not a date YYYY-MM-DD or an RFC 3339 date-time such as 2021-06-15T12:00:00Z")
+        }
+        if text.utf8.count == 10 {
+            guard let day = try? OccurredAt(text) else { throw fail() }
+            start = day.start
+            end = day.end
+            return
+        }
+        var utc = text
+        // An offset (+02:00) is converted to UTC; 'Z' is taken as is.
+        let bytes = Array(text.utf8)
+        if bytes.count >= 25, bytes[bytes.count - 6] == UInt8(ascii: "+") || bytes[bytes.count - 6] == UInt8(ascii: "-"), bytes[bytes.count - 3] == UInt8(ascii: ":") {
+            let sign: Int64 = bytes[bytes.count - 6] == UInt8(ascii: "+") ? 1 : -1
+            guard let hh = Int64(String(decoding: bytes[(bytes.count - 5)..<(bytes.count - 3)], as: UTF8.self)),
+                let mm = Int64(String(decoding: bytes[(bytes.count - 2)...], as: UTF8.self)), hh < 24, mm < 60,
+                let local = try? OccurredAt(String(decoding: bytes[..<(bytes.count - 6)], as: UTF8.self) + "Z"), local.text.count > 10
+            else { throw fail() }
+            let millis = TimeBound.millis(local.start) - sign * (hh * 3_600_000 + mm * 60_000)
+            utc = UTCTime.format(millis: millis)
+        }
+        guard let instant = try? OccurredAt(utc), instant.text.utf8.count > 10 else { throw fail() }
+        start = instant.start
+        end = instant.end
+    }
+
+    /// Milliseconds since the epoch of a normalised `YYYY-MM-DDThh:mm:ss.sssZ`.
+    static func millis(_ normalised: String) -> Int64 {
+        let b = Array(normalised.utf8)
+        func n(_ from: Int, _ count: Int) -> Int64 {
+            var v: Int64 = 0
+            for i in from..<(from + count) { v = v * 10 + Int64(b[i] - 0x30) }
+            return v
+        }
+        return UTCTime.millis(year: n(0, 4), month: n(5, 2), day: n(8, 2), hour: n(11, 2), minute: n(14, 2), second: n(17, 2), milli: n(20, 3))
+    }
+}

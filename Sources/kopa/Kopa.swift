@@ -1,0 +1,21 @@
+import ArgumentParser
+
+/// The `kopa` command: an event-sourced participation ledger for public participation and money.
+@main
+struct Kopa: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kopa",
+        abstract: "An event-sourced, hash-chained ledger of participation projects and public money.",
+        discussion: """
+            Every change is an event appended to an immutable, hash-chained log; reports are projections \
+            rebuilt from it. Global options (--ledger, --actor, --format) go after the subcommand's name.
+            Exit codes: 0 ok, 1 integrity failure, 64 bad command line, 65 input rejected (nothing written), \
+            66 file or ledger not found, 70 internal error, 75 ledger busy.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            Init.self, Record.self, Import.self, Correct.self, Retract.self, Log.self, Show.self, Verify.self,
+            Catalog.self, Demo.self,
+        ]
+    )
+}

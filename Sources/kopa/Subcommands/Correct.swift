@@ -1,0 +1,64 @@
+import ArgumentParser
+import Ledger
+
+extension Kopa {
+    /// `kopa correct ID --field value … --reason TEXT`: a correction event.
+    struct Correct: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Correct an event: --field value changes fields and keeps the rest, --data JSON replaces the payload, --occurred-at moves it; --reason is required.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The event's id or seq.")
+        var event: String
+
+        @Argument(parsing: .captureForPassthrough, help: "--field value …, --remove FIELD, --data JSON, --occurred-at WHEN, --reason TEXT, --source TEXT.")
+        var fields: [String] = []
+
+        func run() throws {
+            try reportingErrors {
+                var options = global
+                let preliminary = try FieldArguments(fields, type: nil)
+                if let ledger = preliminary.ledger { options.ledger = ledger }
+                if let actor = preliminary.actor { options.actor = actor }
+                let ledger = try Ledger.open(at: options.ledgerPath)
+                let target = try ledger.effectiveEvent(try ledger.event(event)).original
+                let type = try ledger.catalog.resolve(target.type, version: target.version)
+                let arguments = try FieldArguments(fields, type: type)
+                if arguments.help {
+                    Console.out(typeHelp(type, command: "correct \(event)"))
+                    return
+                }
+                let changes = try type.payload(from: arguments.fields)
+                let replace = try arguments.data.map { try JSONParser.parse($0) }
+                let draft = try ledger.correctionDraft(
+                    of: event, set: changes, remove: arguments.remove, replaceData: replace,
+                    occurredAt: arguments.occurredAt, reason: arguments.reason, source: arguments.source)
+                let summary = try ledger.append([draft], actor: options.actorID)
+                if let record = summary.last { try printRecords([record], format: options.format, title: "corrected seq \(target.seq)") }
+            }
+        }
+    }
+
+    /// `kopa retract ID --reason TEXT`: withdraws an event.
+    struct Retract: LedgerCommand {
+        static let configuration = CommandConfiguration(abstract: "Retract (withdraw) an event; --reason is required.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The event's id or seq.")
+        var event: String
+
+        @Option(help: "Why the event is withdrawn.")
+        var reason: String?
+
+        @Option(help: "Where the reason comes from.")
+        var source: String?
+
+        func run(ledger: Ledger) throws {
+            let draft = try ledger.retractionDraft(of: event, reason: reason, source: source)
+            let summary = try ledger.append([draft], actor: global.actorID)
+            if let record = summary.last { try printRecords([record], format: global.format, title: "retracted \(event)") }
+        }
+    }
+}

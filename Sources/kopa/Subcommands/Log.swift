@@ -1,0 +1,92 @@
+import ArgumentParser
+import Ledger
+
+/// Filters shared by `log` and `history`-like reads.
+struct LogFilter: ParsableArguments {
+    @Option(help: "Only this stream, e.g. project/cities4csr.")
+    var stream: String?
+
+    @Option(help: "Only this event type (repeatable).")
+    var type: [String] = []
+
+    @Option(help: "From this seq (inclusive).")
+    var from: Int64?
+
+    @Option(help: "Up to this seq (inclusive).")
+    var to: Int64?
+
+    @Option(help: "Recorded at or after this time (YYYY-MM-DD or date-time, UTC).")
+    var since: String?
+
+    @Option(help: "Recorded at or before this time (YYYY-MM-DD means the end of that day, UTC).")
+    var until: String?
+
+    @Option(help: "At most this many events.")
+    var limit: Int?
+
+    func eventFilter() throws -> EventFilter {
+        var filter = EventFilter()
+        filter.stream = stream
+        filter.types = type
+        filter.fromSeq = from
+        filter.toSeq = to
+        if let since { filter.recordedFrom = try TimeBound(since).start }
+        if let until { filter.recordedUntil = try TimeBound(until).end }
+        if let limit {
+            guard limit > 0 else { throw ValidationError("--limit '\(limit)' must be a positive number") }
+            filter.limit = limit
+        }
+        return filter
+    }
+}
+
+extension Kopa {
+    /// `kopa log`: reads the log.
+    struct Log: LedgerCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the log (every event unless filtered); --format ndjson prints exactly the export records.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var filter: LogFilter
+
+        func run(ledger: Ledger) throws {
+            let eventFilter = try filter.eventFilter()
+            if global.format == .ndjson {
+                try ledger.scan(eventFilter) { record in
+                    Console.out(record.exportLine)
+                    return true
+                }
+                return
+            }
+            try printRecords(try ledger.events(eventFilter), format: global.format)
+        }
+    }
+
+    /// `kopa show SEQ|ID`: one event in full.
+    struct Show: LedgerCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one event by seq or id.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The event's seq or id.")
+        var event: String
+
+        func run(ledger: Ledger) throws {
+            let record = try ledger.event(event)
+            if global.format != .table {
+                try printRecords([record], format: global.format)
+                return
+            }
+            Console.out("seq            \(record.seq)")
+            Console.out("id             \(record.id)")
+            Console.out("type           \(record.type) v\(record.version)")
+            Console.out("stream         \(record.stream) (version \(record.streamVersion))")
+            Console.out("occurred_at    \(record.occurredAt)")
+            Console.out("recorded_at    \(record.recordedAt) by \(record.recordedBy)")
+            Console.out("data           \(record.dataJSON)")
+            Console.out("meta           \(record.metaJSON)")
+            Console.out("prev           \(record.prev)")
+            Console.out("hash           \(record.hash)")
+        }
+    }
+}

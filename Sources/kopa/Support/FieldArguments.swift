@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import Ledger
+
+/// The `--name value` tokens after an event type, split into Kopa's own options and payload fields.
+///
+/// Payload options come from the catalog at run time, which argument-parser cannot declare, so
+/// `record` and `correct` capture them and read them here.
+struct FieldArguments {
+    var fields: [(option: String, value: String)] = []
+    var occurredAt: String?
+    var source: String?
+    var evidence: [JSONValue] = []
+    var expectVersion: Int64?
+    var idempotencyKey: String?
+    var correlationID: String?
+    var data: String?
+    var reason: String?
+    var remove: [String] = []
+    var ledger: String?
+    var actor: String?
+    var help = false
+
+    static let ownOptions: Set<String> = [
+        "--occurred-at", "--source", "--evidence", "--evidence-file", "--expect-version", "--idempotency-key",
+        "--correlation-id", "--data", "--reason", "--remove", "--ledger", "--actor", "--format",
+    ]
+
+    /// Splits tokens; boolean payload fields may be given without a value.
+    init(_ tokens: [String], type: EventType?) throws {
+        var i = 0
+        func value(for option: String) throws -> String {
+            guard i + 1 < tokens.count else { throw ValidationError("option '\(option)' needs a value") }
+            i += 1
+            return tokens[i]
+        }
+        while i < tokens.count {
+            var token = tokens[i]
+            var inline: String?
+            if token.hasPrefix("--"), let eq = token.firstIndex(of: "=") {
+                inline = String(token[token.index(after: eq)...])
+                token = String(token[..<eq])
+            }
+            func next() throws -> String {
+                if let inline { return inline }
+                return try value(for: token)
+            }
+            switch token {
+            case "--help", "-h": help = true
+            case "--occurred-at": occurredAt = try next()
+            case "--source": source = try next()
+            case "--evidence":
+                let text = try next()
+                if text.hasPrefix("{") {
+                    evidence.append(try JSONParser.parse(text))
+                } else {
+                    evidence.append(.object(["title": .string(text)]))
+                }
+            case "--evidence-file":
+                let path = try next()
+                guard let bytes = FileManager.default.contents(atPath: path) else {
+                    throw LedgerError(.notFound, "evidence file '\(path)' cannot be read")
+                }
+                evidence.append(.object([
+                    "title": .string(URL(fileURLWithPath: path).lastPathComponent),
+                    "sha256": .string(EventHash.sha256Hex([UInt8](bytes))),
+                    "location": .string(path),
+                ]))
+            case "--expect-version":
+                let text = try next()
+                guard let n = Int64(text), n >= 0 else { throw ValidationError("--expect-version '\(text)' is not a non-negative integer") }
+                expectVersion = n
+            case "--idempotency-key": idempotencyKey = try next()
+            case "--correlation-id": correlationID = try next()
+            case "--data": data = try next()
+            case "--reason": reason = try next()
+            case "--remove": remove.append(EventType.fieldName(forOption: try next()))
+            case "--ledger": ledger = try next()
+            case "--actor": actor = try next()
+            case "--format": _ = try next()
+            default:
+                guard token.hasPrefix("--"), token.count > 2 else {
+                    throw ValidationError("unexpected argument '\(token)'; payload fields are given as --field value")
+                }
+                let field = EventType.fieldName(forOption: token)
+                let isBoolean = type?.root.properties[field]?.kind == .boolean
+                if inline == nil, isBoolean, i + 1 >= tokens.count || tokens[i + 1].hasPrefix("--") {
+                    fields.append((token, "true"))
+                } else {
+                    fields.append((token, try next()))
+                }
+            }
+            i += 1
+        }
+    }
+
+    /// The meta object: source, evidence, correlation id, reason.
+    var meta: [String: JSONValue] {
+        var meta: [String: JSONValue] = [:]
+        if let source { meta["source"] = .string(source) }
+        if !evidence.isEmpty { meta["evidence"] = .array(evidence) }
+        if let correlationID { meta["correlation_id"] = .string(correlationID) }
+        if let reason { meta["reason"] = .string(reason) }
+        return meta
+    }
+}
+
+/// The help text of one event type, built from its schema.
+func typeHelp(_ type: EventType, command: String) -> String {
+    var lines = ["USAGE: kopa \(command) \(type.name) [--FIELD VALUE …] [--occurred-at WHEN] [--source TEXT] [--evidence TITLE] [--expect-version N] [--idempotency-key K]", ""]
+    lines.append(type.summary)
+    lines.append("Stream: \(type.streamTemplate ?? "the corrected event's stream")\(type.creates ? " (opens the stream)" : "")   Schema: \(type.name).v\(type.version)")
+    lines.append("")
+    lines.append("FIELDS:")
+    for field in type.fields {
+        var tags: [String] = [field.required ? "required" : "optional"]
+        if let ref = field.node.reference { tags.append("must name an existing \(ref)") }
+        if field.node.personal { tags.append("personal data") }
+        lines.append("  \(EventType.optionName(forField: field.name)) <\(field.node.kindName)>  (\(tags.joined(separator: ", ")))")
+        if let summary = field.node.summary { lines.append("        \(summary)") }
+        lines.append("        Expected: \(field.node.expectation)")
+    }
+    lines.append("")
+    lines.append("OPTIONS:")
+    lines.append("  --occurred-at WHEN     when it happened: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss[.sss]Z (default: now)")
+    lines.append("  --source TEXT          where the fact comes from")
+    lines.append("  --evidence TITLE|JSON  a piece of evidence (repeatable); --evidence-file PATH adds its SHA-256")
+    lines.append("  --expect-version N     the stream's current version (0: must not exist yet)")
+    lines.append("  --idempotency-key K    a repeated key appends nothing and prints the first event")
+    lines.append("  --data JSON            the whole payload as JSON (fields given as options override it)")
+    return lines.joined(separator: "\n")
+}
+
+extension SchemaNode {
+    /// A one-word type name for help.
+    var kindName: String {
+        if isMoney { return "money" }
+        if let format, format.contains("date") { return "date" }
+        if enumValues != nil { return "choice" }
+        if reference != nil { return "slug" }
+        return kind?.rawValue ?? "json"
+    }
+}

@@ -1,0 +1,40 @@
+-- projection: groups
+-- version: 1
+-- description: Local action groups (local stakeholder groups of a project) and their member organisations.
+CREATE TABLE local_action_groups (
+    action_group TEXT PRIMARY KEY,
+    name TEXT,
+    project TEXT,
+    description TEXT,
+    formed_on TEXT,
+    seq INTEGER
+);
+CREATE INDEX local_action_groups_project ON local_action_groups (project);
+CREATE TABLE local_action_group_members (
+    action_group TEXT NOT NULL,
+    organisation TEXT NOT NULL,
+    joined_on TEXT NOT NULL,
+    founding INTEGER NOT NULL,
+    note TEXT,
+    PRIMARY KEY (action_group, organisation)
+);
+CREATE INDEX local_action_group_members_organisation ON local_action_group_members (organisation);
+
+-- on local-action-group-formed
+INSERT INTO local_action_groups (action_group, name, project, description, formed_on, seq)
+VALUES (:group, :name, :project, :description, :_occurred_at, :_seq)
+ON CONFLICT (action_group) DO UPDATE SET
+    name = excluded.name,
+    project = excluded.project,
+    description = excluded.description,
+    formed_on = excluded.formed_on,
+    seq = excluded.seq;
+INSERT INTO local_action_group_members (action_group, organisation, joined_on, founding)
+SELECT DISTINCT :group, value, :_occurred_at, 1 FROM json_each(:members) WHERE value IS NOT NULL
+ON CONFLICT (action_group, organisation) DO UPDATE SET founding = 1;
+
+-- on local-action-group-member-joined
+INSERT INTO local_action_group_members (action_group, organisation, joined_on, founding, note)
+VALUES (:group, :organisation, :_occurred_at, 0, :note)
+ON CONFLICT (action_group, organisation) DO UPDATE SET
+    note = COALESCE(excluded.note, local_action_group_members.note);

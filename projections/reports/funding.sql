@@ -1,0 +1,138 @@
+-- description: Funding per project and source: committed, actual share of the commitments of the project against the agreed rate, received, with spent and verified per project, and totals.
+-- Rows: for each project one row per funding source (erdf, state, municipality, other) that has
+-- commitments or payments, then one row with source all for the whole project, and at the end a
+-- row with project TOTAL for all projects.
+-- Choice: expenditures are recorded per project, not per source, so spent and verified are not
+-- allocated to sources: they are shown only on the all row of the project and on the TOTAL row (NULL
+-- on the per-source rows). budget is likewise per project: the latest whole-project budget, or,
+-- when there is none, the sum of the latest budget of each partner organisation.
+-- share = the amount committed by this source as a percentage of the committed total of the project,
+-- agreed_rate = the co-financing rate agreed in the commitment (the latest one given, if several).
+-- verified = the eligible amount of the latest first-level check of each expenditure (a later check
+-- of the same expenditure replaces the earlier one), checks of unknown expenditures are left out.
+-- All money is summed in integer cents, and money() and percent() print it exactly.
+WITH source_rows AS (
+    SELECT project, source FROM commitments
+    UNION SELECT project, source FROM payments
+),
+project_keys AS (
+    SELECT project FROM source_rows
+    UNION SELECT project FROM expenditures
+    UNION SELECT project FROM budgets
+),
+committed AS (
+    SELECT project, source, SUM(amount_cents) AS cents FROM commitments GROUP BY project, source
+),
+rates AS (
+    SELECT project, source, rate_bp FROM (
+        SELECT project, source, rate_bp,
+            row_number() OVER (PARTITION BY project, source ORDER BY occurred_start DESC, seq DESC) AS n
+        FROM commitments WHERE rate_bp IS NOT NULL
+    ) WHERE n = 1
+),
+received AS (
+    SELECT project, source, SUM(amount_cents) AS cents FROM payments GROUP BY project, source
+),
+project_committed AS (
+    SELECT project, SUM(amount_cents) AS cents FROM commitments GROUP BY project
+),
+project_received AS (
+    SELECT project, SUM(amount_cents) AS cents FROM payments GROUP BY project
+),
+spent AS (
+    SELECT project, SUM(amount_cents) AS cents FROM expenditures GROUP BY project
+),
+latest_verifications AS (
+    SELECT expenditure, amount_cents FROM (
+        SELECT expenditure, amount_cents,
+            row_number() OVER (PARTITION BY expenditure ORDER BY occurred_start DESC, seq DESC) AS n
+        FROM verifications
+    ) WHERE n = 1
+),
+verified AS (
+    SELECT e.project, SUM(v.amount_cents) AS cents
+    FROM latest_verifications AS v JOIN expenditures AS e ON e.expenditure = v.expenditure
+    GROUP BY e.project
+),
+latest_budgets AS (
+    SELECT project, organisation, amount_cents FROM (
+        SELECT project, organisation, amount_cents,
+            row_number() OVER (PARTITION BY project, organisation ORDER BY occurred_start DESC, seq DESC) AS n
+        FROM budgets
+    ) WHERE n = 1
+),
+project_budget AS (
+    SELECT project,
+        COALESCE(SUM(CASE WHEN organisation IS NULL THEN amount_cents END), SUM(amount_cents)) AS cents
+    FROM latest_budgets GROUP BY project
+),
+currencies AS (
+    SELECT project, group_concat(DISTINCT currency) AS currency FROM (
+        SELECT project, currency FROM commitments
+        UNION SELECT project, currency FROM payments
+        UNION SELECT project, currency FROM expenditures
+        UNION SELECT project, currency FROM budgets
+    ) GROUP BY project
+),
+selected AS (
+    SELECT project FROM project_keys WHERE :stream IS NULL OR :stream = 'project/' || project
+),
+lines AS (
+    SELECT s.project AS project, s.source AS source, 0 AS total_rank,
+        CASE s.source WHEN 'erdf' THEN 1 WHEN 'state' THEN 2 WHEN 'municipality' THEN 3 ELSE 4 END AS source_rank,
+        cur.currency AS currency,
+        NULL AS budget_cents,
+        COALESCE(c.cents, 0) AS committed_cents,
+        percent(COALESCE(c.cents, 0), pc.cents) AS share,
+        percent(r.rate_bp, 10000) AS agreed_rate,
+        COALESCE(rc.cents, 0) AS received_cents,
+        NULL AS spent_cents,
+        NULL AS verified_cents
+    FROM source_rows AS s
+    JOIN selected AS sel ON sel.project = s.project
+    LEFT JOIN committed AS c ON c.project = s.project AND c.source = s.source
+    LEFT JOIN project_committed AS pc ON pc.project = s.project
+    LEFT JOIN rates AS r ON r.project = s.project AND r.source = s.source
+    LEFT JOIN received AS rc ON rc.project = s.project AND rc.source = s.source
+    LEFT JOIN currencies AS cur ON cur.project = s.project
+    UNION ALL
+    SELECT k.project, 'all', 0, 9,
+        cur.currency,
+        pb.cents,
+        COALESCE(pc.cents, 0),
+        NULL,
+        NULL,
+        COALESCE(pr.cents, 0),
+        COALESCE(sp.cents, 0),
+        COALESCE(v.cents, 0)
+    FROM selected AS k
+    LEFT JOIN project_committed AS pc ON pc.project = k.project
+    LEFT JOIN project_received AS pr ON pr.project = k.project
+    LEFT JOIN spent AS sp ON sp.project = k.project
+    LEFT JOIN verified AS v ON v.project = k.project
+    LEFT JOIN project_budget AS pb ON pb.project = k.project
+    LEFT JOIN currencies AS cur ON cur.project = k.project
+    UNION ALL
+    SELECT 'TOTAL', 'all', 1, 9,
+        (SELECT group_concat(DISTINCT cu.currency) FROM currencies AS cu JOIN selected AS x ON x.project = cu.project),
+        COALESCE((SELECT SUM(pb.cents) FROM project_budget AS pb JOIN selected AS x ON x.project = pb.project), 0),
+        COALESCE((SELECT SUM(pc.cents) FROM project_committed AS pc JOIN selected AS x ON x.project = pc.project), 0),
+        NULL,
+        NULL,
+        COALESCE((SELECT SUM(pr.cents) FROM project_received AS pr JOIN selected AS x ON x.project = pr.project), 0),
+        COALESCE((SELECT SUM(sp.cents) FROM spent AS sp JOIN selected AS x ON x.project = sp.project), 0),
+        COALESCE((SELECT SUM(v.cents) FROM verified AS v JOIN selected AS x ON x.project = v.project), 0)
+)
+SELECT
+    project,
+    source,
+    currency,
+    money(budget_cents) AS budget,
+    money(committed_cents) AS committed,
+    share,
+    agreed_rate,
+    money(received_cents) AS received,
+    money(spent_cents) AS spent,
+    money(verified_cents) AS verified
+FROM lines
+ORDER BY total_rank, project, source_rank, source
