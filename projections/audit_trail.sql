@@ -17,9 +17,7 @@ CREATE TABLE audit_trail (
     retracts TEXT,
     reason TEXT
 );
-CREATE INDEX audit_trail_id ON audit_trail (id);
-CREATE INDEX audit_trail_stream ON audit_trail (stream, seq);
-CREATE INDEX audit_trail_type ON audit_trail (type, seq);
+CREATE INDEX audit_trail_stream ON audit_trail (stream);
 
 -- on *
 INSERT INTO audit_trail (seq, id, type, version, stream, stream_version, occurred_at, recorded_at, recorded_by, source, evidence, corrects, retracts, reason)

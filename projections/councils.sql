@@ -20,7 +20,6 @@ CREATE TABLE councils (
     dissolution_reason TEXT,
     active INTEGER NOT NULL
 );
-CREATE INDEX councils_active ON councils (active, neighbourhood);
 CREATE TABLE council_history (
     seq INTEGER PRIMARY KEY,
     neighbourhood TEXT NOT NULL,
@@ -31,7 +30,6 @@ CREATE TABLE council_history (
     reason TEXT,
     note TEXT
 );
-CREATE INDEX council_history_neighbourhood ON council_history (neighbourhood);
 
 -- on neighbourhood-registered
 INSERT INTO neighbourhoods (neighbourhood, name, municipality, note, registered_on, seq)

@@ -11,11 +11,10 @@ CREATE TABLE budgets (
     approved_on TEXT NOT NULL,
     occurred_start TEXT NOT NULL
 );
-CREATE INDEX budgets_project ON budgets (project, organisation);
 CREATE TABLE commitments (
     seq INTEGER PRIMARY KEY,
     project TEXT NOT NULL,
-    source TEXT NOT NULL,
+    funding_source TEXT NOT NULL,
     amount_cents INTEGER NOT NULL,
     currency TEXT NOT NULL,
     rate TEXT,
@@ -25,7 +24,6 @@ CREATE TABLE commitments (
     committed_on TEXT NOT NULL,
     occurred_start TEXT NOT NULL
 );
-CREATE INDEX commitments_project ON commitments (project, source);
 CREATE TABLE expenditures (
     expenditure TEXT PRIMARY KEY,
     project TEXT NOT NULL,
@@ -38,7 +36,6 @@ CREATE TABLE expenditures (
     spent_on TEXT NOT NULL,
     seq INTEGER NOT NULL
 );
-CREATE INDEX expenditures_project ON expenditures (project, cost_category);
 CREATE TABLE verifications (
     seq INTEGER PRIMARY KEY,
     expenditure TEXT NOT NULL,
@@ -50,11 +47,10 @@ CREATE TABLE verifications (
     verified_on TEXT NOT NULL,
     occurred_start TEXT NOT NULL
 );
-CREATE INDEX verifications_expenditure ON verifications (expenditure, occurred_start);
 CREATE TABLE payments (
     seq INTEGER PRIMARY KEY,
     project TEXT NOT NULL,
-    source TEXT NOT NULL,
+    funding_source TEXT NOT NULL,
     amount_cents INTEGER NOT NULL,
     currency TEXT NOT NULL,
     payer TEXT,
@@ -62,7 +58,6 @@ CREATE TABLE payments (
     note TEXT,
     received_on TEXT NOT NULL
 );
-CREATE INDEX payments_project ON payments (project, source);
 
 -- on budget-approved
 INSERT INTO budgets (seq, project, organisation, amount_cents, currency, note, approved_on, occurred_start)
@@ -77,8 +72,8 @@ ON CONFLICT (seq) DO UPDATE SET
     occurred_start = excluded.occurred_start;
 
 -- on funding-committed
-INSERT INTO commitments (seq, project, source, amount_cents, currency, rate, rate_bp, organisation, note, committed_on, occurred_start)
-VALUES (:_seq, :project, :source, :amount_cents, :amount_currency, :rate,
+INSERT INTO commitments (seq, project, funding_source, amount_cents, currency, rate, rate_bp, organisation, note, committed_on, occurred_start)
+VALUES (:_seq, :project, :funding_source, :amount_cents, :amount_currency, :rate,
     CASE
         WHEN :rate IS NULL THEN NULL
         WHEN instr(:rate, '.') = 0 THEN CAST(:rate AS INTEGER) * 100
@@ -88,7 +83,7 @@ VALUES (:_seq, :project, :source, :amount_cents, :amount_currency, :rate,
     :organisation, :note, :_occurred_at, :_occurred_start)
 ON CONFLICT (seq) DO UPDATE SET
     project = excluded.project,
-    source = excluded.source,
+    funding_source = excluded.funding_source,
     amount_cents = excluded.amount_cents,
     currency = excluded.currency,
     rate = excluded.rate,
@@ -126,11 +121,11 @@ ON CONFLICT (seq) DO UPDATE SET
     occurred_start = excluded.occurred_start;
 
 -- on payment-received
-INSERT INTO payments (seq, project, source, amount_cents, currency, payer, reference, note, received_on)
-VALUES (:_seq, :project, :source, :amount_cents, :amount_currency, :payer, :reference, :note, :_occurred_at)
+INSERT INTO payments (seq, project, funding_source, amount_cents, currency, payer, reference, note, received_on)
+VALUES (:_seq, :project, :funding_source, :amount_cents, :amount_currency, :payer, :reference, :note, :_occurred_at)
 ON CONFLICT (seq) DO UPDATE SET
     project = excluded.project,
-    source = excluded.source,
+    funding_source = excluded.funding_source,
     amount_cents = excluded.amount_cents,
     currency = excluded.currency,
     payer = excluded.payer,

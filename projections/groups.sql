@@ -9,7 +9,6 @@ CREATE TABLE local_action_groups (
     formed_on TEXT,
     seq INTEGER
 );
-CREATE INDEX local_action_groups_project ON local_action_groups (project);
 CREATE TABLE local_action_group_members (
     action_group TEXT NOT NULL,
     organisation TEXT NOT NULL,
@@ -18,7 +17,6 @@ CREATE TABLE local_action_group_members (
     note TEXT,
     PRIMARY KEY (action_group, organisation)
 );
-CREATE INDEX local_action_group_members_organisation ON local_action_group_members (organisation);
 
 -- on local-action-group-formed
 INSERT INTO local_action_groups (action_group, name, project, description, formed_on, seq)

@@ -17,14 +17,12 @@ CREATE TABLE meetings (
     description TEXT,
     seq INTEGER NOT NULL
 );
-CREATE INDEX meetings_project ON meetings (project, held_on);
-CREATE INDEX meetings_neighbourhood ON meetings (neighbourhood, held_on);
+CREATE INDEX meetings_project ON meetings (project);
 CREATE TABLE meeting_organisations (
     meeting TEXT NOT NULL,
     organisation TEXT NOT NULL,
     PRIMARY KEY (meeting, organisation)
 );
-CREATE INDEX meeting_organisations_organisation ON meeting_organisations (organisation, meeting);
 
 -- on meeting-held
 INSERT INTO meetings (meeting, kind, title, held_on, days, place, online, participants, project, neighbourhood, action_group, host, description, seq)

@@ -11,7 +11,6 @@ CREATE TABLE organisations (
     registered_on TEXT NOT NULL,
     seq INTEGER NOT NULL
 );
-CREATE INDEX organisations_country ON organisations (country, organisation);
 
 -- on organisation-registered
 INSERT INTO organisations (organisation, name, kind, country, city, note, registered_on, seq)

@@ -12,7 +12,6 @@ CREATE TABLE partners (
     note TEXT,
     PRIMARY KEY (project, organisation)
 );
-CREATE INDEX partners_organisation ON partners (organisation, project);
 CREATE TABLE partner_history (
     seq INTEGER PRIMARY KEY,
     project TEXT NOT NULL,
@@ -23,7 +22,6 @@ CREATE TABLE partner_history (
     reason TEXT,
     note TEXT
 );
-CREATE INDEX partner_history_project ON partner_history (project, organisation);
 
 -- on partner-joined
 INSERT INTO partners (project, organisation, role, joined_on, note)

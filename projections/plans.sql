@@ -15,7 +15,6 @@ CREATE TABLE plans (
     decision_reference TEXT,
     approval_note TEXT
 );
-CREATE INDEX plans_project ON plans (project);
 CREATE TABLE plan_approvals (
     seq INTEGER PRIMARY KEY,
     plan TEXT NOT NULL,
@@ -25,7 +24,6 @@ CREATE TABLE plan_approvals (
     decision_reference TEXT,
     note TEXT
 );
-CREATE INDEX plan_approvals_plan ON plan_approvals (plan);
 
 -- on plan-drafted
 INSERT INTO plans (plan, title, kind, project, organisation, description, drafted_on)

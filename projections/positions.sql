@@ -11,7 +11,6 @@ CREATE TABLE positions (
     created_on TEXT NOT NULL,
     seq INTEGER NOT NULL
 );
-CREATE INDEX positions_organisation ON positions (organisation);
 
 -- on position-created
 INSERT INTO positions (position, organisation, title, project, holder, note, created_on, seq)

@@ -15,7 +15,7 @@ struct Kopa: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Init.self, Record.self, Import.self, Correct.self, Retract.self, Log.self, Show.self, Verify.self,
-            Catalog.self, Demo.self,
+            Catalog.self, Report.self, Reports.self, State.self, History.self, Rebuild.self, Demo.self,
         ]
     )
 }

@@ -1,6 +1,6 @@
 -- description: Funding per project and source: committed, actual share of the commitments of the project against the agreed rate, received, with spent and verified per project, and totals.
 -- Rows: for each project one row per funding source (erdf, state, municipality, other) that has
--- commitments or payments, then one row with source all for the whole project, and at the end a
+-- commitments or payments, then one row with funding_source all for the whole project, and at the end a
 -- row with project TOTAL for all projects.
 -- Choice: expenditures are recorded per project, not per source, so spent and verified are not
 -- allocated to sources: they are shown only on the all row of the project and on the TOTAL row (NULL
@@ -12,8 +12,8 @@
 -- of the same expenditure replaces the earlier one), checks of unknown expenditures are left out.
 -- All money is summed in integer cents, and money() and percent() print it exactly.
 WITH source_rows AS (
-    SELECT project, source FROM commitments
-    UNION SELECT project, source FROM payments
+    SELECT project, funding_source FROM commitments
+    UNION SELECT project, funding_source FROM payments
 ),
 project_keys AS (
     SELECT project FROM source_rows
@@ -21,17 +21,17 @@ project_keys AS (
     UNION SELECT project FROM budgets
 ),
 committed AS (
-    SELECT project, source, SUM(amount_cents) AS cents FROM commitments GROUP BY project, source
+    SELECT project, funding_source, SUM(amount_cents) AS cents FROM commitments GROUP BY project, funding_source
 ),
 rates AS (
-    SELECT project, source, rate_bp FROM (
-        SELECT project, source, rate_bp,
-            row_number() OVER (PARTITION BY project, source ORDER BY occurred_start DESC, seq DESC) AS n
+    SELECT project, funding_source, rate_bp FROM (
+        SELECT project, funding_source, rate_bp,
+            row_number() OVER (PARTITION BY project, funding_source ORDER BY occurred_start DESC, seq DESC) AS n
         FROM commitments WHERE rate_bp IS NOT NULL
     ) WHERE n = 1
 ),
 received AS (
-    SELECT project, source, SUM(amount_cents) AS cents FROM payments GROUP BY project, source
+    SELECT project, funding_source, SUM(amount_cents) AS cents FROM payments GROUP BY project, funding_source
 ),
 project_committed AS (
     SELECT project, SUM(amount_cents) AS cents FROM commitments GROUP BY project
@@ -78,8 +78,8 @@ selected AS (
     SELECT project FROM project_keys WHERE :stream IS NULL OR :stream = 'project/' || project
 ),
 lines AS (
-    SELECT s.project AS project, s.source AS source, 0 AS total_rank,
-        CASE s.source WHEN 'erdf' THEN 1 WHEN 'state' THEN 2 WHEN 'municipality' THEN 3 ELSE 4 END AS source_rank,
+    SELECT s.project AS project, s.funding_source AS funding_source, 0 AS total_rank,
+        CASE s.funding_source WHEN 'erdf' THEN 1 WHEN 'state' THEN 2 WHEN 'municipality' THEN 3 ELSE 4 END AS source_rank,
         cur.currency AS currency,
         NULL AS budget_cents,
         COALESCE(c.cents, 0) AS committed_cents,
@@ -90,10 +90,10 @@ lines AS (
         NULL AS verified_cents
     FROM source_rows AS s
     JOIN selected AS sel ON sel.project = s.project
-    LEFT JOIN committed AS c ON c.project = s.project AND c.source = s.source
+    LEFT JOIN committed AS c ON c.project = s.project AND c.funding_source = s.funding_source
     LEFT JOIN project_committed AS pc ON pc.project = s.project
-    LEFT JOIN rates AS r ON r.project = s.project AND r.source = s.source
-    LEFT JOIN received AS rc ON rc.project = s.project AND rc.source = s.source
+    LEFT JOIN rates AS r ON r.project = s.project AND r.funding_source = s.funding_source
+    LEFT JOIN received AS rc ON rc.project = s.project AND rc.funding_source = s.funding_source
     LEFT JOIN currencies AS cur ON cur.project = s.project
     UNION ALL
     SELECT k.project, 'all', 0, 9,
@@ -125,7 +125,7 @@ lines AS (
 )
 SELECT
     project,
-    source,
+    funding_source,
     currency,
     money(budget_cents) AS budget,
     money(committed_cents) AS committed,
@@ -135,4 +135,4 @@ SELECT
     money(spent_cents) AS spent,
     money(verified_cents) AS verified
 FROM lines
-ORDER BY total_rank, project, source_rank, source
+ORDER BY total_rank, project, source_rank, funding_source

@@ -39,10 +39,10 @@ plan_counts AS (
 committed AS (
     SELECT project,
         SUM(amount_cents) AS total,
-        COALESCE(SUM(CASE WHEN source = 'erdf' THEN amount_cents END), 0) AS erdf,
-        COALESCE(SUM(CASE WHEN source = 'state' THEN amount_cents END), 0) AS state,
-        COALESCE(SUM(CASE WHEN source = 'municipality' THEN amount_cents END), 0) AS municipality,
-        COALESCE(SUM(CASE WHEN source = 'other' THEN amount_cents END), 0) AS other,
+        COALESCE(SUM(CASE WHEN funding_source = 'erdf' THEN amount_cents END), 0) AS erdf,
+        COALESCE(SUM(CASE WHEN funding_source = 'state' THEN amount_cents END), 0) AS state,
+        COALESCE(SUM(CASE WHEN funding_source = 'municipality' THEN amount_cents END), 0) AS municipality,
+        COALESCE(SUM(CASE WHEN funding_source = 'other' THEN amount_cents END), 0) AS other,
         group_concat(DISTINCT currency) AS currency
     FROM commitments GROUP BY project
 )

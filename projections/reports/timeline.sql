@@ -68,8 +68,8 @@ WITH items (date, project, kind, subject, title, stream, rank) AS (
         'project/' || project, 3
     FROM budgets
     UNION ALL
-    SELECT committed_on, project, 'funding-committed', source,
-        upper(source) || ' ' || money(amount_cents) || ' ' || currency
+    SELECT committed_on, project, 'funding-committed', funding_source,
+        upper(funding_source) || ' ' || money(amount_cents) || ' ' || currency
             || COALESCE(' (' || percent(rate_bp, 10000) || ' %)', ''),
         'project/' || project, 4
     FROM commitments
@@ -84,8 +84,8 @@ WITH items (date, project, kind, subject, title, stream, rank) AS (
         'expenditure/' || v.expenditure, 15
     FROM verifications AS v LEFT JOIN expenditures AS e ON e.expenditure = v.expenditure
     UNION ALL
-    SELECT received_on, project, 'payment-received', source,
-        upper(source) || ' ' || money(amount_cents) || ' ' || currency || COALESCE(' from ' || payer, ''),
+    SELECT received_on, project, 'payment-received', funding_source,
+        upper(funding_source) || ' ' || money(amount_cents) || ' ' || currency || COALESCE(' from ' || payer, ''),
         'project/' || project, 16
     FROM payments
 )

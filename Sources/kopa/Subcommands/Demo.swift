@@ -31,7 +31,8 @@ extension Kopa {
                 try printOverview(ledger, format: format)
                 Console.out("")
                 Console.out("The ledger is at \(path). Try:")
-                Console.out("  kopa log --ledger \(path) --type meeting-held")
+                Console.out("  kopa report funding --ledger \(path)")
+                Console.out("  kopa history project/cities4csr --ledger \(path)")
                 Console.out("  kopa verify --ledger \(path)")
                 Console.out("  kopa log --ledger \(path) --format ndjson | python3 \(BundledResources.root.path)/scripts/verify_chain.py")
             }
@@ -39,13 +40,13 @@ extension Kopa {
     }
 }
 
-/// The demo's overview: until projections exist, counts per event type.
+/// The demo's overview: the overview and councils reports.
 func printOverview(_ ledger: Ledger, format: OutputFormat) throws {
-    var counts: [String: Int64] = [:]
-    try ledger.scan { record in
-        counts[record.type, default: 0] += 1
-        return true
+    let engine = try ProjectionEngine(ledger: ledger)
+    for name in ["overview", "councils"] {
+        let result = try engine.report(name)
+        Console.out(name == "overview" ? "Projects (kopa report overview):" : "Resident councils (kopa report councils):")
+        Console.out(TableFormatter(columns: result.columns, rows: result.rows.map { $0.map(\.cell) }).render(format))
+        Console.out("")
     }
-    let rows: [[Cell]] = counts.keys.sorted().map { [.text($0), .integer(counts[$0]!)] }
-    Console.out(TableFormatter(columns: ["type", "events"], rows: rows).render(format))
 }

@@ -1,0 +1,232 @@
+import GRDB
+import GRDBSQLite
+
+/// What a statement parameter is bound to.
+enum Binding {
+    case seq, id, type, version, stream, streamVersion, occurredAt, occurredStart, occurredEnd
+    case recordedAt, recordedBy, data, meta, source, evidence, corrects, retracts, reason
+    case field(String)
+    case cents(String)
+    case currency(String)
+
+    static let envelope: [String: Binding] = [
+        "_seq": .seq, "_id": .id, "_type": .type, "_version": .version, "_stream": .stream,
+        "_stream_version": .streamVersion, "_occurred_at": .occurredAt, "_occurred_start": .occurredStart,
+        "_occurred_end": .occurredEnd, "_recorded_at": .recordedAt, "_recorded_by": .recordedBy, "_data": .data,
+        "_meta": .meta, "_source": .source, "_evidence": .evidence, "_corrects": .corrects, "_retracts": .retracts,
+        "_reason": .reason,
+    ]
+}
+
+/// An event as a projection receives it: corrections already applied.
+struct ReplayEvent {
+    let record: EventRecord
+    let data: [String: JSONValue]
+    let occurred: OccurredAt
+    private(set) var meta: [String: JSONValue]?
+
+    init(record: EventRecord, data: [String: JSONValue], occurred: OccurredAt) {
+        self.record = record
+        self.data = data
+        self.occurred = occurred
+    }
+
+    mutating func metaObject() -> [String: JSONValue] {
+        if let meta { return meta }
+        let parsed = record.meta.objectValue ?? [:]
+        meta = parsed
+        return parsed
+    }
+}
+
+/// One prepared statement of a projection block, with its parameter plan.
+/// It lives only inside the projection database's write closure, and is finalized there.
+final class CompiledStatement {
+    let handle: OpaquePointer
+    let line: Int
+    let file: String
+    let bindings: [(index: Int32, binding: Binding)]
+
+    init(handle: OpaquePointer, line: Int, file: String, bindings: [(Int32, Binding)]) {
+        self.handle = handle
+        self.line = line
+        self.file = file
+        self.bindings = bindings.map { (index: $0.0, binding: $0.1) }
+    }
+
+    func finalize() { sqlite3_finalize(handle) }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private func bindText(_ index: Int32, _ text: String) {
+        var copy = text
+        copy.withUTF8 { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                _ = sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), Self.transient)
+            }
+        }
+    }
+
+    private func bind(_ index: Int32, _ value: JSONValue?) {
+        switch value {
+        case nil, .null?: sqlite3_bind_null(handle, index)
+        case .string(let s)?: bindText(index, s)
+        case .integer(let n)?: sqlite3_bind_int64(handle, index, n)
+        case .bool(let b)?: sqlite3_bind_int64(handle, index, b ? 1 : 0)
+        case .object(let members)? where members["amount"] != nil && members["currency"] != nil:
+            bind(index, members["amount"])
+        case let other?: bindText(index, CanonicalJSON.string(other))
+        }
+    }
+
+    /// Binds the event and runs the statement to completion.
+    func run(_ event: inout ReplayEvent, db: Database) throws {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        let r = event.record
+        for (index, binding) in bindings {
+            switch binding {
+            case .seq: sqlite3_bind_int64(handle, index, r.seq)
+            case .id: bindText(index, r.id)
+            case .type: bindText(index, r.type)
+            case .version: sqlite3_bind_int64(handle, index, r.version)
+            case .stream: bindText(index, r.stream)
+            case .streamVersion: sqlite3_bind_int64(handle, index, r.streamVersion)
+            case .occurredAt: bindText(index, event.occurred.text)
+            case .occurredStart: bindText(index, event.occurred.start)
+            case .occurredEnd: bindText(index, event.occurred.end)
+            case .recordedAt: bindText(index, r.recordedAt)
+            case .recordedBy: bindText(index, r.recordedBy)
+            case .data: bindText(index, CanonicalJSON.string(.object(event.data)))
+            case .meta: bindText(index, r.metaJSON)
+            case .source: bind(index, event.metaObject()["source"])
+            case .evidence: bind(index, event.metaObject()["evidence"])
+            case .corrects: bind(index, event.metaObject()["corrects"])
+            case .retracts: bind(index, event.metaObject()["retracts"])
+            case .reason: bind(index, event.metaObject()["reason"])
+            case .field(let name): bind(index, event.data[name])
+            case .cents(let name):
+                if let amount = event.data[name]?["amount"]?.stringValue, let cents = Money.cents(amount) {
+                    sqlite3_bind_int64(handle, index, cents)
+                } else {
+                    sqlite3_bind_null(handle, index)
+                }
+            case .currency(let name): bind(index, event.data[name]?["currency"])
+            }
+        }
+        var code = sqlite3_step(handle)
+        while code == SQLITE_ROW { code = sqlite3_step(handle) }
+        if code != SQLITE_DONE {
+            let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+            sqlite3_reset(handle)
+            throw LedgerError(.invalidInput, "\(file):\(line): applying seq \(r.seq) '\(r.type)' (stream '\(r.stream)') failed: \(message)")
+        }
+    }
+}
+
+/// A projection prepared against one database: its statements by event type.
+final class CompiledProjection {
+    let definition: ProjectionDefinition
+    var statements: [String: [CompiledStatement]] = [:]
+    var wildcard: [CompiledStatement] = []
+
+    init(_ definition: ProjectionDefinition, catalog: EventCatalog, db: Database) throws {
+        self.definition = definition
+        do {
+            for block in definition.blocks {
+                let type = block.type == "*" ? nil : block.type
+                var fields: [String: SchemaNode] = [:]
+                if let type {
+                    guard let eventType = catalog.latest(type) else {
+                        let hint = Spelling.nearest(to: type, among: catalog.types.keys).map { " (did you mean '\($0)'?)" } ?? ""
+                        throw LedgerError(.invalidInput, "\(definition.file):\(block.line - 1): '-- on \(type)' names no event type in the catalog\(hint)")
+                    }
+                    for version in catalog.types[type]!.values {
+                        fields.merge(version.root.properties) { old, _ in old }
+                    }
+                    _ = eventType
+                }
+                let compiled = try Self.prepare(block.sql, firstLine: block.line, file: definition.file, db: db) { name, line in
+                    if let envelope = Binding.envelope[name] { return envelope }
+                    guard let type else {
+                        throw LedgerError(.invalidInput, "\(definition.file):\(line): parameter ':\(name)' is not an envelope field; a '-- on *' block may use only :_seq, :_id, :_type, :_stream, :_occurred_at, :_recorded_at, :_recorded_by, :_data, :_meta, :_source, :_evidence …")
+                    }
+                    if fields[name] != nil { return .field(name) }
+                    if name.hasSuffix("_cents"), let node = fields[String(name.dropLast(6))], node.isMoney { return .cents(String(name.dropLast(6))) }
+                    if name.hasSuffix("_currency"), let node = fields[String(name.dropLast(9))], node.isMoney { return .currency(String(name.dropLast(9))) }
+                    let hint = Spelling.nearest(to: name, among: fields.keys).map { " (did you mean ':\($0)'?)" } ?? ""
+                    throw LedgerError(.invalidInput, "\(definition.file):\(line): parameter ':\(name)' is not a field of '\(type)'\(hint); its fields are \(fields.keys.sorted().joined(separator: ", "))")
+                }
+                if let type { statements[type, default: []].append(contentsOf: compiled) } else { wildcard.append(contentsOf: compiled) }
+            }
+        } catch {
+            finalize()
+            throw error
+        }
+    }
+
+    func finalize() {
+        for list in statements.values { list.forEach { $0.finalize() } }
+        wildcard.forEach { $0.finalize() }
+        statements = [:]
+        wildcard = []
+    }
+
+    /// Prepares every statement of `sql`, naming the file and line of the one that fails.
+    static func prepare(_ sql: String, firstLine: Int, file: String, db: Database, resolve: (String, Int) throws -> Binding) throws -> [CompiledStatement] {
+        var result: [CompiledStatement] = []
+        let bytes = Array(sql.utf8) + [0]
+        try bytes.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var cursor = base
+            while cursor.pointee != 0 {
+                var statement: OpaquePointer?
+                var tail: UnsafePointer<CChar>?
+                let offset = base.distance(to: cursor)
+                let line = firstLine + Self.lineOffset(bytes, from: offset)
+                let code = sqlite3_prepare_v2(db.sqliteConnection, cursor, -1, &statement, &tail)
+                guard code == SQLITE_OK else {
+                    let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+                    result.forEach { $0.finalize() }
+                    throw LedgerError(.invalidInput, "\(file):\(line): SQLite cannot prepare the statement: \(message)")
+                }
+                guard let tail else { break }
+                cursor = tail
+                guard let statement else { continue }
+                var bindings: [(Int32, Binding)] = []
+                do {
+                    for index in 1...max(sqlite3_bind_parameter_count(statement), 1) where sqlite3_bind_parameter_count(statement) > 0 {
+                        guard let raw = sqlite3_bind_parameter_name(statement, index) else {
+                            throw LedgerError(.invalidInput, "\(file):\(line): positional parameter '?' is not supported; use named parameters such as :project")
+                        }
+                        bindings.append((index, try resolve(String(String(cString: raw).dropFirst()), line)))
+                    }
+                } catch {
+                    sqlite3_finalize(statement)
+                    result.forEach { $0.finalize() }
+                    throw error
+                }
+                result.append(CompiledStatement(handle: statement, line: line, file: file, bindings: bindings))
+            }
+        }
+        return result
+    }
+
+    /// The number of lines before the first SQL token at or after `offset` (skipping blanks and `--` comments).
+    static func lineOffset(_ bytes: [UInt8], from offset: Int) -> Int {
+        var i = offset
+        var inComment = false
+        while i < bytes.count - 1 {
+            let b = bytes[i]
+            if inComment {
+                if b == 0x0A { inComment = false }
+            } else if b == 0x2D, bytes[i + 1] == 0x2D {
+                inComment = true
+            } else if !(b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D) {
+                break
+            }
+            i += 1
+        }
+        return bytes[0..<i].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+    }
+}

@@ -1,0 +1,104 @@
+import GRDB
+
+/// Which events a replay sees.
+struct ReplayFilter {
+    /// Only events after this seq (incremental catch-up).
+    var afterSeq: Int64?
+    /// Valid time: only events that had occurred by this instant (their period ended by then).
+    var asOf: String?
+    /// Transaction time: only events recorded by this instant; corrections likewise.
+    var knownAt: String?
+}
+
+extension ProjectionEngine {
+    /// Replays the ledger's events, in valid-time order, into the given projections.
+    /// - Returns: the number of events delivered.
+    func replay(_ definitions: [ProjectionDefinition], into pdb: Database, filter: ReplayFilter) throws -> Int {
+        let compiled = try definitions.map { try CompiledProjection($0, catalog: ledger.catalog, db: pdb) }
+        defer { compiled.forEach { $0.finalize() } }
+        let handled = Set(compiled.flatMap { $0.statements.keys })
+        let everything = compiled.contains { !$0.wildcard.isEmpty }
+        var delivered = 0
+        try ledger.store.read { ldb in
+            let corrections = try CorrectionIndex.load(ldb, knownAt: filter.knownAt)
+            // Events whose corrected valid time differs replay at the corrected time: they are taken
+            // out of the ordered scan and merged back in from this (small) sorted list.
+            var moved: [String: OccurredAt] = [:]
+            var side: [ReplayEvent] = []
+            for (id, _) in corrections.corrections {
+                guard let record = try Self.fetch(ldb, id: id, knownAt: filter.knownAt) else { continue }
+                let effective = corrections.effective(record)
+                guard effective.occurredAt != record.occurredAt, !effective.retracted else { continue }
+                let occurred = try OccurredAt(effective.occurredAt)
+                moved[id] = occurred
+                if let afterSeq = filter.afterSeq, record.seq <= afterSeq { continue }
+                if let asOf = filter.asOf, occurred.end > asOf { continue }
+                side.append(ReplayEvent(record: record, data: effective.data.objectValue ?? [:], occurred: occurred))
+            }
+            side.sort { ($0.occurred.start, $0.record.seq) < ($1.occurred.start, $1.record.seq) }
+            var sideIndex = 0
+
+            func deliver(_ event: inout ReplayEvent) throws {
+                for projection in compiled {
+                    if let list = projection.statements[event.record.type] {
+                        for statement in list { try statement.run(&event, db: pdb) }
+                    }
+                    for statement in projection.wildcard { try statement.run(&event, db: pdb) }
+                }
+                delivered += 1
+            }
+
+            var clauses: [String] = []
+            var arguments: [any DatabaseValueConvertible] = []
+            if let afterSeq = filter.afterSeq { clauses.append("seq > ?"); arguments.append(afterSeq) }
+            if let asOf = filter.asOf { clauses.append("occurred_end <= ?"); arguments.append(asOf) }
+            if let knownAt = filter.knownAt { clauses.append("recorded_at <= ?"); arguments.append(knownAt) }
+            if !everything {
+                clauses.append("type IN (" + handled.map { _ in "?" }.joined(separator: ",") + ")")
+                arguments.append(contentsOf: handled.sorted())
+            }
+            var sql = "SELECT \(SQLiteEventStore.columns), occurred_start, occurred_end FROM events"
+            if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+            sql += " ORDER BY occurred_start, seq"
+            let statement = try ldb.makeStatement(sql: sql)
+            try statement.setArguments(StatementArguments(arguments))
+            let raw = RawStatement(statement, in: ldb)
+            while try raw.step() {
+                let record = SQLiteEventStore.record(raw)
+                let start = raw.text(13)
+                while sideIndex < side.count, (side[sideIndex].occurred.start, side[sideIndex].record.seq) < (start, record.seq) {
+                    try deliver(&side[sideIndex])
+                    sideIndex += 1
+                }
+                if corrections.retracted.contains(record.id) || moved[record.id] != nil { continue }
+                var data = record.data.objectValue ?? [:]
+                if !corrections.corrections.isEmpty, corrections.corrections[record.id] != nil {
+                    data = corrections.effective(record).data.objectValue ?? data
+                }
+                var event = ReplayEvent(record: record, data: data, occurred: OccurredAt(trusted: record.occurredAt, start: start, end: raw.text(14)))
+                try deliver(&event)
+            }
+            while sideIndex < side.count {
+                try deliver(&side[sideIndex])
+                sideIndex += 1
+            }
+        }
+        return delivered
+    }
+
+    static func fetch(_ db: Database, id: String, knownAt: String?) throws -> EventRecord? {
+        let statement = try db.cachedStatement(sql: "SELECT \(SQLiteEventStore.columns) FROM events WHERE id = ?" + (knownAt == nil ? "" : " AND recorded_at <= ?"))
+        try statement.setArguments(knownAt.map { [id, $0] } ?? [id])
+        let raw = RawStatement(statement, in: db)
+        return try raw.step() ? SQLiteEventStore.record(raw) : nil
+    }
+}
+
+extension OccurredAt {
+    /// A valid time already checked when it was stored.
+    init(trusted text: String, start: String, end: String) {
+        self.text = text
+        self.start = start
+        self.end = end
+    }
+}

@@ -1,0 +1,120 @@
+import GRDB
+import GRDBSQLite
+
+/// A value in a report: typed, so JSON keeps numbers as numbers and tables right-align them.
+public enum ReportValue: Sendable, Equatable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+}
+
+/// The rows of a report, with its column names in SELECT order.
+public struct ReportResult: Sendable, Equatable {
+    /// Column names.
+    public var columns: [String]
+    /// Rows, one value per column.
+    public var rows: [[ReportValue]]
+
+    /// The values of one column.
+    public func column(_ name: String) -> [ReportValue] {
+        guard let index = columns.firstIndex(of: name) else { return [] }
+        return rows.map { $0[index] }
+    }
+}
+
+/// The time a report is asked about: valid time (`asOf`) and transaction time (`knownAt`).
+public struct ReportTime: Sendable, Equatable {
+    /// Only what had happened by then.
+    public var asOf: TimeBound?
+    /// Only what had been recorded by then.
+    public var knownAt: TimeBound?
+
+    /// Now, as known now.
+    public init(asOf: TimeBound? = nil, knownAt: TimeBound? = nil) {
+        self.asOf = asOf
+        self.knownAt = knownAt
+    }
+
+    /// Whether this is the present, as known now.
+    public var isNow: Bool { asOf == nil && knownAt == nil }
+}
+
+extension ProjectionEngine {
+    /// Runs a report. Now: on the projection database after catch-up. As of a valid time or as known
+    /// at a transaction time: on projections replayed for that time in a temporary database.
+    /// - Parameters:
+    ///   - name: the report (file name without `.sql`).
+    ///   - time: `--as-of` / `--known-at`.
+    ///   - parameters: values for the report's named parameters (e.g. `stream`); others bind NULL.
+    /// - Throws: ``LedgerError`` for an unknown report or a failing SQL statement (naming the file).
+    public func report(_ name: String, time: ReportTime = ReportTime(), parameters: [String: String] = [:]) throws -> ReportResult {
+        let definition = try set.report(name)
+        if time.isNow {
+            try catchUp()
+            let queue = try openDatabase()
+            return try queue.read { db in try Self.run(definition, db: db, parameters: parameters) }
+        }
+        return try withProjections(at: time) { db in try Self.run(definition, db: db, parameters: parameters) }
+    }
+
+    /// Builds every projection for a past time in a temporary database and reads it.
+    public func withProjections<T>(at time: ReportTime, _ body: (Database) throws -> T) throws -> T {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in SQLFunctions.install(db) }
+        let queue = try DatabaseQueue(configuration: configuration)
+        return try queue.write { db in
+            for definition in set.projections { try Self.executeSchema(definition, in: db) }
+            var filter = ReplayFilter()
+            filter.asOf = time.asOf?.end
+            filter.knownAt = time.knownAt?.end
+            _ = try replay(set.projections, into: db, filter: filter)
+            return try body(db)
+        }
+    }
+
+    static func run(_ report: ReportDefinition, db: Database, parameters: [String: String]) throws -> ReportResult {
+        let statement: Statement
+        do { statement = try db.makeStatement(sql: report.sql) } catch let error as DatabaseError {
+            throw LedgerError(.invalidInput, "report \(report.file): \(error.message ?? "SQLite cannot prepare it")")
+        }
+        var values: [String: (any DatabaseValueConvertible)?] = [:]
+        for name in Self.parameterNames(statement) {
+            values[name] = parameters[name].map { $0 as any DatabaseValueConvertible } ?? DatabaseValue.null
+        }
+        try statement.setArguments(StatementArguments(values))
+        let columns = statement.columnNames
+        var rows: [[ReportValue]] = []
+        do {
+            let cursor = try Row.fetchCursor(statement)
+            while let row = try cursor.next() {
+                rows.append((0..<columns.count).map { i in
+                    switch row[i] as DatabaseValue {
+                    case let v where v.isNull: return .null
+                    default:
+                        let dbValue: DatabaseValue = row[i]
+                        switch dbValue.storage {
+                        case .int64(let n): return .integer(n)
+                        case .double(let d): return .real(d)
+                        case .string(let s): return .text(s)
+                        case .blob: return .text("<blob>")
+                        case .null: return .null
+                        }
+                    }
+                })
+            }
+        } catch let error as DatabaseError {
+            throw LedgerError(.invalidInput, "report \(report.file): \(error.message ?? "SQLite error \(error.resultCode.rawValue)")")
+        }
+        return ReportResult(columns: columns, rows: rows)
+    }
+
+    static func parameterNames(_ statement: Statement) -> [String] {
+        let handle = statement.sqliteStatement
+        let count = sqlite3_bind_parameter_count(handle)
+        guard count > 0 else { return [] }
+        return (1...count).compactMap { index in
+            sqlite3_bind_parameter_name(handle, index).map { String(String(cString: $0).dropFirst()) }
+        }
+    }
+}

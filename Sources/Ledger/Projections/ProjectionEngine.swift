@@ -1,0 +1,201 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// Applies projections to a separate SQLite database (a plain file analysts may open), keeps a
+/// checkpoint per projection in the same transaction as its rows, and runs reports.
+///
+/// Replay order is valid time: by the start of `occurred_at`, then by `seq`. Catch-up is
+/// incremental while new events occurred no earlier than what a projection has applied; a
+/// back-dated event, a correction or a retraction makes the engine replay that projection from
+/// the start. A changed version or file rebuilds it.
+///
+/// ```swift
+/// let engine = try ProjectionEngine(ledger: ledger)
+/// let result = try engine.report("overview")
+/// ```
+public struct ProjectionEngine: Sendable {
+    /// The ledger read from.
+    public let ledger: Ledger
+    /// The projections and reports in force.
+    public let set: ProjectionSet
+    /// The projection database file.
+    public let databasePath: String
+
+    /// The projection database next to a ledger: `kopa.sqlite` → `kopa.projections.sqlite`.
+    public static func defaultDatabasePath(for ledgerPath: String) -> String {
+        if ledgerPath.hasSuffix(".sqlite") { return String(ledgerPath.dropLast(7)) + ".projections.sqlite" }
+        return ledgerPath + ".projections.sqlite"
+    }
+
+    /// Creates an engine for a ledger with the bundled projections and any extra folders.
+    public init(ledger: Ledger, extraFolders: [URL] = [], databasePath: String? = nil) throws {
+        self.ledger = ledger
+        self.set = try ProjectionSet.load(extra: extraFolders)
+        self.databasePath = databasePath ?? Self.defaultDatabasePath(for: ledger.path)
+    }
+
+    func openDatabase() throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(SQLiteEventStore.busyTimeout)
+        configuration.prepareDatabase { db in SQLFunctions.install(db) }
+        do {
+            let queue = try DatabaseQueue(path: databasePath, configuration: configuration)
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode=WAL")
+                try db.execute(sql: """
+                    CREATE TABLE IF NOT EXISTS kopa_checkpoints (
+                        projection TEXT PRIMARY KEY, version INTEGER NOT NULL, checksum TEXT NOT NULL,
+                        last_seq INTEGER NOT NULL, last_start TEXT NOT NULL, ledger TEXT NOT NULL);
+                    CREATE TABLE IF NOT EXISTS kopa_objects (projection TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL);
+                    """)
+            }
+            return queue
+        } catch let error as DatabaseError {
+            throw LedgerError(.internalError, "projection database '\(databasePath)' cannot be used: \(error.message ?? "\(error)"); it is disposable, delete it to rebuild")
+        }
+    }
+
+    /// What a catch-up did per projection.
+    public struct CatchUp: Sendable, Equatable {
+        /// Projections replayed from the start.
+        public var rebuilt: [String] = []
+        /// Projections that applied only new events.
+        public var incremental: [String] = []
+        /// Events delivered.
+        public var applied: Int = 0
+    }
+
+    /// Brings every projection up to the ledger's head (or rebuilds the named ones, or all).
+    /// - Parameter rebuild: names to drop and replay; `[]` for none, `nil` for all.
+    /// - Throws: ``LedgerError`` naming the projection file, line, event and SQLite's message; the
+    ///   projection database is then left as it was.
+    @discardableResult
+    public func catchUp(rebuild: [String]? = []) throws -> CatchUp {
+        if let rebuild {
+            for name in rebuild where !set.projections.contains(where: { $0.name == name }) {
+                let hint = Spelling.nearest(to: name, among: set.projections.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
+                throw LedgerError(.notFound, "unknown projection '\(name)'\(hint)")
+            }
+        }
+        let queue = try openDatabase()
+        let ledgerID = try ledgerIdentity()
+        var summary = CatchUp()
+        try queue.writeWithoutTransaction { pdb in
+            try pdb.inTransaction(.immediate) {
+                let head = try ledger.head()
+                var checkpoints: [String: Row] = [:]
+                for row in try Row.fetchAll(pdb, sql: "SELECT * FROM kopa_checkpoints") { checkpoints[row["projection"]] = row }
+                var full: [ProjectionDefinition] = []
+                var incremental: [(ProjectionDefinition, Int64, String)] = []
+                for definition in set.projections {
+                    let forced = rebuild == nil || rebuild!.contains(definition.name)
+                    if !forced, let row = checkpoints[definition.name], row["version"] == definition.version,
+                        row["checksum"] == definition.checksum, row["ledger"] == ledgerID
+                    {
+                        let lastSeq: Int64 = row["last_seq"]
+                        if lastSeq >= head.seq { continue }
+                        let lastStart: String = row["last_start"]
+                        if try canCatchUpIncrementally(after: lastSeq, lastStart: lastStart) {
+                            incremental.append((definition, lastSeq, lastStart))
+                            continue
+                        }
+                    }
+                    full.append(definition)
+                }
+                if !full.isEmpty {
+                    for definition in full { try createTables(definition, in: pdb) }
+                    summary.applied += try replay(full, into: pdb, filter: ReplayFilter())
+                    summary.rebuilt = full.map(\.name)
+                    for definition in full { try saveCheckpoint(definition, head: head.seq, in: pdb, ledgerID: ledgerID) }
+                }
+                for (definition, lastSeq, _) in incremental {
+                    var filter = ReplayFilter()
+                    filter.afterSeq = lastSeq
+                    summary.applied += try replay([definition], into: pdb, filter: filter)
+                    summary.incremental.append(definition.name)
+                    try saveCheckpoint(definition, head: head.seq, in: pdb, ledgerID: ledgerID)
+                }
+                return .commit
+            }
+        }
+        return summary
+    }
+
+    /// The hash of seq 1, which ties a projection database to its ledger.
+    func ledgerIdentity() throws -> String {
+        try ledger.store.event(seq: 1)?.hash ?? ""
+    }
+
+    func canCatchUpIncrementally(after lastSeq: Int64, lastStart: String) throws -> Bool {
+        try ledger.store.read { db in
+            let earlier = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM events WHERE seq > ? AND (occurred_start < ? OR target IS NOT NULL)
+                """, arguments: [lastSeq, lastStart]) ?? 0
+            return earlier == 0
+        }
+    }
+
+    func saveCheckpoint(_ definition: ProjectionDefinition, head: Int64, in pdb: Database, ledgerID: String) throws {
+        let lastStart = try ledger.store.read { db in
+            try String.fetchOne(db, sql: "SELECT max(occurred_start) FROM events WHERE seq <= ?", arguments: [head])
+        } ?? ""
+        try pdb.execute(sql: """
+            INSERT INTO kopa_checkpoints (projection, version, checksum, last_seq, last_start, ledger) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(projection) DO UPDATE SET version = excluded.version, checksum = excluded.checksum,
+                last_seq = excluded.last_seq, last_start = excluded.last_start, ledger = excluded.ledger
+            """, arguments: [definition.name, definition.version, definition.checksum, head, lastStart, ledgerID])
+    }
+
+    /// Drops what the projection created before and runs its table definitions again.
+    func createTables(_ definition: ProjectionDefinition, in pdb: Database) throws {
+        for row in try Row.fetchAll(pdb, sql: "SELECT type, name FROM kopa_objects WHERE projection = ?", arguments: [definition.name]) {
+            let type: String = row["type"]
+            let name: String = row["name"]
+            guard ["table", "view"].contains(type) else { continue }
+            try pdb.execute(sql: "DROP \(type.uppercased()) IF EXISTS \(name.quotedDatabaseIdentifier)")
+        }
+        try pdb.execute(sql: "DELETE FROM kopa_objects WHERE projection = ?", arguments: [definition.name])
+        try pdb.execute(sql: "DELETE FROM kopa_checkpoints WHERE projection = ?", arguments: [definition.name])
+        let before = Set(try String.fetchAll(pdb, sql: "SELECT type || ' ' || name FROM sqlite_master"))
+        try Self.executeSchema(definition, in: pdb)
+        for row in try Row.fetchAll(pdb, sql: "SELECT type, name FROM sqlite_master") {
+            let type: String = row["type"], name: String = row["name"]
+            if !before.contains(type + " " + name) {
+                try pdb.execute(sql: "INSERT INTO kopa_objects (projection, type, name) VALUES (?, ?, ?)", arguments: [definition.name, type, name])
+            }
+        }
+    }
+
+    static func executeSchema(_ definition: ProjectionDefinition, in pdb: Database) throws {
+        try CompiledProjection.eachSchemaStatement(definition) { text, line in
+            // Prepared one at a time: an index can only be prepared once its table exists.
+            do { try pdb.execute(sql: text) } catch let error as DatabaseError {
+                throw LedgerError(.invalidInput, "\(definition.file):\(line): \(error.message ?? "SQLite error \(error.resultCode.rawValue)")")
+            }
+        }
+    }
+}
+
+extension CompiledProjection {
+    /// Calls `body` with each statement of the table definitions and its line (they take no parameters).
+    static func eachSchemaStatement(_ definition: ProjectionDefinition, _ body: (String, Int) throws -> Void) throws {
+        var remaining = Substring(definition.schemaSQL)
+        var line = definition.schemaLine
+        while !remaining.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            // Split at the end of each complete statement (sqlite3_complete understands strings and comments).
+            var end = remaining.startIndex
+            var found = false
+            while let semicolon = remaining[end...].firstIndex(of: ";") {
+                end = remaining.index(after: semicolon)
+                if sqlite3_complete(String(remaining[..<end])) != 0 { found = true; break }
+            }
+            let text = found ? String(remaining[..<end]) : String(remaining)
+            let statementLine = line + lineOffset(Array(text.utf8) + [0], from: 0)
+            let isOnlyComments = text.split(separator: "\n").allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty || $0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }
+            if !isOnlyComments { try body(text, statementLine) }
+            line += text.reduce(0) { $0 + ($1 == "\n" ? 1 : 0) }
+            remaining = found ? remaining[end...] : ""
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Ledger
+
+extension Kopa {
+    /// `kopa state STREAM`: an entity's current fields.
+    struct State: LedgerCommand {
+        static let configuration = CommandConfiguration(abstract: "The current fields of one entity (e.g. project/cities4csr), folded from its events.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var timeOptions: TimeOptions
+
+        @Argument(help: "The stream, e.g. project/cities4csr.")
+        var stream: String
+
+        func run(ledger: Ledger) throws {
+            let state = try ledger.state(of: stream, time: try timeOptions.time())
+            if global.format == .json || global.format == .ndjson {
+                Console.out(CanonicalJSON.string(.object(state.fields)))
+                return
+            }
+            let rows: [[Cell]] = state.fields.keys.sorted().map { key in
+                let value = state.fields[key]!
+                return [.text(key), value.stringValue.map(Cell.text) ?? .text(CanonicalJSON.string(value))]
+            }
+            Console.out(TableFormatter(columns: ["field", "value"], rows: rows).render(global.format))
+            if global.format == .table {
+                Console.out("")
+                Console.out("\(state.stream): \(state.events.count) events, last \(state.events.last.map { "seq \($0.seq) \($0.type) (\($0.occurredAt))" } ?? "none")")
+            }
+        }
+    }
+
+    /// `kopa history STREAM`: an entity's audit trail.
+    struct History: LedgerCommand {
+        static let configuration = CommandConfiguration(abstract: "Every event of one entity in recorded order: what changed, when it happened, when and by whom it was recorded, source.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var timeOptions: TimeOptions
+
+        @Argument(help: "The stream, e.g. project/cities4csr.")
+        var stream: String
+
+        func run(ledger: Ledger) throws {
+            let entries = try ledger.history(of: stream, time: try timeOptions.time())
+            let rows: [[Cell]] = entries.map { entry in
+                let r = entry.record
+                var type = r.type
+                if entry.retracted { type += " (retracted)" } else if entry.corrected { type += " (corrected)" }
+                return [.integer(r.seq), .text(r.occurredAt), .text(String(r.recordedAt.prefix(19))), .text(r.recordedBy), .text(type),
+                        .text(entry.changes.joined(separator: "; ")), .text(r.meta["source"]?.stringValue ?? "")]
+            }
+            Console.out(TableFormatter(columns: ["seq", "occurred_at", "recorded_at", "recorded_by", "type", "changes", "source"], rows: rows).render(global.format))
+        }
+    }
+}
