@@ -73,5 +73,7 @@ LEFT JOIN plan_counts AS plc ON plc.project = k.project
 LEFT JOIN committed AS c ON c.project = k.project
 WHERE :stream IS NULL OR :stream = 'project/' || k.project
 ORDER BY
+    -- projects with a known period first (the ones the ledger says most about), then by start
+    p.starts_on IS NULL,
     COALESCE(p.starts_on, p.registered_on) NULLS LAST,
     k.project

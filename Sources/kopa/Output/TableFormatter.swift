@@ -108,6 +108,22 @@ struct TableFormatter {
         }
     }
 
+    /// Rows as blocks of `column  value` lines, for results too wide for a terminal.
+    func vertical(_ texts: [[String]]) -> String {
+        let labelWidth = columns.map(\.count).max() ?? 0
+        var blocks: [String] = []
+        for row in texts {
+            var lines: [String] = []
+            for (column, value) in zip(columns, row) where !value.isEmpty {
+                var text = value
+                if labelWidth + 2 + text.count > width { text = String(text.prefix(max(width - labelWidth - 3, 10))) + "…" }
+                lines.append(column.padding(toLength: labelWidth, withPad: " ", startingAt: 0) + "  " + text)
+            }
+            blocks.append(lines.joined(separator: "\n"))
+        }
+        return blocks.isEmpty ? "(no rows)" : blocks.joined(separator: "\n\n")
+    }
+
     /// A plain-text table fitted to `width`: the widest text columns are cut with '…'.
     func table() -> String {
         if columns.isEmpty { return "" }
@@ -116,6 +132,9 @@ struct TableFormatter {
         for row in texts { for (i, t) in row.enumerated() { widths[i] = max(widths[i], t.count) } }
         let numeric = numericColumns()
         let separators = 2 * (columns.count - 1)
+        // Too many columns to read when cut to fit: print each row as a block of "column  value" lines.
+        let floor = widths.indices.reduce(0) { $0 + (numeric[$1] ? widths[$1] : min(widths[$1], 12)) }
+        if floor + separators > width { return vertical(texts) }
         while widths.reduce(0, +) + separators > width {
             guard let widest = widths.indices.filter({ !numeric[$0] }).max(by: { widths[$0] < widths[$1] }), widths[widest] > 8 else { break }
             widths[widest] -= 1
