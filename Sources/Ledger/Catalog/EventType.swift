@@ -18,6 +18,13 @@ public struct EventType: Sendable {
     /// The types the engine itself writes or interprets.
     public static let systemTypes: Set<String> = ["ledger-created", "schema-registered", "event-corrected", "event-retracted"]
 
+    /// Field names the command line keeps for itself (`--source` is always the evidence source).
+    /// `--reason` and `--remove` belong to `kopa correct` only, so a payload field may be called `reason`.
+    public static let reservedFields: Set<String> = [
+        "occurred_at", "source", "evidence", "evidence_file", "expect_version", "idempotency_key", "correlation_id",
+        "data", "ledger", "actor", "format", "help",
+    ]
+
     /// Whether the engine handles this type itself.
     public var isSystem: Bool { Self.systemTypes.contains(name) }
 
@@ -41,6 +48,11 @@ public struct EventType: Sendable {
         self.root = try SchemaNode.compile(schema, definitions: [:], location: location)
         self.streamTemplate = schema["x-kopa-stream"]?.stringValue
         if case .bool(true)? = schema["x-kopa-creates"] { creates = true } else { creates = false }
+        if !isSystem {
+            for field in root.properties.keys where Self.reservedFields.contains(field) {
+                throw LedgerError(.invalidInput, "schema \(location): payload field '\(field)' collides with the command line's own --\(field.replacingOccurrences(of: "_", with: "-")); rename it")
+            }
+        }
         if let streamTemplate {
             for field in Self.placeholders(streamTemplate) where !root.required.contains(field) {
                 throw LedgerError(.invalidInput, "schema \(location): x-kopa-stream '\(streamTemplate)' uses '{\(field)}', which is not a required field")

@@ -18,13 +18,13 @@ extension Kopa {
         func run() throws {
             try reportingErrors {
                 var options = global
-                let preliminary = try FieldArguments(fields, type: nil)
+                let preliminary = try FieldArguments(fields, type: nil, correcting: true)
                 if let ledger = preliminary.ledger { options.ledger = ledger }
                 if let actor = preliminary.actor { options.actor = actor }
                 let ledger = try Ledger.open(at: options.ledgerPath)
                 let target = try ledger.effectiveEvent(try ledger.event(event)).original
                 let type = try ledger.catalog.resolve(target.type, version: target.version)
-                let arguments = try FieldArguments(fields, type: type)
+                let arguments = try FieldArguments(fields, type: type, correcting: true)
                 if arguments.help {
                     Console.out(typeHelp(type, command: "correct \(event)"))
                     return

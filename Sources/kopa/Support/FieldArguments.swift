@@ -27,7 +27,9 @@ struct FieldArguments {
     ]
 
     /// Splits tokens; boolean payload fields may be given without a value.
-    init(_ tokens: [String], type: EventType?) throws {
+    /// - Parameter correcting: `kopa correct` keeps `--reason` and `--remove` for itself; for
+    ///   `kopa record` they are payload fields (e.g. the reason a council was dissolved).
+    init(_ tokens: [String], type: EventType?, correcting: Bool = false) throws {
         var i = 0
         func value(for option: String) throws -> String {
             guard i + 1 < tokens.count else { throw ValidationError("option '\(option)' needs a value") }
@@ -73,8 +75,8 @@ struct FieldArguments {
             case "--idempotency-key": idempotencyKey = try next()
             case "--correlation-id": correlationID = try next()
             case "--data": data = try next()
-            case "--reason": reason = try next()
-            case "--remove": remove.append(EventType.fieldName(forOption: try next()))
+            case "--reason" where correcting: reason = try next()
+            case "--remove" where correcting: remove.append(EventType.fieldName(forOption: try next()))
             case "--ledger": ledger = try next()
             case "--actor": actor = try next()
             case "--format": _ = try next()
