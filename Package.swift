@@ -34,6 +34,7 @@ let package = Package(
             dependencies: [
                 "Ledger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

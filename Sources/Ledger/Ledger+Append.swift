@@ -164,7 +164,7 @@ struct AppendContext {
         }
         let head = session.head
         var record = EventRecord(
-            seq: head.seq + 1, id: UUID().uuidString.lowercased(), type: type.name, version: type.version,
+            seq: head.seq + 1, id: UUIDText.random(), type: type.name, version: type.version,
             stream: stream, streamVersion: current + 1, occurredAt: occurred.text, recordedAt: recordedAt,
             recordedBy: actor, dataJSON: dataJSON, metaJSON: metaJSON, prev: head.hash, hash: "")
         if record.seq == 1, record.type != "ledger-created" {
@@ -225,6 +225,38 @@ struct AppendContext {
 
 /// Lower-case UUID text, 8-4-4-4-12.
 enum UUIDText {
+    /// A time-ordered (version 7, RFC 9562) UUID, formatted without Foundation: one is made for
+    /// every event, and ids that grow with time keep the unique-id index appending at its end
+    /// instead of touching random pages.
+    static func random() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let millis = UInt64(UTCTime.nowMillis())
+        var high = (millis << 16) | ((generator.next() as UInt64) & 0x0FFF)
+        var low = generator.next() as UInt64
+        high = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_7000  // version 7
+        low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // RFC 9562 variant
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var out = 0
+            func put(_ word: UInt64, nibbles: Int, from shift: Int) {
+                for i in 0..<nibbles {
+                    buffer[out] = digits.utf8Start[Int((word >> UInt64(shift - 4 * i)) & 0xF)]
+                    out += 1
+                }
+            }
+            put(high, nibbles: 8, from: 60)
+            buffer[out] = UInt8(ascii: "-"); out += 1
+            put(high, nibbles: 4, from: 28)
+            buffer[out] = UInt8(ascii: "-"); out += 1
+            put(high, nibbles: 4, from: 12)
+            buffer[out] = UInt8(ascii: "-"); out += 1
+            put(low, nibbles: 4, from: 60)
+            buffer[out] = UInt8(ascii: "-"); out += 1
+            put(low, nibbles: 12, from: 44)
+            return out
+        }
+    }
+
     static func isValid(_ s: String) -> Bool {
         let bytes = Array(s.utf8)
         guard bytes.count == 36 else { return false }

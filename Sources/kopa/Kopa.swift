@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Logging
 
 /// The `kopa` command: an event-sourced participation ledger for public participation and money.
 @main
@@ -16,6 +18,21 @@ struct Kopa: ParsableCommand {
         subcommands: [
             Init.self, Record.self, Import.self, Correct.self, Retract.self, Log.self, Show.self, Verify.self,
             Catalog.self, Report.self, Reports.self, State.self, History.self, Rebuild.self, Demo.self,
+            Export.self, Restore.self,
         ]
     )
+
+    /// Bootstraps logging once (stderr, level from `KOPA_LOG`, default warnings only), then runs.
+    static func main() {
+        let level = ProcessInfo.processInfo.environment["KOPA_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        main(nil)
+    }
 }
+
+/// The logger commands hand to the library.
+let kopaLogger = Logger(label: "kopa")

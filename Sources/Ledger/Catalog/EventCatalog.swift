@@ -7,6 +7,8 @@ import Foundation
 public struct EventCatalog: Sendable {
     /// Every type by name, then version.
     public private(set) var types: [String: [Int64: EventType]] = [:]
+    /// The newest version of each type, kept up to date by `add` (looked up for every event).
+    private var newest: [String: EventType] = [:]
 
     /// An empty catalog.
     public init() {}
@@ -14,6 +16,7 @@ public struct EventCatalog: Sendable {
     /// Adds a type, replacing an identical name and version.
     public mutating func add(_ type: EventType) {
         types[type.name, default: [:]][type.version] = type
+        if (newest[type.name]?.version ?? 0) <= type.version { newest[type.name] = type }
     }
 
     /// The newest version of each type, sorted by name.
@@ -23,13 +26,13 @@ public struct EventCatalog: Sendable {
 
     /// The newest version of a type.
     public func latest(_ name: String) -> EventType? {
-        guard let versions = types[name], let newest = versions.keys.max() else { return nil }
-        return versions[newest]
+        newest[name]
     }
 
     /// The type for a name (and version, or the newest).
     /// - Throws: ``LedgerError`` for an unknown type, suggesting the nearest name.
     public func resolve(_ name: String, version: Int64? = nil) throws(LedgerError) -> EventType {
+        if version == nil, let type = newest[name] { return type }
         guard let versions = types[name] else {
             let hint = Spelling.nearest(to: name, among: types.keys).map { " (did you mean '\($0)'?)" } ?? ""
             throw LedgerError(.invalidInput, "unknown event type '\(name)'\(hint); `kopa catalog` lists the types")

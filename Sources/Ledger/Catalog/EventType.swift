@@ -14,6 +14,8 @@ public struct EventType: Sendable {
     public let streamTemplate: String?
     /// `x-kopa-creates`: the event must be the first of its stream.
     public let creates: Bool
+    /// The stream template cut into literal text and field names, parsed once.
+    private let streamParts: [(literal: String, field: String?)]
 
     /// The types the engine itself writes or interprets.
     public static let systemTypes: Set<String> = ["ledger-created", "schema-registered", "event-corrected", "event-retracted"]
@@ -48,6 +50,7 @@ public struct EventType: Sendable {
         self.root = try SchemaNode.compile(schema, definitions: [:], location: location)
         self.streamTemplate = schema["x-kopa-stream"]?.stringValue
         if case .bool(true)? = schema["x-kopa-creates"] { creates = true } else { creates = false }
+        streamParts = Self.parts(schema["x-kopa-stream"]?.stringValue ?? "")
         if !isSystem {
             for field in root.properties.keys where Self.reservedFields.contains(field) {
                 throw LedgerError(.invalidInput, "schema \(location): payload field '\(field)' collides with the command line's own --\(field.replacingOccurrences(of: "_", with: "-")); rename it")
@@ -72,12 +75,27 @@ public struct EventType: Sendable {
         return names
     }
 
+    static func parts(_ template: String) -> [(literal: String, field: String?)] {
+        var parts: [(String, String?)] = []
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            parts.append((String(rest[..<open]), String(rest[rest.index(after: open)..<close])))
+            rest = rest[rest.index(after: close)...]
+        }
+        if !rest.isEmpty { parts.append((String(rest), nil)) }
+        return parts
+    }
+
     /// The stream an event with this payload belongs to.
     public func stream(for data: [String: JSONValue]) -> String? {
-        guard var result = streamTemplate else { return nil }
-        for field in Self.placeholders(result) {
-            guard let value = data[field]?.stringValue else { return nil }
-            result = result.replacingOccurrences(of: "{" + field + "}", with: value)
+        guard streamTemplate != nil else { return nil }
+        var result = ""
+        for (literal, field) in streamParts {
+            result += literal
+            if let field {
+                guard let value = data[field]?.stringValue else { return nil }
+                result += value
+            }
         }
         return result
     }

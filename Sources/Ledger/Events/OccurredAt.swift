@@ -16,7 +16,8 @@ public struct OccurredAt: Sendable, Hashable {
     ///   `2019-02-30`, a time without `Z`, a time zone offset).
     public init(_ text: String, field: String = "occurred_at") throws(LedgerError) {
         self.text = text
-        let b = Array(text.utf8)
+        var storage = text
+        let b: [UInt8] = storage.withUTF8 { Array($0) }
         func fail(_ why: String) -> LedgerError {
             LedgerError(.invalidInput, "\(field) '\(text)' \(why); expected YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss[.sss]Z (UTC)")
         }

@@ -146,7 +146,7 @@ final class CompiledProjection {
                     }
                     _ = eventType
                 }
-                let compiled = try Self.prepare(block.sql, firstLine: block.line, file: definition.file, db: db) { name, line in
+                let compiled = try Self.prepare(block.sql, firstLine: block.line, file: definition.file, eventType: block.type, db: db) { name, line in
                     if let envelope = Binding.envelope[name] { return envelope }
                     guard let type else {
                         throw LedgerError(.invalidInput, "\(definition.file):\(line): parameter ':\(name)' is not an envelope field; a '-- on *' block may use only :_seq, :_id, :_type, :_stream, :_occurred_at, :_recorded_at, :_recorded_by, :_data, :_meta, :_source, :_evidence …")
@@ -173,7 +173,7 @@ final class CompiledProjection {
     }
 
     /// Prepares every statement of `sql`, naming the file and line of the one that fails.
-    static func prepare(_ sql: String, firstLine: Int, file: String, db: Database, resolve: (String, Int) throws -> Binding) throws -> [CompiledStatement] {
+    static func prepare(_ sql: String, firstLine: Int, file: String, eventType: String? = nil, db: Database, resolve: (String, Int) throws -> Binding) throws -> [CompiledStatement] {
         var result: [CompiledStatement] = []
         let bytes = Array(sql.utf8) + [0]
         try bytes.withUnsafeBufferPointer { buffer in
@@ -188,7 +188,8 @@ final class CompiledProjection {
                 guard code == SQLITE_OK else {
                     let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
                     result.forEach { $0.finalize() }
-                    throw LedgerError(.invalidInput, "\(file):\(line): SQLite cannot prepare the statement: \(message)")
+                    let block = eventType.map { $0 == "*" ? " of the '-- on *' block" : " for '\($0)' events" } ?? ""
+                    throw LedgerError(.invalidInput, "\(file):\(line): SQLite cannot prepare the statement\(block): \(message)")
                 }
                 guard let tail else { break }
                 cursor = tail

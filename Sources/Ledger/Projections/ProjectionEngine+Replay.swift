@@ -4,6 +4,8 @@ import GRDB
 struct ReplayFilter {
     /// Only events after this seq (incremental catch-up).
     var afterSeq: Int64?
+    /// Only events up to this seq (the head a catch-up's checkpoint records).
+    var untilSeq: Int64?
     /// Valid time: only events that had occurred by this instant (their period ended by then).
     var asOf: String?
     /// Transaction time: only events recorded by this instant; corrections likewise.
@@ -14,6 +16,15 @@ extension ProjectionEngine {
     /// Replays the ledger's events, in valid-time order, into the given projections.
     /// - Returns: the number of events delivered.
     func replay(_ definitions: [ProjectionDefinition], into pdb: Database, filter: ReplayFilter) throws -> Int {
+        var lastStarts: [String: String] = [:]
+        return try replay(definitions, into: pdb, filter: filter, lastStarts: &lastStarts)
+    }
+
+    /// Replays as above, and raises `lastStarts[name]` to the latest valid-time start of the events
+    /// each projection received (what its incremental catch-up must not go back before).
+    func replay(_ definitions: [ProjectionDefinition], into pdb: Database, filter: ReplayFilter, lastStarts: inout [String: String]) throws -> Int {
+        var maxima = definitions.map { lastStarts[$0.name] ?? "" }
+        defer { for (definition, start) in zip(definitions, maxima) { lastStarts[definition.name] = start } }
         let compiled = try definitions.map { try CompiledProjection($0, catalog: ledger.catalog, db: pdb) }
         defer { compiled.forEach { $0.finalize() } }
         let handled = Set(compiled.flatMap { $0.statements.keys })
@@ -32,6 +43,7 @@ extension ProjectionEngine {
                 let occurred = try OccurredAt(effective.occurredAt)
                 moved[id] = occurred
                 if let afterSeq = filter.afterSeq, record.seq <= afterSeq { continue }
+                if let untilSeq = filter.untilSeq, record.seq > untilSeq { continue }
                 if let asOf = filter.asOf, occurred.end > asOf { continue }
                 side.append(ReplayEvent(record: record, data: effective.data.objectValue ?? [:], occurred: occurred))
             }
@@ -39,11 +51,14 @@ extension ProjectionEngine {
             var sideIndex = 0
 
             func deliver(_ event: inout ReplayEvent) throws {
-                for projection in compiled {
+                for (i, projection) in compiled.enumerated() {
+                    var received = !projection.wildcard.isEmpty
                     if let list = projection.statements[event.record.type] {
+                        received = true
                         for statement in list { try statement.run(&event, db: pdb) }
                     }
                     for statement in projection.wildcard { try statement.run(&event, db: pdb) }
+                    if received, event.occurred.start > maxima[i] { maxima[i] = event.occurred.start }
                 }
                 delivered += 1
             }
@@ -51,6 +66,7 @@ extension ProjectionEngine {
             var clauses: [String] = []
             var arguments: [any DatabaseValueConvertible] = []
             if let afterSeq = filter.afterSeq { clauses.append("seq > ?"); arguments.append(afterSeq) }
+            if let untilSeq = filter.untilSeq { clauses.append("seq <= ?"); arguments.append(untilSeq) }
             if let asOf = filter.asOf { clauses.append("occurred_end <= ?"); arguments.append(asOf) }
             if let knownAt = filter.knownAt { clauses.append("recorded_at <= ?"); arguments.append(knownAt) }
             if !everything {

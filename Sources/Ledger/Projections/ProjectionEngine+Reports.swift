@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -50,27 +51,57 @@ extension ProjectionEngine {
     /// - Throws: ``LedgerError`` for an unknown report or a failing SQL statement (naming the file).
     public func report(_ name: String, time: ReportTime = ReportTime(), parameters: [String: String] = [:]) throws -> ReportResult {
         let definition = try set.report(name)
+        var time = time
+        if let knownAt = time.knownAt, knownAt.end >= (try ledger.head().recordedAt) {
+            time.knownAt = nil  // everything recorded so far: the same as now, so the kept projections serve
+        }
         if time.isNow {
             try catchUp()
             let queue = try openDatabase()
             return try queue.read { db in try Self.run(definition, db: db, parameters: parameters) }
         }
-        return try withProjections(at: time) { db in try Self.run(definition, db: db, parameters: parameters) }
+        return try withProjections(at: time, reading: definition.sql) { db in try Self.run(definition, db: db, parameters: parameters) }
     }
 
-    /// Builds every projection for a past time in a temporary database and reads it.
-    public func withProjections<T>(at time: ReportTime, _ body: (Database) throws -> T) throws -> T {
+    /// Builds the projections for a past time in a temporary in-memory database and reads it.
+    ///
+    /// Only the projections whose tables `sql` names are replayed (all when `sql` is nil): a report
+    /// on funding need not replay every meeting.
+    public func withProjections<T>(at time: ReportTime, reading sql: String? = nil, _ body: (Database) throws -> T) throws -> T {
         var configuration = Configuration()
         configuration.prepareDatabase { db in SQLFunctions.install(db) }
         let queue = try DatabaseQueue(configuration: configuration)
         return try queue.write { db in
-            for definition in set.projections { try Self.executeSchema(definition, in: db) }
+            let words = sql.map(Self.identifiers)
+            var needed: [ProjectionDefinition] = []
+            for definition in set.projections {
+                let before = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master"))
+                try Self.executeSchema(definition, in: db)
+                let tables = Set(try String.fetchAll(db, sql: "SELECT lower(name) FROM sqlite_master")).subtracting(before.map { $0.lowercased() })
+                if words == nil || !tables.isDisjoint(with: words!) { needed.append(definition) }
+            }
             var filter = ReplayFilter()
             filter.asOf = time.asOf?.end
             filter.knownAt = time.knownAt?.end
-            _ = try replay(set.projections, into: db, filter: filter)
+            if !needed.isEmpty { _ = try replay(needed, into: db, filter: filter) }
             return try body(db)
         }
+    }
+
+    /// The lower-cased identifiers of an SQL text (a superset of the tables it reads).
+    static func identifiers(_ sql: String) -> Set<String> {
+        var words: Set<String> = []
+        var current = ""
+        for scalar in sql.lowercased().unicodeScalars {
+            if scalar == "_" || (scalar.value < 128 && (CharacterSet.alphanumerics.contains(scalar))) {
+                current.unicodeScalars.append(scalar)
+            } else if !current.isEmpty {
+                words.insert(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { words.insert(current) }
+        return words
     }
 
     static func run(_ report: ReportDefinition, db: Database, parameters: [String: String]) throws -> ReportResult {

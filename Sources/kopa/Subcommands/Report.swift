@@ -11,7 +11,7 @@ struct ProjectionOptions: ParsableArguments {
         for folder in folders where !FileManager.default.fileExists(atPath: folder) {
             throw LedgerError(.notFound, "projection folder '\(folder)' does not exist")
         }
-        return try ProjectionEngine(ledger: ledger, extraFolders: folders.map { URL(fileURLWithPath: $0) })
+        return try ProjectionEngine(ledger: ledger, extraFolders: folders.map { URL(fileURLWithPath: $0) }, logger: kopaLogger)
     }
 }
 

@@ -2,17 +2,60 @@ import ArgumentParser
 import Ledger
 
 extension Kopa {
-    /// `kopa verify`: recomputes every hash and link.
+    /// `kopa verify [ARCHIVE]`: recomputes every hash and link, of the ledger or of an archive.
     struct Verify: LedgerCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Recompute every hash and link of the ledger; exit 1 and name the first broken seq on failure.")
+            abstract: "Recompute every hash and link of the ledger, or of an archive without a ledger; exit 1 and name the first broken seq on failure.",
+            discussion: """
+                With ARCHIVE, checks the file made by `kopa export` without opening any ledger: the LZ4 frame and \
+                its checksums, every record, hash and link. --expect-head and --expect-count fail when the log does \
+                not end where you were told it ends, which is how a removed tail is caught.
+                """)
 
         @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "An archive to check instead of the ledger.")
+        var archive: String?
+
+        @Option(name: .customLong("expect-head"), help: ArgumentHelp("Fail unless the log ends at this hash.", valueName: "hash"))
+        var expectHead: String?
+
+        @Option(name: .customLong("expect-count"), help: ArgumentHelp("Fail unless the log holds this many events.", valueName: "n"))
+        var expectCount: Int64?
+
+        func validate() throws {
+            if let expectHead, !EventHash.isHash(expectHead) {
+                throw ValidationError("--expect-head '\(expectHead)' is not a hash; expected 64 lower-case hex digits")
+            }
+            if let expectCount, expectCount < 1 {
+                throw ValidationError("--expect-count \(expectCount) is not a count of events; expected 1 or more")
+            }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                if let archive {
+                    let progress = Progress(label: "verify", total: expectCount)
+                    let summary = try Ledger.verifyArchive(path: archive, expectHead: expectHead, expectCount: expectCount) { progress.update($0) }
+                    progress.finish()
+                    let report = summary.chain
+                    Console.out("ok: archive '\(archive)': \(report.count) events verified, recorded \(report.firstRecordedAt) – \(report.lastRecordedAt), head \(report.head); " + archiveSizes(summary))
+                } else {
+                    try run(ledger: try Ledger.open(at: global.ledgerPath))
+                }
+            }
+        }
 
         func run(ledger: Ledger) throws {
             let progress = Progress(label: "verify", total: try ledger.head().seq)
             let report = try ledger.verify { progress.update($0) }
             progress.finish()
+            if let expectCount, report.count != expectCount {
+                throw LedgerError(.integrity, "the ledger holds \(report.count) events but \(expectCount) were expected; it ends at seq \(report.count) with head \(report.head)", seq: report.count)
+            }
+            if let expectHead, report.head != expectHead {
+                throw LedgerError(.integrity, "the ledger ends at seq \(report.count) with head \(report.head), but the expected head is \(expectHead)", seq: report.count)
+            }
             Console.out("ok: \(report.count) events verified, recorded \(report.firstRecordedAt) – \(report.lastRecordedAt), head \(report.head)")
         }
     }

@@ -1,0 +1,267 @@
+import Foundation
+import GRDB
+
+#if canImport(Glibc)
+import Glibc
+private func openFile(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { Glibc.open(path, flags, mode) }
+#elseif canImport(Darwin)
+import Darwin
+private func openFile(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { Darwin.open(path, flags, mode) }
+#endif
+
+/// What an export, an archive verification or a restore found.
+public struct ArchiveSummary: Sendable, Equatable {
+    /// Count, head hash and `recorded_at` range of the records.
+    public var chain: VerifyReport
+    /// Size of the NDJSON content.
+    public var uncompressedBytes: Int64
+    /// Size of the LZ4 frame.
+    public var compressedBytes: Int64
+
+    /// Uncompressed size over compressed size.
+    public var ratio: Double { compressedBytes > 0 ? Double(uncompressedBytes) / Double(compressedBytes) : 0 }
+}
+
+/// Archives: the ledger as one LZ4 frame of its NDJSON export lines (records with their hashes,
+/// the schemas included since they are events). `lz4 -dc ledger.kopa | python3 scripts/verify_chain.py`
+/// checks one with stock tools; ``Ledger/verifyArchive(path:expectHead:expectCount:progress:)`` checks
+/// it without a ledger; ``Ledger/restore(from:to:expectHead:expectCount:progress:)`` rebuilds a
+/// ledger with identical records and hashes.
+extension Ledger {
+    /// How often progress callbacks fire, in events.
+    static let progressInterval: Int64 = 100_000
+
+    /// Streams the log (seq 1 … `until`, or all) as an LZ4 frame to `fd`, which stays open.
+    ///
+    /// Memory stays flat: records are read in one snapshot and compressed block by block. The seq
+    /// continuity and `prev` links are checked on the way, so a broken log is never archived.
+    /// - Parameters:
+    ///   - name: the destination named in error messages.
+    ///   - progress: called every 100,000 events with the count so far.
+    /// - Throws: ``LedgerError`` (`.invalidInput` when `until` is beyond the head).
+    public func export(to fd: Int32, name: String, until: Int64? = nil, progress: ((Int64) -> Void)? = nil) throws -> ArchiveSummary {
+        let head = try store.head()
+        if let until {
+            guard until >= 1 else { throw LedgerError(.invalidInput, "--until \(until) is not a seq; expected 1 … \(head.seq)") }
+            guard until <= head.seq else {
+                throw LedgerError(.invalidInput, "--until \(until) is beyond the end of the log: the ledger '\(path)' ends at seq \(head.seq)")
+            }
+        }
+        let writer = try LZ4FrameWriter(fd: fd, name: name)
+        var filter = EventFilter()
+        filter.toSeq = until
+        var count: Int64 = 0
+        var previous = EventRecord.genesisPrev
+        var first = ""
+        var last = ""
+        try store.scan(filter) { record in
+            guard record.seq == count + 1, record.prev == previous else {
+                throw LedgerError(.integrity, "the log is broken at seq \(count + 1) (seq \(record.seq), prev \(record.prev)); run `kopa verify` — a broken log is not archived", seq: count + 1)
+            }
+            record.writeCanonical(into: &writer.buffer, includingHash: true)
+            writer.buffer.append(0x0A)
+            try writer.flushIfFull()
+            count += 1
+            previous = record.hash
+            if count == 1 { first = record.recordedAt }
+            last = record.recordedAt
+            if count % Self.progressInterval == 0 { progress?(count) }
+            return true
+        }
+        guard count > 0 else {
+            throw LedgerError(.integrity, "the ledger '\(path)' holds no events; expected seq 1 'ledger-created'")
+        }
+        let (raw, compressed) = try writer.finish()
+        return ArchiveSummary(
+            chain: VerifyReport(count: count, head: previous, firstRecordedAt: first, lastRecordedAt: last),
+            uncompressedBytes: raw, compressedBytes: compressed)
+    }
+
+    /// Exports to a file, atomically: the archive is written to a temporary file beside `file`,
+    /// synced and renamed over it, so a failed export leaves nothing behind. An existing file is
+    /// replaced only when it is an archive itself (an LZ4 frame) or empty.
+    /// - Throws: ``LedgerError`` (`.conflict` when `file` exists and is not an archive).
+    public func export(toFile file: String, until: Int64? = nil, progress: ((Int64) -> Void)? = nil) throws -> ArchiveSummary {
+        try Self.checkReplaceable(file)
+        let temporary = Self.temporaryPath(for: file, tag: "exporting")
+        let fd = openFile(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw LedgerError(.notFound, "cannot create '\(temporary)' for the archive (\(String(cString: strerror(errno))))")
+        }
+        do {
+            let summary = try export(to: fd, name: file, until: until, progress: progress)
+            guard fsync(fd) == 0 else {
+                throw LedgerError(.internalError, "syncing '\(temporary)' failed (\(String(cString: strerror(errno))))")
+            }
+            close(fd)
+            guard rename(temporary, file) == 0 else {
+                throw LedgerError(.internalError, "renaming '\(temporary)' to '\(file)' failed (\(String(cString: strerror(errno))))")
+            }
+            return summary
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// An export must never overwrite a ledger or another file by mistake.
+    static func checkReplaceable(_ file: String) throws {
+        var info = stat()
+        guard stat(file, &info) == 0 else { return }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            throw LedgerError(.conflict, "'\(file)' is a folder; give the archive's file name with --out")
+        }
+        guard info.st_size > 0 else { return }
+        let fd = openFile(file, O_RDONLY | O_CLOEXEC, 0)
+        var head = [UInt8](repeating: 0, count: 4)
+        let n = fd >= 0 ? read(fd, &head, 4) : -1
+        if fd >= 0 { close(fd) }
+        if n != 4 || head != LZ4Frame.magic {
+            throw LedgerError(.conflict, "'\(file)' exists and is not a Kopa archive (no LZ4 frame); refusing to overwrite it, choose another --out FILE")
+        }
+    }
+
+    static func temporaryPath(for file: String, tag: String) -> String {
+        "\(file).\(tag)-\(getpid())"
+    }
+
+    /// Checks an archive without a ledger: the LZ4 frame and its checksums, every line's shape,
+    /// every hash and link, seq continuity from 1, that seq 1 is `ledger-created`, that
+    /// `recorded_at` never decreases, and — when given — that it ends at `expectHead` after
+    /// `expectCount` events (which is how a removed tail is caught).
+    /// - Parameter progress: called every 100,000 events with the count so far.
+    /// - Throws: ``LedgerError``: `.integrity` naming the first broken seq and line, or the byte
+    ///   offset where the frame is damaged; `.invalidInput` when the file is empty or not an LZ4 frame;
+    ///   `.notFound` when it cannot be opened.
+    public static func verifyArchive(path: String, expectHead: String? = nil, expectCount: Int64? = nil, progress: ((Int64) -> Void)? = nil) throws -> ArchiveSummary {
+        let reader = try ArchiveReader(path: path)
+        return try readArchive(reader, expectHead: expectHead, expectCount: expectCount, progress: progress) { _ in }
+    }
+
+    /// Reads and verifies every record of `reader`, handing each to `body` once it has checked.
+    static func readArchive(
+        _ reader: ArchiveReader, expectHead: String?, expectCount: Int64?, progress: ((Int64) -> Void)?,
+        _ body: (EventRecord) throws -> Void
+    ) throws -> ArchiveSummary {
+        if let expectHead, !EventHash.isHash(expectHead) {
+            throw LedgerError(.invalidInput, "--expect-head '\(expectHead)' is not a hash; expected 64 lower-case hex digits")
+        }
+        if let expectCount, expectCount < 1 {
+            throw LedgerError(.invalidInput, "--expect-count \(expectCount) is not a count of events; expected 1 or more")
+        }
+        var verifier = ChainVerifier()
+        var seen: Int64 = 0
+        try reader.forEachRecord(expectedSeq: { seen + 1 }) { record in
+            do {
+                try verifier.check(record)
+            } catch let error as LedgerError {
+                throw error.at(file: reader.name, line: reader.lineNumber)
+            }
+            seen += 1
+            try body(record)
+            if seen % progressInterval == 0 { progress?(seen) }
+        }
+        let report = verifier.report
+        guard report.count > 0 else {
+            throw LedgerError(.integrity, "the archive '\(reader.name)' is a valid LZ4 frame but holds no records; expected seq 1 'ledger-created'", file: reader.name)
+        }
+        if let expectCount, report.count != expectCount {
+            let why = report.count < expectCount
+                ? "events at the end are missing (a removed tail) or the archive is older than expected"
+                : "the archive holds more events than expected"
+            throw LedgerError(.integrity, "the archive '\(reader.name)' holds \(report.count) events but \(expectCount) were expected: \(why); it ends at seq \(report.count) with head \(report.head)", seq: report.count, file: reader.name)
+        }
+        if let expectHead, report.head != expectHead {
+            throw LedgerError(.integrity, "the archive '\(reader.name)' ends at seq \(report.count) with head \(report.head), but the expected head is \(expectHead): events at the end are missing or differ", seq: report.count, file: reader.name)
+        }
+        return ArchiveSummary(chain: report, uncompressedBytes: reader.frame.decompressedBytes, compressedBytes: reader.frame.compressedOffset)
+    }
+
+    /// Rebuilds a ledger from an archive: verifies while reading and inserts every record unchanged
+    /// (same ids, hashes and times) into a new ledger at `path`, in one transaction.
+    ///
+    /// The ledger is built in a temporary file beside `path` and moved there only once it is
+    /// complete and opens, so a damaged archive leaves nothing behind, and an existing file is never
+    /// written to.
+    /// - Throws: ``LedgerError``: `.conflict` when `path` exists; the errors of
+    ///   ``verifyArchive(path:expectHead:expectCount:progress:)`` for a bad archive.
+    @discardableResult
+    public static func restore(
+        from archive: String, to path: String, expectHead: String? = nil, expectCount: Int64? = nil,
+        progress: ((Int64) -> Void)? = nil
+    ) throws -> ArchiveSummary {
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+            throw LedgerError(.conflict, "'\(path + suffix)' exists already; restore creates a new ledger and never writes into an existing one (choose another --ledger PATH)")
+        }
+        let reader = try ArchiveReader(path: archive)
+        let temporary = temporaryPath(for: path, tag: "restoring")
+        func removeTemporary() {
+            for suffix in ["", "-wal", "-shm", "-journal"] { unlink(temporary + suffix) }
+        }
+        removeTemporary()
+        do {
+            let summary: ArchiveSummary
+            do {
+                let store = try SQLiteEventStore.create(path: temporary)
+                defer { try? store.queue.close() }
+                summary = try store.append { session in
+                    try readArchive(reader, expectHead: expectHead, expectCount: expectCount, progress: progress) { record in
+                        try insert(record, into: session, archive: archive, line: reader.lineNumber)
+                    }
+                }
+            }
+            do {
+                // The restored ledger must open: it loads the schemas registered in the log.
+                let ledger = try open(at: temporary)
+                try ledger.store.queue.close()
+            }
+            for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: temporary + suffix) {
+                var info = stat()
+                if stat(temporary + suffix, &info) == 0, info.st_size > 0, suffix == "-wal" {
+                    throw LedgerError(.internalError, "the restored ledger's write-ahead log '\(temporary)-wal' was not checkpointed")
+                }
+                unlink(temporary + suffix)
+            }
+            // link() fails when `path` appeared meanwhile: never replace a file someone created.
+            if link(temporary, path) != 0 {
+                let linkError = errno
+                if linkError == EEXIST {
+                    throw LedgerError(.conflict, "'\(path)' was created while restoring; restore never writes into an existing ledger")
+                }
+                guard !FileManager.default.fileExists(atPath: path), rename(temporary, path) == 0 else {
+                    throw LedgerError(.internalError, "moving the restored ledger '\(temporary)' to '\(path)' failed (\(String(cString: strerror(linkError))))")
+                }
+            } else {
+                unlink(temporary)
+            }
+            return summary
+        } catch {
+            removeTemporary()
+            throw error
+        }
+    }
+
+    /// Inserts a verified record as it is, deriving the query columns the append path derives.
+    static func insert(_ record: EventRecord, into session: any AppendSession, archive: String, line: Int) throws {
+        let occurred: OccurredAt
+        do {
+            occurred = try OccurredAt(record.occurredAt)
+        } catch {
+            throw LedgerError(.integrity, "the record cannot be restored: \(error.message)", seq: record.seq, file: archive, line: line)
+        }
+        let meta: JSONValue = record.metaJSON == "{}" ? .object([:]) : record.meta
+        var target: String?
+        if record.type == "event-corrected" { target = meta["corrects"]?.stringValue }
+        if record.type == "event-retracted" { target = meta["retracts"]?.stringValue }
+        do {
+            try session.insert(record, occurred: occurred, idempotencyKey: meta["idempotency_key"]?.stringValue, target: target)
+        } catch {
+            let mapped = SQLiteEventStore.map(error, path: archive)
+            if let ledgerError = mapped as? LedgerError {
+                throw LedgerError(ledgerError.kind, "the record cannot be restored: \(ledgerError.message)", seq: record.seq, file: archive, line: line)
+            }
+            throw mapped
+        }
+    }
+}

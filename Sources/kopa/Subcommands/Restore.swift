@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import Ledger
+
+extension Kopa {
+    /// `kopa restore FILE --ledger NEW`: rebuilds a ledger from an archive.
+    struct Restore: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rebuild a new ledger from an archive, with every record and hash identical; refuses to overwrite.",
+            discussion: """
+                The archive is verified while it is read; a damaged archive leaves nothing behind. \
+                The new ledger is given with --ledger (it must not exist).
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The archive made by `kopa export`.")
+        var archive: String
+
+        @Option(name: .customLong("expect-head"), help: ArgumentHelp("Fail unless the archive ends at this hash.", valueName: "hash"))
+        var expectHead: String?
+
+        @Option(name: .customLong("expect-count"), help: ArgumentHelp("Fail unless the archive holds this many events.", valueName: "n"))
+        var expectCount: Int64?
+
+        func run() throws {
+            try reportingErrors {
+                let clock = ContinuousClock.now
+                let progress = Progress(label: "restore", total: expectCount)
+                let summary = try Ledger.restore(
+                    from: archive, to: global.ledgerPath, expectHead: expectHead, expectCount: expectCount
+                ) { progress.update($0) }
+                progress.finish()
+                let seconds = (ContinuousClock.now - clock).seconds
+                Console.out("restored \(summary.chain.count) events from '\(archive)' into '\(global.ledgerPath)'"
+                    + String(format: " in %.2f s; head %@", seconds, summary.chain.head))
+            }
+        }
+    }
+}
