@@ -15,10 +15,11 @@ public struct VerifyReport: Sendable, Equatable {
 /// Recomputes a chain from records streamed in seq order; shared by the ledger and archives.
 public struct ChainVerifier {
     private(set) var count: Int64 = 0
-    private(set) var previousHash = EventRecord.genesisPrev
-    private(set) var firstRecordedAt = ""
-    private(set) var lastRecordedAt = ""
+    private var previousHash: [UInt8] = Array(EventRecord.genesisPrev.utf8)
+    private var firstRecordedAt: [UInt8] = []
+    private var lastRecordedAt: [UInt8] = []
     private var scratch: [UInt8] = []
+    private var hexDigest = [UInt8](repeating: 0, count: 64)
 
     /// A verifier at the start of a chain.
     public init() {}
@@ -34,25 +35,80 @@ public struct ChainVerifier {
         if record.seq == 1, record.type != "ledger-created" {
             throw LedgerError(.integrity, "the first event is '\(record.type)' but must be 'ledger-created'", seq: 1)
         }
-        guard record.prev == previousHash else {
-            throw LedgerError(.integrity, "prev \(record.prev) does not match the hash of seq \(record.seq - 1) (\(previousHash)): an event before it was changed, removed or inserted", seq: record.seq)
+        let previous = String(decoding: previousHash, as: UTF8.self)
+        guard record.prev == previous else {
+            throw LedgerError(.integrity, "prev \(record.prev) does not match the hash of seq \(record.seq - 1) (\(previous)): an event before it was changed, removed or inserted", seq: record.seq)
         }
         let computed = record.computeHash(scratch: &scratch)
         guard computed == record.hash else {
             throw LedgerError(.integrity, "hash mismatch: stored \(record.hash) but the record hashes to \(computed); the event was altered", seq: record.seq)
         }
-        if record.recordedAt < lastRecordedAt {
-            throw LedgerError(.integrity, "recorded_at \(record.recordedAt) is earlier than the previous event's \(lastRecordedAt)", seq: record.seq)
+        let recordedAt = Array(record.recordedAt.utf8)
+        if recordedAt.lexicographicallyPrecedes(lastRecordedAt) {
+            throw LedgerError(.integrity, "recorded_at \(record.recordedAt) is earlier than the previous event's \(String(decoding: lastRecordedAt, as: UTF8.self))", seq: record.seq)
         }
-        if count == 0 { firstRecordedAt = record.recordedAt }
-        lastRecordedAt = record.recordedAt
-        previousHash = record.hash
+        accept(hash: Array(record.hash.utf8), recordedAt: recordedAt)
+    }
+
+    private mutating func accept(hash: [UInt8], recordedAt: [UInt8]) {
+        if count == 0 { firstRecordedAt = recordedAt }
+        lastRecordedAt = recordedAt
+        previousHash = hash
         count += 1
+    }
+
+    /// Checks the row a ledger scan is on without making Strings of it: the canonical bytes are
+    /// written straight from SQLite's column buffers. Any disagreement is re-checked on the decoded
+    /// record, so the error is the same as ``check(_:)``'s.
+    mutating func check(row raw: RawStatement) throws {
+        let seq = raw.int64(0)
+        let prev = raw.bytes(11), hash = raw.bytes(12), recordedAt = raw.bytes(7)
+        let fast: Bool = {
+            guard seq == count + 1, seq != 1, prev.elementsEqual(previousHash), hash.count == 64 else { return false }
+            guard !recordedAt.lexicographicallyPrecedes(lastRecordedAt) else { return false }
+            scratch.removeAll(keepingCapacity: true)
+            scratch.append(0)
+            scratch.append(contentsOf: #"{"data":"#.utf8)
+            scratch.append(contentsOf: raw.bytes(9))
+            scratch.append(contentsOf: #","id":"#.utf8)
+            CanonicalJSON.writeString(bytes: raw.bytes(1), into: &scratch)
+            scratch.append(contentsOf: #","meta":"#.utf8)
+            scratch.append(contentsOf: raw.bytes(10))
+            scratch.append(contentsOf: #","occurred_at":"#.utf8)
+            CanonicalJSON.writeString(bytes: raw.bytes(6), into: &scratch)
+            scratch.append(contentsOf: #","prev":"#.utf8)
+            CanonicalJSON.writeString(bytes: prev, into: &scratch)
+            scratch.append(contentsOf: #","recorded_at":"#.utf8)
+            CanonicalJSON.writeString(bytes: recordedAt, into: &scratch)
+            scratch.append(contentsOf: #","recorded_by":"#.utf8)
+            CanonicalJSON.writeString(bytes: raw.bytes(8), into: &scratch)
+            scratch.append(contentsOf: #","seq":"#.utf8)
+            CanonicalJSON.writeInteger(seq, into: &scratch)
+            scratch.append(contentsOf: #","stream":"#.utf8)
+            CanonicalJSON.writeString(bytes: raw.bytes(4), into: &scratch)
+            scratch.append(contentsOf: #","stream_version":"#.utf8)
+            CanonicalJSON.writeInteger(raw.int64(5), into: &scratch)
+            scratch.append(contentsOf: #","type":"#.utf8)
+            CanonicalJSON.writeString(bytes: raw.bytes(2), into: &scratch)
+            scratch.append(contentsOf: #","version":"#.utf8)
+            CanonicalJSON.writeInteger(raw.int64(3), into: &scratch)
+            scratch.append(UInt8(ascii: "}"))
+            EventHash.writeHex(SHA256.hash(data: scratch), into: &hexDigest)
+            return hash.elementsEqual(hexDigest)
+        }()
+        if fast {
+            accept(hash: Array(hash), recordedAt: Array(recordedAt))
+        } else {
+            try check(SQLiteEventStore.record(raw))
+        }
     }
 
     /// The summary once every record has been checked.
     public var report: VerifyReport {
-        VerifyReport(count: count, head: previousHash, firstRecordedAt: firstRecordedAt, lastRecordedAt: lastRecordedAt)
+        VerifyReport(
+            count: count, head: String(decoding: previousHash, as: UTF8.self),
+            firstRecordedAt: String(decoding: firstRecordedAt, as: UTF8.self),
+            lastRecordedAt: String(decoding: lastRecordedAt, as: UTF8.self))
     }
 }
 
@@ -63,10 +119,13 @@ extension Ledger {
     /// - Throws: ``LedgerError/Kind/integrity`` with the first broken seq and why.
     public func verify(progress: ((Int64) -> Void)? = nil) throws -> VerifyReport {
         var verifier = ChainVerifier()
-        try store.scan(EventFilter()) { record in
-            try verifier.check(record)
-            if verifier.count % 100_000 == 0 { progress?(verifier.count) }
-            return true
+        try store.read { db in
+            let statement = try db.makeStatement(sql: "SELECT \(SQLiteEventStore.columns) FROM events ORDER BY seq")
+            let raw = RawStatement(statement, in: db)
+            while try raw.step() {
+                try verifier.check(row: raw)
+                if verifier.count % 100_000 == 0 { progress?(verifier.count) }
+            }
         }
         guard verifier.count > 0 else {
             throw LedgerError(.integrity, "the ledger '\(path)' holds no events; expected seq 1 'ledger-created'")

@@ -83,6 +83,16 @@ public enum EventHash {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Writes the lower-case hex of a 32-byte digest into a 64-byte buffer.
+    public static func writeHex(_ digest: some Sequence<UInt8>, into out: inout [UInt8]) {
+        var i = 0
+        for byte in digest {
+            out[i] = digits[Int(byte >> 4)]
+            out[i + 1] = digits[Int(byte & 0x0F)]
+            i += 2
+        }
+    }
+
     /// Lower-case hex SHA-256 of arbitrary bytes (evidence files, documents).
     public static func sha256Hex(_ bytes: [UInt8]) -> String { hex(SHA256.hash(data: bytes)) }
 

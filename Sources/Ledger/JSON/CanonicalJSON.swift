@@ -83,8 +83,21 @@ public enum CanonicalJSON {
     /// Appends a string in quotes, escaped as RFC 8785 §3.2.2.2 prescribes.
     @inline(__always)
     public static func writeString(_ s: String, into out: inout [UInt8]) {
+        var copy = s
+        copy.withUTF8 { writeString(bytes: $0, into: &out) }
+    }
+
+    /// Appends UTF-8 bytes as a quoted, escaped JSON string.
+    @inline(__always)
+    public static func writeString(bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
+        // Most strings need no escape: copy them whole.
+        if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))
             case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\\"))
