@@ -16,7 +16,7 @@ public struct EntityState: Sendable, Equatable {
 public struct HistoryEntry: Sendable, Equatable {
     /// The event.
     public var record: EventRecord
-    /// What it changed: `field: old → new`, or for a correction its listed changes.
+    /// What it says (`field = value`), or for a correction its changes (`field: old → new`).
     public var changes: [String]
     /// Whether it was retracted (by the asked-for transaction time).
     public var retracted: Bool
@@ -61,8 +61,9 @@ extension Ledger {
     /// The audit trail of an entity: every event in the order it was recorded, with what it changed.
     public func history(of stream: String, time: ReportTime = ReportTime()) throws -> [HistoryEntry] {
         let (_, all, index) = try streamEvents(stream, time: time)
-        var fields: [String: JSONValue] = [:]
         var entries: [HistoryEntry] = []
+        let seqOf = Dictionary(all.map { ($0.id, $0.seq) }, uniquingKeysWith: { first, _ in first })
+        func name(_ id: String?) -> String { id.map { seqOf[$0].map { "seq \($0)" } ?? $0 } ?? "?" }
         for record in all {
             if let asOf = time.asOf, let occurred = try? OccurredAt(record.occurredAt), occurred.end > asOf.end { continue }
             var changes: [String] = []
@@ -73,13 +74,14 @@ extension Ledger {
                     let field = change["field"]?.stringValue ?? "?"
                     changes.append("\(field): \(change["from"].map(\.shortDescription) ?? "—") → \(change["to"].map(\.shortDescription) ?? "—")")
                 }
-                if let target = record.meta["corrects"]?.stringValue { changes.insert("corrects \(target)", at: 0) }
+                changes.insert("corrects \(name(record.meta["corrects"]?.stringValue))", at: 0)
             } else if record.type == "event-retracted" {
-                changes.append("retracts \(record.meta["retracts"]?.stringValue ?? "?")")
+                changes.append("retracts \(name(record.meta["retracts"]?.stringValue))")
             } else {
-                for (key, value) in (record.data.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) where fields[key] != value {
-                    changes.append(fields[key] == nil ? "\(key) = \(value.shortDescription)" : "\(key): \(fields[key]!.shortDescription) → \(value.shortDescription)")
-                    fields[key] = value
+                // What the event says. Two events of a stream are separate facts (two commitments
+                // are not one changed commitment), so only corrections show old → new.
+                for (key, value) in (record.data.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    changes.append("\(key) = \(value.shortDescription)")
                 }
             }
             if let reason = record.meta["reason"]?.stringValue { changes.append("reason: \(reason)") }
