@@ -22,7 +22,9 @@ the generator does not know are filled from their schema alone.
 Every domain event type of the catalog is generated (not ledger-created,
 schema-registered, event-corrected, event-retracted), in proportions of a
 real programme: many meetings and expenditures, few projects and
-organisations. occurred_at is a date (YYYY-MM-DD; 0.2% are month-precise,
+organisations. The first 32 lines register the base world (Ķekava, the
+CITIES4CSR partners, six neighbourhoods, two projects), so a --count of a few
+thousand or more is needed to see every type. occurred_at is a date (YYYY-MM-DD; 0.2% are month-precise,
 YYYY-MM) that mostly increases over about twelve years; about 1% are
 back-dated. The same --seed and --count always give the same bytes. Memory
 stays flat: lines are streamed out, and only the entities that later lines

@@ -39,7 +39,7 @@ ZERO_HASH = "0" * 64
 MAX_SAFE = 2 ** 53  # |n| must be < 2^53 (I-JSON / RFC 8785 integers)
 
 HASH_RE = re.compile(r"[0-9a-f]{64}\Z")
-RECORDED_AT_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
+RECORDED_AT_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\Z")
 
 
 class CanonError(ValueError):
