@@ -79,6 +79,12 @@ struct AppendContext {
     /// Transaction time: now, but never before the head's (`recorded_at` never decreases).
     let recordedAt: String
     var streamVersions: [String: Int64] = [:]
+    /// Seeded once from the system's generator: ids must be unique, not secret, and a system call
+    /// per event showed up in profiles.
+    var random: SplitMix64 = {
+        var system = SystemRandomNumberGenerator()
+        return SplitMix64(seed: system.next())
+    }()
     var scratch: [UInt8] = []
     var canonical: [UInt8] = []
 
@@ -164,7 +170,7 @@ struct AppendContext {
         }
         let head = session.head
         var record = EventRecord(
-            seq: head.seq + 1, id: UUIDText.random(), type: type.name, version: type.version,
+            seq: head.seq + 1, id: UUIDText.random(using: &random), type: type.name, version: type.version,
             stream: stream, streamVersion: current + 1, occurredAt: occurred.text, recordedAt: recordedAt,
             recordedBy: actor, dataJSON: dataJSON, metaJSON: metaJSON, prev: head.hash, hash: "")
         if record.seq == 1, record.type != "ledger-created" {
@@ -223,13 +229,27 @@ struct AppendContext {
     }
 }
 
+/// A small, fast pseudo-random generator (SplitMix64) for the random bits of event ids.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
 /// Lower-case UUID text, 8-4-4-4-12.
 enum UUIDText {
     /// A time-ordered (version 7, RFC 9562) UUID, formatted without Foundation: one is made for
     /// every event, and ids that grow with time keep the unique-id index appending at its end
     /// instead of touching random pages.
-    static func random() -> String {
-        var generator = SystemRandomNumberGenerator()
+    static func random(using generator: inout some RandomNumberGenerator) -> String {
         let millis = UInt64(UTCTime.nowMillis())
         var high = (millis << 16) | ((generator.next() as UInt64) & 0x0FFF)
         var low = generator.next() as UInt64

@@ -56,8 +56,15 @@ public enum CanonicalJSON {
     }
 
     /// Keys in RFC 8785 order: by UTF-16 code units, not by Unicode scalars.
+    ///
+    /// UTF-8 byte order is code point order, which agrees with UTF-16 order unless a key holds a
+    /// character from U+E000 up (whose UTF-8 starts with 0xEE or more): only then are the slower
+    /// UTF-16 views compared.
     public static func sortedKeys(_ keys: some Collection<String>) -> [String] {
-        keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
+        if keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0xEE } }) {
+            return keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        }
+        return keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
     }
 
     /// Appends a decimal integer.

@@ -141,17 +141,20 @@ public struct JSONParser {
         mutating func parseString() throws(Failure) -> String {
             index += 1
             let start = index
-            // Fast path: no escapes, so the bytes are the string.
+            // Fast path: no escapes, so the bytes are the string (and pure ASCII needs no validation).
+            var ascii = true
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
                     let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                    index += 1
+                    if ascii { return String(decoding: slice, as: UTF8.self) }
                     guard let string = String(validating: slice, as: UTF8.self) else {
                         throw Failure(offset: start, reason: "invalid UTF-8 in string")
                     }
-                    index += 1
                     return string
                 }
+                if byte >= 0x80 { ascii = false }
                 if byte == UInt8(ascii: "\\") { break }
                 if byte < 0x20 { throw fail("unescaped control character U+\(hex4(UInt16(byte))) in string") }
                 index += 1

@@ -46,7 +46,7 @@ public struct ProjectionEngine: Sendable {
         configuration.prepareDatabase { db in
             SQLFunctions.install(db)
             // Disposable: rebuilt by replay whenever lost, so no fsync; a larger page cache for rebuilds.
-            try db.execute(sql: "PRAGMA synchronous=OFF; PRAGMA cache_size=-32000")
+            try db.execute(sql: "PRAGMA synchronous=OFF; PRAGMA cache_size=-16384")
         }
         do {
             let queue = try DatabaseQueue(path: databasePath, configuration: configuration)

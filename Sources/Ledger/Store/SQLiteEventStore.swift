@@ -57,7 +57,7 @@ public struct SQLiteEventStore: EventStore {
             try db.execute(sql: "PRAGMA synchronous=FULL")
             // A large import touches the id, stream and valid-time indexes all over; 2 MB (the default)
             // would send most of those page reads to the OS.
-            try db.execute(sql: "PRAGMA cache_size=-49152")
+            try db.execute(sql: "PRAGMA cache_size=-16384")
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
