@@ -52,7 +52,11 @@ public final class ArchiveReader {
             if blankAt != 0 {
                 throw LedgerError(.integrity, "line \(blankAt) is empty; an archive holds one record per line", seq: expectedSeq(), file: name, line: blankAt)
             }
-            try body(try record(line, expectedSeq: expectedSeq()))
+            if let fast = CanonicalLine.record(line) {
+                try body(fast)
+            } else {
+                try body(try record(line, expectedSeq: expectedSeq()))
+            }
         }
         try frame.forEachChunk { chunk in
             guard let raw = chunk.baseAddress, chunk.count > 0 else { return }
@@ -84,7 +88,8 @@ public final class ArchiveReader {
         }
     }
 
-    /// One line as a record.
+    /// One line as a record, parsed in full: any key order and whitespace, and an error naming
+    /// what is wrong when the line is not a record.
     func record(_ line: UnsafeBufferPointer<UInt8>, expectedSeq: Int64) throws -> EventRecord {
         let at = lineNumber
         func broken(_ message: String, seq: Int64? = nil) -> LedgerError {
@@ -167,5 +172,300 @@ public final class ArchiveReader {
             }
         }
         return ok
+    }
+}
+
+/// The fast path for a line exactly in the canonical form `kopa export` writes: keys in RFC 8785
+/// order, no whitespace, `data` and `meta` already canonical. Such a line is read without building
+/// a JSON tree; its `data` and `meta` bytes are the canonical text to hash.
+///
+/// It is conservative: anything it is not sure of (escapes in envelope strings, non-ASCII or
+/// escaped object keys, deep nesting, any deviation from the layout) returns nil, and the full
+/// parser takes the line, with its error messages.
+enum CanonicalLine {
+    /// The record, or nil when the line is not exactly canonical.
+    static func record(_ line: UnsafeBufferPointer<UInt8>) -> EventRecord? {
+        var c = Cursor(bytes: line)
+        guard c.literal("{\"data\":"), let data = c.object(),
+            c.literal(",\"hash\":"), let hash = c.plainString(), Self.isHash(line, hash),
+            c.literal(",\"id\":"), let id = c.plainString(),
+            c.literal(",\"meta\":"), let meta = c.object(),
+            c.literal(",\"occurred_at\":"), let occurredAt = c.plainString(),
+            c.literal(",\"prev\":"), let prev = c.plainString(),
+            c.literal(",\"recorded_at\":"), let recordedAt = c.plainString(), Self.isRecordedAt(line, recordedAt),
+            c.literal(",\"recorded_by\":"), let recordedBy = c.plainString(),
+            c.literal(",\"seq\":"), let seq = c.positiveInteger(),
+            c.literal(",\"stream\":"), let stream = c.plainString(),
+            c.literal(",\"stream_version\":"), let streamVersion = c.positiveInteger(),
+            c.literal(",\"type\":"), let type = c.plainString(),
+            c.literal(",\"version\":"), let version = c.positiveInteger(),
+            c.literal("}"), c.index == line.count
+        else { return nil }
+        func text(_ range: Range<Int>) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: line[range]), as: UTF8.self)
+        }
+        return EventRecord(
+            seq: seq, id: text(id), type: text(type), version: version, stream: text(stream), streamVersion: streamVersion,
+            occurredAt: text(occurredAt), recordedAt: text(recordedAt), recordedBy: text(recordedBy), dataJSON: text(data),
+            metaJSON: text(meta), prev: text(prev), hash: text(hash))
+    }
+
+    /// 64 lower-case hex digits.
+    static func isHash(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard range.count == 64 else { return false }
+        for i in range {
+            let b = line[i]
+            if !((b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66)) { return false }
+        }
+        return true
+    }
+
+    /// `YYYY-MM-DDThh:mm:ss.sssZ`.
+    static func isRecordedAt(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard range.count == 24 else { return false }
+        for (offset, i) in range.enumerated() {
+            let b = line[i]
+            switch offset {
+            case 4, 7: if b != 0x2D { return false }
+            case 10: if b != 0x54 { return false }
+            case 13, 16: if b != 0x3A { return false }
+            case 19: if b != 0x2E { return false }
+            case 23: if b != 0x5A { return false }
+            default: if b < 0x30 || b > 0x39 { return false }
+            }
+        }
+        return true
+    }
+
+    /// Strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+    static func isValidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = b.count
+        while i < n {
+            let c = b[i]
+            if c < 0x80 { i += 1; continue }
+            if c < 0xC2 { return false }
+            if c < 0xE0 {
+                guard i + 1 < n, b[i + 1] & 0xC0 == 0x80 else { return false }
+                i += 2
+                continue
+            }
+            if c < 0xF0 {
+                guard i + 2 < n else { return false }
+                let c1 = b[i + 1]
+                switch c {
+                case 0xE0: guard c1 >= 0xA0, c1 <= 0xBF else { return false }
+                case 0xED: guard c1 >= 0x80, c1 <= 0x9F else { return false }
+                default: guard c1 & 0xC0 == 0x80 else { return false }
+                }
+                guard b[i + 2] & 0xC0 == 0x80 else { return false }
+                i += 3
+                continue
+            }
+            if c < 0xF5 {
+                guard i + 3 < n else { return false }
+                let c1 = b[i + 1]
+                switch c {
+                case 0xF0: guard c1 >= 0x90, c1 <= 0xBF else { return false }
+                case 0xF4: guard c1 >= 0x80, c1 <= 0x8F else { return false }
+                default: guard c1 & 0xC0 == 0x80 else { return false }
+                }
+                guard b[i + 2] & 0xC0 == 0x80, b[i + 3] & 0xC0 == 0x80 else { return false }
+                i += 4
+                continue
+            }
+            return false
+        }
+        return true
+    }
+
+    struct Cursor {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+        /// Nesting allowed inside `data`/`meta` before the full parser decides (it allows 64 with the line).
+        static let maxDepth = 60
+        /// Whether a byte of 0x80 or above was passed since the last reset (then UTF-8 is validated).
+        var sawNonASCII = false
+
+        init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+        @inline(__always)
+        mutating func literal(_ text: StaticString) -> Bool {
+            let count = text.utf8CodeUnitCount
+            guard index + count <= bytes.count else { return false }
+            let start = text.utf8Start
+            for i in 0..<count where bytes[index + i] != start[i] { return false }
+            index += count
+            return true
+        }
+
+        /// The range of a string without escapes or control characters, valid UTF-8.
+        mutating func plainString() -> Range<Int>? {
+            guard index < bytes.count, bytes[index] == 0x22 else { return nil }
+            let start = index + 1
+            var i = start
+            var high: UInt8 = 0
+            while i < bytes.count {
+                let b = bytes[i]
+                if b == 0x22 {
+                    index = i + 1
+                    if high >= 0x80, !CanonicalLine.isValidUTF8(UnsafeBufferPointer(rebasing: bytes[start..<i])) { return nil }
+                    return start..<i
+                }
+                if b == 0x5C || b < 0x20 { return nil }
+                high |= b
+                i += 1
+            }
+            return nil
+        }
+
+        /// An integer in canonical form, 1 … 2^53 - 1.
+        mutating func positiveInteger() -> Int64? {
+            guard index < bytes.count, bytes[index] >= 0x31, bytes[index] <= 0x39 else { return nil }
+            var n: Int64 = 0
+            var digits = 0
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+                n = n * 10 + Int64(bytes[index] - 0x30)
+                digits += 1
+                index += 1
+                if digits > 16 { return nil }
+            }
+            return n < JSONValue.integerLimit ? n : nil
+        }
+
+        /// The range of a canonical object (validated as UTF-8).
+        mutating func object() -> Range<Int>? {
+            let start = index
+            sawNonASCII = false
+            guard index < bytes.count, bytes[index] == 0x7B, canonicalValue(depth: 0) else { return nil }
+            if sawNonASCII, !CanonicalLine.isValidUTF8(UnsafeBufferPointer(rebasing: bytes[start..<index])) { return nil }
+            return start..<index
+        }
+
+        /// Skips one value, checking that it is exactly in RFC 8785 form (integers only).
+        mutating func canonicalValue(depth: Int) -> Bool {
+            guard index < bytes.count else { return false }
+            switch bytes[index] {
+            case 0x7B: // {
+                guard depth < Self.maxDepth else { return false }
+                index += 1
+                if index < bytes.count, bytes[index] == 0x7D { index += 1; return true }
+                var previousKey: Range<Int>? = nil
+                while true {
+                    guard let key = asciiKey() else { return false }
+                    if let previousKey, !Self.precedes(bytes, previousKey, key) { return false }
+                    previousKey = key
+                    guard index < bytes.count, bytes[index] == 0x3A else { return false }
+                    index += 1
+                    guard canonicalValue(depth: depth + 1), index < bytes.count else { return false }
+                    if bytes[index] == 0x2C { index += 1; continue }
+                    if bytes[index] == 0x7D { index += 1; return true }
+                    return false
+                }
+            case 0x5B: // [
+                guard depth < Self.maxDepth else { return false }
+                index += 1
+                if index < bytes.count, bytes[index] == 0x5D { index += 1; return true }
+                while true {
+                    guard canonicalValue(depth: depth + 1), index < bytes.count else { return false }
+                    if bytes[index] == 0x2C { index += 1; continue }
+                    if bytes[index] == 0x5D { index += 1; return true }
+                    return false
+                }
+            case 0x22:
+                return canonicalString()
+            case 0x74: return literal("true")
+            case 0x66: return literal("false")
+            case 0x6E: return literal("null")
+            case 0x2D, 0x30...0x39:
+                return canonicalInteger()
+            default:
+                return false
+            }
+        }
+
+        /// An object key of printable ASCII without escapes (whose UTF-16 order is its byte order).
+        mutating func asciiKey() -> Range<Int>? {
+            guard index < bytes.count, bytes[index] == 0x22 else { return nil }
+            let start = index + 1
+            var i = start
+            while i < bytes.count {
+                let b = bytes[i]
+                if b == 0x22 { index = i + 1; return start..<i }
+                if b == 0x5C || b < 0x20 || b >= 0x80 { return nil }
+                i += 1
+            }
+            return nil
+        }
+
+        /// Whether key `a` sorts strictly before key `b`.
+        static func precedes(_ bytes: UnsafeBufferPointer<UInt8>, _ a: Range<Int>, _ b: Range<Int>) -> Bool {
+            let common = min(a.count, b.count)
+            for i in 0..<common {
+                let x = bytes[a.lowerBound + i], y = bytes[b.lowerBound + i]
+                if x != y { return x < y }
+            }
+            return a.count < b.count
+        }
+
+        /// A string escaped exactly as RFC 8785 escapes (UTF-8 validity is checked by the caller).
+        mutating func canonicalString() -> Bool {
+            index += 1
+            while index < bytes.count {
+                let b = bytes[index]
+                if b == 0x22 { index += 1; return true }
+                if b < 0x20 { return false }
+                if b >= 0x80 { sawNonASCII = true }
+                if b == 0x5C {
+                    guard index + 1 < bytes.count else { return false }
+                    switch bytes[index + 1] {
+                    case 0x22, 0x5C, 0x62, 0x66, 0x6E, 0x72, 0x74: // " \ b f n r t
+                        index += 2
+                    case 0x75: // u00XX, lower-case hex, only for controls without a short escape
+                        guard index + 5 < bytes.count, bytes[index + 2] == 0x30, bytes[index + 3] == 0x30,
+                            bytes[index + 4] == 0x30 || bytes[index + 4] == 0x31
+                        else { return false }
+                        let low = bytes[index + 5]
+                        let value: UInt8
+                        switch low {
+                        case 0x30...0x39: value = low - 0x30
+                        case 0x61...0x66: value = low - 0x61 + 10
+                        default: return false
+                        }
+                        let code = (bytes[index + 4] - 0x30) * 16 + value
+                        if [0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(code) { return false }
+                        index += 6
+                    default:
+                        return false
+                    }
+                    continue
+                }
+                index += 1
+            }
+            return false
+        }
+
+        /// `0` or `-?[1-9][0-9]*` below 2^53 in magnitude, with no fraction or exponent.
+        mutating func canonicalInteger() -> Bool {
+            var negative = false
+            if bytes[index] == 0x2D { negative = true; index += 1 }
+            guard index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 else { return false }
+            if bytes[index] == 0x30 {
+                if negative { return false }
+                index += 1
+            } else {
+                var n: Int64 = 0
+                var digits = 0
+                while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+                    n = n * 10 + Int64(bytes[index] - 0x30)
+                    digits += 1
+                    index += 1
+                    if digits > 16 { return false }
+                }
+                if n >= JSONValue.integerLimit { return false }
+            }
+            if index < bytes.count, bytes[index] == 0x2E || bytes[index] == 0x65 || bytes[index] == 0x45 { return false }
+            return true
+        }
     }
 }

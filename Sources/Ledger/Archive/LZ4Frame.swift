@@ -1,4 +1,5 @@
 import CLZ4
+import Dispatch
 
 #if canImport(Glibc)
 import Glibc
@@ -60,7 +61,10 @@ public enum LZ4Frame {
 }
 
 /// Compresses a stream into one LZ4 frame written to a file descriptor, block by block: content
-/// checksum and block checksums on, 4 MiB blocks. Memory stays flat (about two blocks).
+/// checksum and block checksums on, 4 MiB blocks. Memory stays flat (about three blocks).
+///
+/// Whole blocks are compressed and written on a second thread while the caller fills the next
+/// one, so producing the content and compressing it overlap.
 ///
 /// ```swift
 /// let writer = try LZ4FrameWriter(fd: fd, name: "ledger.kopa")
@@ -68,19 +72,25 @@ public enum LZ4Frame {
 /// try writer.flushIfFull()
 /// let (raw, compressed) = try writer.finish()
 /// ```
-public final class LZ4FrameWriter {
+// @unchecked: the liblz4 context, the output buffer and the counters are touched by one thread at a
+// time, handed over through the `idle` semaphore (one block in flight at most).
+public final class LZ4FrameWriter: @unchecked Sendable {
     private let fd: Int32
     private let name: String
     private var context: OpaquePointer?
     private var preferences = LZ4F_preferences_t()
     private var output: [UInt8] = []
     private var finished = false
+    private let worker = DispatchQueue(label: "kopa.lz4-writer")
+    private let idle = DispatchSemaphore(value: 1)
+    private var workerError: (any Error)?
     /// Uncompressed bytes waiting to be compressed; append to it, then call ``flushIfFull()``.
     public var buffer: [UInt8] = []
     /// Uncompressed bytes taken so far.
     public private(set) var uncompressedBytes: Int64 = 0
     /// Compressed bytes written so far.
     public private(set) var compressedBytes: Int64 = 0
+    private static let bufferCapacity = LZ4Frame.blockSize + (1 << 20)
 
     /// Starts a frame on `fd` (which stays owned by the caller); `name` is used in error messages.
     public init(fd: Int32, name: String) throws {
@@ -95,8 +105,8 @@ public final class LZ4FrameWriter {
         preferences.frameInfo.frameType = LZ4F_frame
         preferences.compressionLevel = 0
         preferences.autoFlush = 0
-        buffer.reserveCapacity(LZ4Frame.blockSize + (1 << 20))
-        reserveOutput(for: LZ4Frame.blockSize)
+        buffer.reserveCapacity(Self.bufferCapacity)
+        reserveOutput(for: Self.bufferCapacity)
         let header = output.withUnsafeMutableBytes { out in
             LZ4F_compressBegin(context, out.baseAddress, out.count, &preferences)
         }
@@ -116,22 +126,33 @@ public final class LZ4FrameWriter {
         compressedBytes += Int64(count)
     }
 
-    /// Compresses ``buffer`` once it holds a whole block or more.
+    /// Hands ``buffer`` to the compressing thread once it holds a whole block or more.
     public func flushIfFull() throws {
-        if buffer.count >= LZ4Frame.blockSize { try compressBuffer() }
+        guard buffer.count >= LZ4Frame.blockSize else { return }
+        idle.wait()
+        if let workerError {
+            idle.signal()
+            throw workerError
+        }
+        let full = buffer
+        buffer = []
+        buffer.reserveCapacity(Self.bufferCapacity)
+        worker.async { [self] in
+            do { try compress(full) } catch { workerError = error }
+            idle.signal()
+        }
     }
 
-    private func compressBuffer() throws {
-        guard !buffer.isEmpty else { return }
-        reserveOutput(for: buffer.count)
-        let written = buffer.withUnsafeBytes { source in
+    private func compress(_ bytes: [UInt8]) throws {
+        guard !bytes.isEmpty else { return }
+        reserveOutput(for: bytes.count)
+        let written = bytes.withUnsafeBytes { source in
             output.withUnsafeMutableBytes { out in
                 LZ4F_compressUpdate(context, out.baseAddress, out.count, source.baseAddress, source.count, nil)
             }
         }
         try emit(try LZ4Frame.check(written, "compression"))
-        uncompressedBytes += Int64(buffer.count)
-        buffer.removeAll(keepingCapacity: true)
+        uncompressedBytes += Int64(bytes.count)
     }
 
     /// Appends bytes (compressing whole blocks as they fill).
@@ -140,12 +161,24 @@ public final class LZ4FrameWriter {
         try flushIfFull()
     }
 
+    /// Waits until no block is being compressed (before giving up on a frame after an error,
+    /// so nothing writes to the descriptor once the caller closes it).
+    public func abandon() {
+        idle.wait()
+        finished = true
+        idle.signal()
+    }
+
     /// Compresses what is left and writes the end mark and the content checksum.
     /// - Returns: uncompressed and compressed byte counts of the whole frame.
     @discardableResult
     public func finish() throws -> (uncompressed: Int64, compressed: Int64) {
+        idle.wait()
+        defer { idle.signal() }
+        if let workerError { throw workerError }
         guard !finished else { return (uncompressedBytes, compressedBytes) }
-        try compressBuffer()
+        try compress(buffer)
+        buffer.removeAll()
         reserveOutput(for: 0)
         let end = output.withUnsafeMutableBytes { out in LZ4F_compressEnd(context, out.baseAddress, out.count, nil) }
         try emit(try LZ4Frame.check(end, "frame end"))

@@ -48,33 +48,15 @@ extension Ledger {
             }
         }
         let writer = try LZ4FrameWriter(fd: fd, name: name)
-        var filter = EventFilter()
-        filter.toSeq = until
-        var count: Int64 = 0
-        var previous = EventRecord.genesisPrev
-        var first = ""
-        var last = ""
-        try store.scan(filter) { record in
-            guard record.seq == count + 1, record.prev == previous else {
-                throw LedgerError(.integrity, "the log is broken at seq \(count + 1) (seq \(record.seq), prev \(record.prev)); run `kopa verify` — a broken log is not archived", seq: count + 1)
-            }
-            record.writeCanonical(into: &writer.buffer, includingHash: true)
-            writer.buffer.append(0x0A)
-            try writer.flushIfFull()
-            count += 1
-            previous = record.hash
-            if count == 1 { first = record.recordedAt }
-            last = record.recordedAt
-            if count % Self.progressInterval == 0 { progress?(count) }
-            return true
-        }
-        guard count > 0 else {
-            throw LedgerError(.integrity, "the ledger '\(path)' holds no events; expected seq 1 'ledger-created'")
+        let chain: VerifyReport
+        do {
+            chain = try store.writeExportLines(until: until, into: writer, progress: progress)
+        } catch {
+            writer.abandon()
+            throw error
         }
         let (raw, compressed) = try writer.finish()
-        return ArchiveSummary(
-            chain: VerifyReport(count: count, head: previous, firstRecordedAt: first, lastRecordedAt: last),
-            uncompressedBytes: raw, compressedBytes: compressed)
+        return ArchiveSummary(chain: chain, uncompressedBytes: raw, compressedBytes: compressed)
     }
 
     /// Exports to a file, atomically: the archive is written to a temporary file beside `file`,
@@ -97,6 +79,7 @@ extension Ledger {
             guard rename(temporary, file) == 0 else {
                 throw LedgerError(.internalError, "renaming '\(temporary)' to '\(file)' failed (\(String(cString: strerror(errno))))")
             }
+            Self.syncDirectory(of: file)
             return summary
         } catch {
             close(fd)
@@ -205,9 +188,24 @@ extension Ledger {
             do {
                 let store = try SQLiteEventStore.create(path: temporary)
                 defer { try? store.queue.close() }
+                // The file is private until it is complete and renamed into place (a failure
+                // deletes it), so the bulk load needs neither the write-ahead log nor syncs;
+                // the finished file is switched back to WAL and synced below.
+                try SQLiteEventStore.wrap(path: temporary) {
+                    try store.queue.writeWithoutTransaction { db in
+                        try db.execute(sql: "PRAGMA journal_mode=MEMORY")
+                        try db.execute(sql: "PRAGMA synchronous=OFF")
+                    }
+                }
                 summary = try store.append { session in
                     try readArchive(reader, expectHead: expectHead, expectCount: expectCount, progress: progress) { record in
                         try insert(record, into: session, archive: archive, line: reader.lineNumber)
+                    }
+                }
+                try SQLiteEventStore.wrap(path: temporary) {
+                    try store.queue.writeWithoutTransaction { db in
+                        try db.execute(sql: "PRAGMA synchronous=FULL")
+                        try db.execute(sql: "PRAGMA journal_mode=WAL")
                     }
                 }
             }
@@ -223,6 +221,7 @@ extension Ledger {
                 }
                 unlink(temporary + suffix)
             }
+            try syncFile(temporary)
             // link() fails when `path` appeared meanwhile: never replace a file someone created.
             if link(temporary, path) != 0 {
                 let linkError = errno
@@ -235,10 +234,29 @@ extension Ledger {
             } else {
                 unlink(temporary)
             }
+            syncDirectory(of: path)
             return summary
         } catch {
             removeTemporary()
             throw error
+        }
+    }
+
+    /// Flushes a file to disk.
+    static func syncFile(_ path: String) throws {
+        let fd = openFile(path, O_RDONLY | O_CLOEXEC, 0)
+        guard fd >= 0 else { throw LedgerError(.internalError, "cannot open '\(path)' to sync it (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw LedgerError(.internalError, "syncing '\(path)' failed (\(String(cString: strerror(errno))))") }
+    }
+
+    /// Flushes a folder's entries (a rename or link into it) to disk; best effort.
+    static func syncDirectory(of path: String) {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let fd = openFile(folder, O_RDONLY | O_CLOEXEC, 0)
+        if fd >= 0 {
+            _ = fsync(fd)
+            close(fd)
         }
     }
 
@@ -263,5 +281,91 @@ extension Ledger {
             }
             throw mapped
         }
+    }
+}
+
+extension SQLiteEventStore {
+    /// Writes the export line of every event (seq 1 … `until`) into `writer`, straight from the
+    /// stored columns in one read snapshot: the same bytes as ``EventRecord/exportLine``, without
+    /// building a record per row. Seq continuity and `prev` links are checked on the way, so a
+    /// broken log is never archived.
+    func writeExportLines(until: Int64?, into writer: LZ4FrameWriter, progress: ((Int64) -> Void)?) throws -> VerifyReport {
+        var sql = "SELECT \(Self.columns) FROM events"
+        if let until { sql += " WHERE seq <= \(until)" }
+        sql += " ORDER BY seq"
+        var count: Int64 = 0
+        var previous = Array(EventRecord.genesisPrev.utf8)
+        var first: [UInt8] = []
+        var last: [UInt8] = []
+        try read { db in
+            let s = RawStatement(try db.makeStatement(sql: sql), in: db)
+            while try s.step() {
+                let seq = s.int64(0)
+                let prev = s.bytes(11)
+                guard seq == count + 1, prev.elementsEqual(previous) else {
+                    throw LedgerError(.integrity, "the log is broken at seq \(count + 1) (found seq \(seq) with prev \(s.text(11))); run `kopa verify`: a broken log is not archived", seq: count + 1)
+                }
+                // RFC 8785 key order; data and meta are stored canonical.
+                writer.buffer.append(contentsOf: #"{"data":"#.utf8)
+                writer.buffer.append(contentsOf: s.bytes(9))
+                writer.buffer.append(contentsOf: #","hash":"#.utf8)
+                ExportText.string(s.bytes(12), into: &writer.buffer)
+                writer.buffer.append(contentsOf: #","id":"#.utf8)
+                ExportText.string(s.bytes(1), into: &writer.buffer)
+                writer.buffer.append(contentsOf: #","meta":"#.utf8)
+                writer.buffer.append(contentsOf: s.bytes(10))
+                writer.buffer.append(contentsOf: #","occurred_at":"#.utf8)
+                ExportText.string(s.bytes(6), into: &writer.buffer)
+                writer.buffer.append(contentsOf: #","prev":"#.utf8)
+                ExportText.string(prev, into: &writer.buffer)
+                writer.buffer.append(contentsOf: #","recorded_at":"#.utf8)
+                ExportText.string(s.bytes(7), into: &writer.buffer)
+                writer.buffer.append(contentsOf: #","recorded_by":"#.utf8)
+                ExportText.string(s.bytes(8), into: &writer.buffer)
+                writer.buffer.append(contentsOf: #","seq":"#.utf8)
+                CanonicalJSON.writeInteger(seq, into: &writer.buffer)
+                writer.buffer.append(contentsOf: #","stream":"#.utf8)
+                ExportText.string(s.bytes(4), into: &writer.buffer)
+                writer.buffer.append(contentsOf: #","stream_version":"#.utf8)
+                CanonicalJSON.writeInteger(s.int64(5), into: &writer.buffer)
+                writer.buffer.append(contentsOf: #","type":"#.utf8)
+                ExportText.string(s.bytes(2), into: &writer.buffer)
+                writer.buffer.append(contentsOf: #","version":"#.utf8)
+                CanonicalJSON.writeInteger(s.int64(3), into: &writer.buffer)
+                writer.buffer.append(contentsOf: "}\n".utf8)
+                try writer.flushIfFull()
+
+                count += 1
+                previous.removeAll(keepingCapacity: true)
+                previous.append(contentsOf: s.bytes(12))
+                if count == 1 { first = Array(s.bytes(7)) }
+                if count % Ledger.progressInterval == 0 { progress?(count) }
+                last.removeAll(keepingCapacity: true)
+                last.append(contentsOf: s.bytes(7))
+            }
+        }
+        guard count > 0 else {
+            throw LedgerError(.integrity, "the ledger '\(path)' holds no events; expected seq 1 'ledger-created'")
+        }
+        if let until, count != until {
+            throw LedgerError(.invalidInput, "--until \(until) is beyond the end of the log: the ledger '\(path)' ends at seq \(count)")
+        }
+        return VerifyReport(
+            count: count, head: String(decoding: previous, as: UTF8.self),
+            firstRecordedAt: String(decoding: first, as: UTF8.self), lastRecordedAt: String(decoding: last, as: UTF8.self))
+    }
+}
+
+/// JSON strings from raw UTF-8 bytes, escaped as ``CanonicalJSON/writeString(_:into:)`` escapes.
+enum ExportText {
+    @inline(__always)
+    static func string(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        guard bytes.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) else {
+            CanonicalJSON.writeString(String(decoding: bytes, as: UTF8.self), into: &out)
+            return
+        }
+        out.append(0x22)
+        out.append(contentsOf: bytes)
+        out.append(0x22)
     }
 }

@@ -133,10 +133,11 @@ struct TableFormatter {
         let numeric = numericColumns()
         let separators = 2 * (columns.count - 1)
         // Too many columns to read when cut to fit: print each row as a block of "column  value" lines.
-        let floor = widths.indices.reduce(0) { $0 + (numeric[$1] ? widths[$1] : min(widths[$1], 12)) }
+        // The first column names the row (an event type, a project): it is never cut.
+        let floor = widths.indices.reduce(0) { $0 + (numeric[$1] || $1 == 0 ? widths[$1] : min(widths[$1], 12)) }
         if floor + separators > width { return vertical(texts) }
         while widths.reduce(0, +) + separators > width {
-            guard let widest = widths.indices.filter({ !numeric[$0] }).max(by: { widths[$0] < widths[$1] }), widths[widest] > 8 else { break }
+            guard let widest = widths.indices.filter({ !numeric[$0] && $0 > 0 }).max(by: { widths[$0] < widths[$1] }), widths[widest] > 8 else { break }
             widths[widest] -= 1
         }
         func fit(_ s: String, _ w: Int, right: Bool) -> String {

@@ -21,6 +21,7 @@ extension Kopa {
                 let preliminary = try FieldArguments(fields, type: nil, correcting: true)
                 if let ledger = preliminary.ledger { options.ledger = ledger }
                 if let actor = preliminary.actor { options.actor = actor }
+                if let format = preliminary.format { options.format = format }
                 let ledger = try Ledger.open(at: options.ledgerPath)
                 let target = try ledger.effectiveEvent(try ledger.event(event)).original
                 let type = try ledger.catalog.resolve(target.type, version: target.version)

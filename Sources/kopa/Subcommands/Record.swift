@@ -28,6 +28,7 @@ extension Kopa {
                 var options = global
                 if let ledger = arguments.ledger { options.ledger = ledger }
                 if let actor = arguments.actor { options.actor = actor }
+                if let format = arguments.format { options.format = format }
                 let ledger = try Ledger.open(at: options.ledgerPath)
                 let type = try ledger.catalog.resolve(self.type)
                 var base: [String: JSONValue] = [:]

@@ -19,6 +19,8 @@ struct FieldArguments {
     var remove: [String] = []
     var ledger: String?
     var actor: String?
+    /// `--format` given after the event type, like `--ledger` and `--actor`.
+    var format: OutputFormat?
     var help = false
 
     static let ownOptions: Set<String> = [
@@ -79,7 +81,12 @@ struct FieldArguments {
             case "--remove" where correcting: remove.append(EventType.fieldName(forOption: try next()))
             case "--ledger": ledger = try next()
             case "--actor": actor = try next()
-            case "--format": _ = try next()
+            case "--format":
+                let text = try next()
+                guard let chosen = OutputFormat(rawValue: text) else {
+                    throw ValidationError("--format '\(text)' is not one of \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                format = chosen
             default:
                 guard token.hasPrefix("--"), token.count > 2 else {
                     throw ValidationError("unexpected argument '\(token)'; payload fields are given as --field value")

@@ -1,0 +1,532 @@
+import Foundation
+import Ledger
+import Testing
+
+/// One rejected command line: the exit code DESIGN.md assigns, what stderr must name, and that the
+/// ledger is unchanged afterwards.
+struct CLIBadInput: Sendable, CustomTestStringConvertible {
+    enum ImportFile: Sendable {
+        case text(String)
+        case badLineAmongFiveThousand
+        case invalidUTF8
+        case tenMegabyteString
+    }
+
+    var name: String
+    /// The arguments after `kopa`; `$LEDGER` and `$DIR` are replaced, and `--ledger`/`--actor`
+    /// are added after the subcommand unless `$LEDGER` appears.
+    var arguments: [String]
+    var importFile: ImportFile? = nil
+    var exit: Int32
+    var mentions: [String]
+    var testDescription: String { name }
+}
+
+@Suite("kopa command line, end to end")
+struct CLIEndToEndTests {
+    static func meetingLine(_ i: Int, kind: String = "forum", title: String? = nil) -> String {
+        #"{"type": "meeting-held", "occurred_at": "2020-01-01", "data": {"meeting": "m\#(i)", "kind": "\#(kind)", "title": "\#(title ?? "Meeting \(i)")", "project": "cities4csr"}}"#
+    }
+
+    static let meeting = ["meeting-held", "--meeting", "ulg-1", "--kind", "local-group-meeting", "--title", "ULG"]
+    static let funding = ["funding-committed", "--project", "cities4csr", "--funding-source", "erdf"]
+
+    static let badInputs: [CLIBadInput] = [
+        CLIBadInput(name: "unknown type", arguments: ["record", "meting-held", "--meeting", "m"], exit: 65,
+                    mentions: ["'meting-held'", "did you mean 'meeting-held'?"]),
+        CLIBadInput(name: "unknown field", arguments: ["record"] + meeting + ["--titel", "x"], exit: 65,
+                    mentions: ["'--titel'", "did you mean '--title'?"]),
+        CLIBadInput(name: "missing field", arguments: ["record", "meeting-held", "--meeting", "m", "--kind", "forum"], exit: 65,
+                    mentions: ["missing required field 'title'"]),
+        CLIBadInput(name: "wrong type", arguments: ["record"] + meeting + ["--participants", "many"], exit: 65,
+                    mentions: ["participants", "'many'", "integer"]),
+        CLIBadInput(name: "wrong enum value", arguments: ["record", "meeting-held", "--meeting", "m", "--kind", "picnic", "--title", "T"], exit: 65,
+                    mentions: ["'picnic'", "local-group-meeting"]),
+        CLIBadInput(name: "impossible date", arguments: ["record"] + meeting + ["--occurred-at", "2019-02-30"], exit: 65,
+                    mentions: ["'2019-02-30'", "impossible date"]),
+        CLIBadInput(name: "time without zone", arguments: ["record"] + meeting + ["--occurred-at", "2019-12-05T18:00:00"], exit: 65,
+                    mentions: ["'2019-12-05T18:00:00'", "time zone"]),
+        CLIBadInput(name: "negative amount", arguments: ["record"] + funding + ["--amount", "-5"], exit: 65,
+                    mentions: ["'-5'", "non-negative decimal"]),
+        CLIBadInput(name: "fractional cent", arguments: ["record"] + funding + ["--amount", "1.005"], exit: 65,
+                    mentions: ["'1.005'", "at most two decimals"]),
+        CLIBadInput(name: "float where a decimal string is expected",
+                    arguments: ["record", "funding-committed", "--data", #"{"project": "cities4csr", "funding_source": "erdf", "amount": {"amount": 12.5, "currency": "EUR"}}"#],
+                    exit: 65, mentions: ["12.5", "strings"]),
+        CLIBadInput(name: "float in an import line",
+                    arguments: ["import", "$DIR/in.ndjson"],
+                    importFile: .text(#"{"type": "funding-committed", "data": {"project": "cities4csr", "funding_source": "erdf", "amount": {"amount": 12.5, "currency": "EUR"}}}"#),
+                    exit: 65, mentions: ["in.ndjson:1", "12.5"]),
+        CLIBadInput(name: "reference to a stream that does not exist", arguments: ["record"] + meeting + ["--project", "ghost"], exit: 65,
+                    mentions: ["'ghost'", "project/ghost"]),
+        CLIBadInput(name: "opening a stream twice",
+                    arguments: ["record", "organisation-registered", "--organisation", "kekava", "--name", "Again", "--kind", "ngo", "--country", "LV"],
+                    exit: 65, mentions: ["organisation/kekava", "exists already"]),
+        CLIBadInput(name: "stale expect-version", arguments: ["record"] + funding + ["--amount", "5", "--expect-version", "0"], exit: 65,
+                    mentions: ["stale", "--expect-version 0", "project/cities4csr"]),
+        CLIBadInput(name: "one bad line among 5,000", arguments: ["import", "$DIR/in.ndjson"], importFile: .badLineAmongFiveThousand, exit: 65,
+                    mentions: ["in.ndjson:2500", "'picnic'"]),
+        CLIBadInput(name: "invalid UTF-8", arguments: ["import", "$DIR/in.ndjson"], importFile: .invalidUTF8, exit: 65,
+                    mentions: ["in.ndjson:2", "UTF-8"]),
+        CLIBadInput(name: "empty import file", arguments: ["import", "$DIR/in.ndjson"], importFile: .text(""), exit: 65,
+                    mentions: ["nothing to import"]),
+        CLIBadInput(name: "empty stdin", arguments: ["import", "-"], exit: 65, mentions: ["nothing to import", "stdin"]),
+        CLIBadInput(name: "a 10 MB string", arguments: ["import", "$DIR/in.ndjson"], importFile: .tenMegabyteString, exit: 65,
+                    mentions: ["in.ndjson:1", "10485760 characters", "at most"]),
+        CLIBadInput(name: "a missing import file", arguments: ["import", "$DIR/nowhere.ndjson"], exit: 66, mentions: ["nowhere.ndjson"]),
+        CLIBadInput(name: "a missing ledger (log)", arguments: ["log", "--ledger", "$DIR/missing.sqlite"], exit: 66, mentions: ["missing.sqlite"]),
+        CLIBadInput(name: "a missing ledger (record)", arguments: ["record", "--ledger", "$DIR/missing.sqlite"] + meeting, exit: 66, mentions: ["missing.sqlite"]),
+        CLIBadInput(name: "a missing ledger (verify)", arguments: ["verify", "--ledger", "$DIR/missing.sqlite"], exit: 66, mentions: ["missing.sqlite"]),
+        CLIBadInput(name: "a ledger that is not SQLite", arguments: ["log", "--ledger", "$DIR/in.ndjson"], importFile: .text("just text, no database here\n"), exit: 66,
+                    mentions: ["in.ndjson", "not"]),
+        CLIBadInput(name: "an event that does not exist", arguments: ["show", "999"], exit: 66, mentions: ["999"]),
+        CLIBadInput(name: "a bad --format", arguments: ["log", "--format", "xml"], exit: 64, mentions: ["xml"]),
+        CLIBadInput(name: "an option without its value", arguments: ["record"] + meeting + ["--participants"], exit: 64, mentions: ["--participants"]),
+        CLIBadInput(name: "a bad actor", arguments: ["record", "--actor", "Jānis Bērziņš"] + meeting, exit: 65, mentions: ["'Jānis Bērziņš'", "staff identifier"]),
+    ]
+
+    @Test("bad input: exit code, message, nothing written", arguments: badInputs)
+    func rejects(_ bad: CLIBadInput) throws {
+        let ledger = try CLILedger()
+        let before = try ledger.head()
+        let dir = ledger.directory.url.path
+        switch bad.importFile {
+        case nil: break
+        case .text(let text): try ledger.directory.write("in.ndjson", text)
+        case .badLineAmongFiveThousand:
+            var lines = (1...5000).map { Self.meetingLine($0) }
+            lines[2499] = Self.meetingLine(2500, kind: "picnic")
+            try ledger.directory.write("in.ndjson", lines.joined(separator: "\n") + "\n")
+        case .invalidUTF8:
+            var bytes = Data((Self.meetingLine(1) + "\n" + Self.meetingLine(2, title: "Ķekava") + "\n").utf8)
+            let k = try #require(bytes.firstRange(of: Data("Ķ".utf8)))
+            bytes[k.upperBound - 1] = 0xFF
+            try ledger.directory.write("in.ndjson", bytes)
+        case .tenMegabyteString:
+            try ledger.directory.write("in.ndjson", Self.meetingLine(1, title: String(repeating: "x", count: 10 << 20)) + "\n")
+        }
+        let arguments = bad.arguments.map { $0.replacingOccurrences(of: "$DIR", with: dir) }
+        let result: ProcessResult
+        if bad.arguments.contains(where: { $0.contains("$DIR/missing") || $0 == "--ledger" }) {
+            result = try kopa(arguments, cwd: ledger.directory.url)
+        } else if bad.arguments.contains("--actor") {
+            result = try kopa([arguments[0], "--ledger", ledger.path] + arguments.dropFirst(), cwd: ledger.directory.url)
+        } else {
+            result = try ledger.kopa(arguments, stdin: arguments.contains("-") ? .text("") : .none)
+        }
+        #expect(result.status == bad.exit, "\(result)")
+        #expect(!result.signalled)
+        for fragment in bad.mentions {
+            #expect(result.stderr.contains(fragment), "stderr does not name '\(fragment)': \(result.stderr.prefix(1000))")
+        }
+        #expect(result.stdout.isEmpty, "\(result.stdout.prefix(500))")
+        #expect(!result.stderr.contains("internal error"))
+        #expect(try ledger.head() == before, "the ledger changed")
+        #expect(try ledger.open().verify().count == before.seq)
+    }
+
+    // MARK: - init
+
+    @Test func initCreatesALedgerAndRefusesToOverwrite() throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.path("kekava.sqlite")
+        let created = try kopa(["init", "--ledger", path, "--name", "Ķekava", "--actor", "clerk-1"])
+        #expect(created.status == 0, "\(created)")
+        #expect(created.stdout.contains("created ledger"))
+        let ledger = try Ledger.open(at: path)
+        let first = try ledger.event("1")
+        #expect(first.type == "ledger-created")
+        #expect(first.data["name"] == .string("Ķekava"))
+        #expect(first.recordedBy == "clerk-1")
+        let head = try ledger.head()
+        #expect(head.seq == 1 + Int64(ledger.catalog.types.values.map(\.count).reduce(0, +)))
+        #expect(created.stdout.contains(head.hash))
+
+        let again = try kopa(["init", "--ledger", path, "--name", "Other"])
+        #expect(again.status == 65, "\(again)")
+        #expect(again.stderr.contains(path) && again.stderr.contains("exists already"))
+        #expect(try Ledger.open(at: path).head() == head)
+        #expect(try Ledger.open(at: path).event("1").data["name"] == .string("Ķekava"))
+    }
+
+    @Test func initUsesKopaLedgerOrTheWorkingDirectory() throws {
+        let folder = try TemporaryDirectory()
+        let result = try kopa(["init", "--actor", "tester"], cwd: folder.url)
+        #expect(result.status == 0, "\(result)")
+        #expect(FileManager.default.fileExists(atPath: folder.path("kopa.sqlite")))
+        let fromEnv = try kopa(["init"], cwd: folder.url, environment: ["KOPA_LEDGER": folder.path("env.sqlite"), "KOPA_ACTOR": "env-actor"])
+        #expect(fromEnv.status == 0, "\(fromEnv)")
+        #expect(try Ledger.open(at: folder.path("env.sqlite")).event("1").recordedBy == "env-actor")
+    }
+
+    // MARK: - record
+
+    @Test func recordsAnEventFromFields() throws {
+        let ledger = try CLILedger()
+        try ledger.directory.write("minutes.txt", "Minutes of the meeting")
+        let result = try ledger.kopa(
+            "record", "meeting-held", "--meeting", "ulg-2019-12", "--kind", "local-group-meeting", "--title", "Vietējās grupas tikšanās",
+            "--project", "cities4csr", "--participants", "25", "--online", "--organisations", "kekava", "--host=kekava",
+            "--occurred-at", "2019-12-05", "--source", "000_b7bde4ec5b0e9583.txt", "--evidence", "Minutes",
+            "--evidence-file", ledger.directory.path("minutes.txt"))
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("recorded: seq"))
+        #expect(result.stdout.contains("meeting-held meeting/ulg-2019-12"))
+        let record = try #require(try ledger.events().last)
+        #expect(record.type == "meeting-held")
+        #expect(record.recordedBy == "tester")
+        #expect(record.occurredAt == "2019-12-05")
+        #expect(record.data["participants"] == .integer(25))
+        #expect(record.data["online"] == .bool(true))
+        #expect(record.data["organisations"] == .array([.string("kekava")]))
+        #expect(record.data["host"] == .string("kekava"))
+        #expect(record.data["title"] == .string("Vietējās grupas tikšanās"))
+        #expect(record.meta["source"] == .string("000_b7bde4ec5b0e9583.txt"))
+        let evidence = try #require(record.meta["evidence"])
+        guard case .array(let items) = evidence else { Issue.record("evidence is not a list"); return }
+        #expect(items.count == 2)
+        #expect(items[0]["title"] == .string("Minutes"))
+        #expect(items[1]["sha256"] == .string(EventHash.sha256Hex(Array("Minutes of the meeting".utf8))))
+        #expect(result.stdout.contains(record.hash))
+    }
+
+    @Test func recordsMoneyAndDataJSONAndPrintsJSON() throws {
+        let ledger = try CLILedger()
+        let result = try ledger.kopa("record", "funding-committed", "--format", "json", "--data", #"{"project": "cities4csr", "funding_source": "state", "amount": {"amount": "1.00", "currency": "EUR"}}"#,
+                                     "--funding-source", "erdf", "--amount", "48454.95 EUR", "--rate", "85")
+        #expect(result.status == 0, "\(result)")
+        let printed = try parseJSON(result.stdout)
+        guard case .array(let records) = printed, let record = records.first else { Issue.record("not a JSON list: \(result.stdout)"); return }
+        #expect(records.count == 1)
+        #expect(record["type"] == .string("funding-committed"))
+        #expect(record["data"]?["funding_source"] == .string("erdf"), "fields override --data")
+        #expect(record["data"]?["amount"] == .object(["amount": .string("48454.95"), "currency": .string("EUR")]))
+        #expect(record["data"]?["rate"] == .string("85"))
+        #expect(record["hash"] == .string(try ledger.head().hash))
+    }
+
+    @Test func recordHelpListsTheFieldsWithTypesAndWhetherRequired() throws {
+        let ledger = try CLILedger()
+        let help = try ledger.kopa("record", "meeting-held", "--help")
+        #expect(help.status == 0, "\(help)")
+        let lines = help.lines
+        func line(_ option: String) -> String? { lines.first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(option + " ") } }
+        for (option, kind, required) in [
+            ("--meeting", "<string>", true), ("--kind", "<choice>", true), ("--title", "<string>", true),
+            ("--participants", "<integer>", false), ("--online", "<boolean>", false), ("--project", "<slug>", false),
+            ("--organisations", "<array>", false), ("--description", "<string>", false),
+        ] {
+            let text = try #require(line(option), "help does not list \(option):\n\(help.stdout)")
+            #expect(text.contains(kind), "\(text)")
+            #expect(text.contains(required ? "required" : "optional"), "\(text)")
+        }
+        #expect(try #require(line("--project")).contains("must name an existing project"))
+        #expect(help.stdout.contains("workshop"), "the choices are listed")
+        #expect(help.stdout.contains("--occurred-at"))
+        // Money is shown as money; the help works without a ledger too.
+        let folder = try TemporaryDirectory()
+        let money = try kopa(["record", "funding-committed", "--help"], cwd: folder.url)
+        #expect(money.status == 0, "\(money)")
+        #expect(money.lines.contains { $0.contains("--amount <money>") && $0.contains("required") })
+        #expect(money.lines.contains { $0.contains("--funding-source <choice>") })
+        #expect(!FileManager.default.fileExists(atPath: folder.path("kopa.sqlite")))
+    }
+
+    @Test func aPayloadFieldNamedReasonIsSetByRecord() throws {
+        // `--reason` is the correction's reason for `kopa correct`, but a payload field for `kopa record`.
+        let ledger = try CLILedger()
+        let result = try ledger.kopa("record", "partner-left", "--project", "cities4csr", "--organisation", "kekava", "--reason", "the network ended")
+        #expect(result.status == 0, "\(result)")
+        let record = try #require(try ledger.events().last)
+        #expect(record.type == "partner-left")
+        #expect(record.data["reason"] == .string("the network ended"))
+        #expect(record.meta["reason"] == nil)
+    }
+
+    @Test func aRepeatedIdempotencyKeyAppendsNothingAndPrintsTheFirstEvent() throws {
+        let ledger = try CLILedger()
+        let arguments = ["record"] + Self.funding + ["--amount", "100", "--idempotency-key", "invoice-42", "--format", "json"]
+        let first = try ledger.kopa(arguments)
+        #expect(first.status == 0, "\(first)")
+        let head = try ledger.head()
+        let second = try ledger.kopa(arguments.map { $0 == "100" ? "200" : $0 })
+        #expect(second.status == 0, "\(second)")
+        #expect(try ledger.head() == head)
+        #expect(try parseJSON(first.stdout) == parseJSON(second.stdout))
+        let table = try ledger.kopa(["record"] + Self.funding + ["--amount", "100", "--idempotency-key", "invoice-42"])
+        #expect(table.stdout.contains("already recorded"))
+        #expect(table.stdout.contains("seq \(head.seq)"))
+    }
+
+    @Test func sqlLookingStringsAreStoredVerbatim() throws {
+        let ledger = try CLILedger()
+        let name = "Robert'); DROP TABLE events; --"
+        let result = try ledger.kopa("record", "organisation-registered", "--organisation", "bobby", "--name", name, "--kind", "ngo", "--country", "LV", "--source", "x' OR '1'='1")
+        #expect(result.status == 0, "\(result)")
+        let show = try ledger.kopa("show", "bobby-does-not-exist")
+        #expect(show.status == 66)
+        let record = try #require(try ledger.events().last)
+        #expect(record.data["name"] == .string(name))
+        #expect(record.meta["source"] == .string("x' OR '1'='1"))
+        let verify = try ledger.kopa("verify")
+        #expect(verify.status == 0, "\(verify)")
+    }
+
+    // MARK: - import
+
+    @Test func importsFromAFileAndFromStandardInput() throws {
+        let ledger = try CLILedger()
+        let before = try ledger.head()
+        let file = try ledger.directory.write("meetings.ndjson", (1...3).map { Self.meetingLine($0) }.joined(separator: "\n") + "\n")
+        let fromFile = try ledger.kopa("import", file)
+        #expect(fromFile.status == 0, "\(fromFile)")
+        #expect(fromFile.stdout.contains("imported 3 events"))
+        #expect(fromFile.stdout.contains("seq \(before.seq + 1)–\(before.seq + 3)"))
+        let fromStdin = try ledger.kopa("import", "-", stdin: .text((4...5).map { Self.meetingLine($0) }.joined(separator: "\n")))
+        #expect(fromStdin.status == 0, "\(fromStdin)")
+        #expect(fromStdin.stdout.contains("imported 2 events"))
+        let events = try ledger.events()
+        #expect(events.count == Int(before.seq) + 5)
+        #expect(events.suffix(5).map { $0.data["meeting"]?.stringValue } == ["m1", "m2", "m3", "m4", "m5"])
+        #expect(try ledger.head().hash == events.last?.hash)
+    }
+
+    // MARK: - log and show
+
+    /// A ledger with the fixtures plus a few events of several types and streams.
+    static func populated() throws -> CLILedger {
+        let ledger = try CLILedger()
+        let lines = [
+            Self.meetingLine(1), Self.meetingLine(2),
+            #"{"type": "funding-committed", "data": {"project": "cities4csr", "funding_source": "erdf", "amount": {"amount": "48454.95", "currency": "EUR"}}, "meta": {"source": "doc, with \"quotes\""}}"#,
+            #"{"type": "organisation-registered", "data": {"organisation": "riga", "name": "Rīga", "kind": "municipality", "country": "LV"}}"#,
+        ]
+        let result = try ledger.kopa("import", "-", stdin: .text(lines.joined(separator: "\n")))
+        #expect(result.status == 0, "\(result)")
+        return ledger
+    }
+
+    func seqs(_ ndjson: ProcessResult) throws -> [Int64] {
+        try ndjson.lines.map { try #require(parseJSON($0)["seq"]?.integerValue) }
+    }
+
+    @Test func logPrintsEveryFormat() throws {
+        let ledger = try Self.populated()
+        let events = try ledger.events()
+
+        let ndjson = try ledger.kopa("log", "--format", "ndjson")
+        #expect(ndjson.status == 0, "\(ndjson)")
+        #expect(ndjson.lines == events.map(\.exportLine), "ndjson prints exactly the export records")
+
+        let json = try ledger.kopa("log", "--format", "json")
+        #expect(json.status == 0)
+        guard case .array(let list) = try parseJSON(json.stdout) else { Issue.record("not a list"); return }
+        #expect(list.count == events.count)
+        #expect(list.last?["hash"] == .string(events.last!.hash))
+        #expect(list.first?["data"]?["name"] == .string("CLI test ledger"))
+
+        let csv = try ledger.kopa("log", "--format", "csv")
+        #expect(csv.status == 0)
+        let rows = csv.stdout.components(separatedBy: "\r\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        #expect(rows.first == "seq,id,type,version,stream,stream_version,occurred_at,recorded_at,recorded_by,data,meta,prev,hash")
+        #expect(rows.count == events.count + 1)
+        let funding = try #require(events.first { $0.type == "funding-committed" })
+        let row = try #require(rows.first { $0.hasPrefix("\(funding.seq),") })
+        #expect(row.contains(#""{""amount"":{""amount"":""48454.95"",""currency"":""EUR""},"#), "quoted as RFC 4180: \(row)")
+        #expect(row.hasSuffix(",\(funding.prev),\(funding.hash)"))
+
+        let table = try ledger.kopa("log")
+        #expect(table.status == 0)
+        let header = try #require(table.lines.first)
+        for column in ["seq", "occurred_at", "type", "stream"] { #expect(header.contains(column)) }
+        #expect(table.lines.count == events.count + 2)
+        #expect(table.stdout.contains("funding-committed"))
+
+        let markdown = try ledger.kopa("log", "--format", "md", "--limit", "1")
+        #expect(markdown.status == 0)
+        #expect(markdown.lines.first?.hasPrefix("| seq |") == true)
+        #expect(markdown.lines.count == 3)
+    }
+
+    @Test func logFilters() throws {
+        let ledger = try Self.populated()
+        let events = try ledger.events()
+        func log(_ arguments: String...) throws -> [Int64] {
+            let result = try ledger.kopa(["log", "--format", "ndjson"] + arguments)
+            #expect(result.status == 0, "\(result)")
+            return try seqs(result)
+        }
+        #expect(try log("--stream", "project/cities4csr") == events.filter { $0.stream == "project/cities4csr" }.map(\.seq))
+        #expect(try log("--stream", "project/cities4csr").count == 2)
+        #expect(try log("--type", "meeting-held") == events.filter { $0.type == "meeting-held" }.map(\.seq))
+        #expect(try log("--type", "meeting-held", "--type", "funding-committed").count == 3)
+        #expect(try log("--from", "3", "--to", "5") == [3, 4, 5])
+        #expect(try log("--limit", "2") == [1, 2])
+        #expect(try log("--type", "schema-registered", "--limit", "3", "--from", "10") == [10, 11, 12])
+        #expect(try log("--until", "2000-01-01").isEmpty)
+        #expect(try log("--since", "2000-01-01").count == events.count)
+        let today = String(events.last!.recordedAt.prefix(10))
+        #expect(try log("--since", today, "--until", today).count == events.count)
+        #expect(try log("--stream", "project/nothing").isEmpty)
+        #expect(try ledger.kopa("log", "--limit", "0").status == 64)
+        #expect(try ledger.kopa("log", "--since", "yesterday").status == 65)
+    }
+
+    @Test func showsAnEventBySeqAndById() throws {
+        let ledger = try Self.populated()
+        let record = try #require(try ledger.events().first { $0.type == "funding-committed" })
+        let bySeq = try ledger.kopa("show", String(record.seq))
+        #expect(bySeq.status == 0, "\(bySeq)")
+        #expect(bySeq.stdout.contains("seq            \(record.seq)\n"))
+        #expect(bySeq.stdout.contains("id             \(record.id)\n"))
+        #expect(bySeq.stdout.contains("hash           \(record.hash)"))
+        #expect(bySeq.stdout.contains(record.dataJSON))
+        let byID = try ledger.kopa("show", record.id)
+        #expect(byID.status == 0)
+        #expect(byID.stdout == bySeq.stdout)
+        let json = try ledger.kopa("show", record.id, "--format", "ndjson")
+        #expect(json.stdout == record.exportLine + "\n")
+        let missing = try ledger.kopa("show", "00000000-0000-4000-8000-000000000000")
+        #expect(missing.status == 66)
+        #expect(missing.stderr.contains("00000000-0000-4000-8000-000000000000"))
+    }
+
+    // MARK: - verify and the independent script
+
+    static let verifyScript = checkoutRoot.appendingPathComponent("scripts/verify_chain.py").path
+
+    func kopaVerify(_ ledger: CLILedger) throws -> (count: Int, head: String)? {
+        let result = try ledger.kopa("verify")
+        #expect(result.status == 0, "\(result)")
+        guard let match = result.stdout.firstMatch(of: /ok: (\d+) events verified.*head ([0-9a-f]{64})/) else {
+            Issue.record("unexpected verify output: \(result.stdout)")
+            return nil
+        }
+        return (Int(match.1)!, String(match.2))
+    }
+
+    func scriptVerify(_ ndjsonPath: String) throws -> ProcessResult {
+        try run(try tool("python3"), [Self.verifyScript], stdin: .file(ndjsonPath))
+    }
+
+    @Test func verifyAndTheIndependentScriptAgree() throws {
+        let ledger = try Self.populated()
+        let (count, head) = try #require(try kopaVerify(ledger))
+        let events = try ledger.events()
+        #expect(count == events.count)
+        #expect(head == events.last?.hash)
+
+        let log = try ledger.kopa("log", "--format", "ndjson")
+        let export = try ledger.directory.write("export.ndjson", log.stdout)
+        let script = try scriptVerify(export)
+        #expect(script.status == 0, "\(script)")
+        #expect(script.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "ok: \(count) events, head \(head)")
+
+        // Change one character of one line's data: the script names that seq.
+        var lines = log.lines
+        let target = try #require(events.firstIndex { $0.type == "organisation-registered" && $0.data["organisation"] == "riga" })
+        lines[target] = lines[target].replacingOccurrences(of: "Rīga", with: "Riga")
+        #expect(lines[target] != log.lines[target])
+        let tampered = try ledger.directory.write("tampered.ndjson", lines.joined(separator: "\n") + "\n")
+        let broken = try scriptVerify(tampered)
+        #expect(broken.status == 1, "\(broken)")
+        #expect(broken.stderr.contains("broken at seq \(target + 1)"), "\(broken.stderr)")
+        // A line removed is found too.
+        lines = log.lines
+        lines.remove(at: 5)
+        let removed = try ledger.directory.write("removed.ndjson", lines.joined(separator: "\n") + "\n")
+        let gap = try scriptVerify(removed)
+        #expect(gap.status == 1)
+        #expect(gap.stderr.contains("broken at seq 6"), "\(gap.stderr)")
+    }
+
+    @Test func theScriptsSelfTestPasses() throws {
+        let result = try run(try tool("python3"), [Self.verifyScript, "--self-test"])
+        #expect(result.status == 0, "\(result)")
+    }
+
+    // MARK: - catalog
+
+    @Test func catalogListsTypesAndDescribesOne() throws {
+        let folder = try TemporaryDirectory()
+        let list = try kopa(["catalog"], cwd: folder.url)
+        #expect(list.status == 0, "\(list)")
+        let bundled = try EventCatalog.load(directory: BundledResources.events)
+        // The table names every type in full (a name cut with '…' could not be typed).
+        let names = Set(list.lines.dropFirst(2).compactMap { $0.split(separator: " ").first.map(String.init) })
+        #expect(names == Set(bundled.types.keys), "\(list.stdout)")
+        let csv = try kopa(["catalog", "--format", "csv"], cwd: folder.url)
+        #expect(csv.stdout.hasPrefix("type,version,stream,required,description\r\n"))
+        let listed = Set(csv.stdout.components(separatedBy: "\r\n").dropFirst().filter { $0.contains(",") }.compactMap { $0.split(separator: ",").first.map(String.init) })
+        #expect(listed == Set(bundled.types.keys))
+        let one = try kopa(["catalog", "meeting-held"], cwd: folder.url)
+        #expect(one.status == 0)
+        #expect(one.stdout.contains("--participants <integer>"))
+        let schema = try kopa(["catalog", "meeting-held", "--format", "json"], cwd: folder.url)
+        #expect(try parseJSON(schema.stdout)["title"] == .string("meeting-held"))
+        let unknown = try kopa(["catalog", "meeting-hold"], cwd: folder.url)
+        #expect(unknown.status == 65)
+        #expect(unknown.stderr.contains("did you mean 'meeting-held'?"))
+    }
+
+    // MARK: - demo
+
+    @Test func demoWorksFromAnotherWorkingDirectory() throws {
+        let folder = try TemporaryDirectory("kopa-demo-cwd")
+        let seedEvents = try Seeds.files().reduce(0) { total, file in
+            total + (try String(contentsOf: file, encoding: .utf8)).split(separator: "\n").filter { !$0.allSatisfy(\.isWhitespace) }.count
+        }
+        let result = try kopa(["demo"], cwd: folder.url)
+        defer {
+            if let match = result.stdout.firstMatch(of: /The ledger is at (.+kopa\.sqlite)/) {
+                try? FileManager.default.removeItem(at: URL(fileURLWithPath: String(match.1)).deletingLastPathComponent())
+            }
+        }
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("\(seedEvents) events"), "\(result.stdout.prefix(500))")
+        #expect(result.stdout.contains("verified"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path).isEmpty, "demo wrote into the working directory")
+    }
+
+    // MARK: - correct and retract
+
+    @Test func correctAndRetract() throws {
+        let ledger = try CLILedger()
+        let recorded = try ledger.kopa(["record"] + Self.funding + ["--amount", "48454.95"])
+        #expect(recorded.status == 0, "\(recorded)")
+        let funding = try #require(try ledger.events().last)
+        var head = try ledger.head()
+
+        let noReason = try ledger.kopa("correct", String(funding.seq), "--amount", "50000.00")
+        #expect(noReason.status == 65, "\(noReason)")
+        #expect(noReason.stderr.contains("--reason"))
+        let systemEvent = try ledger.kopa("correct", "1", "--name", "Other", "--reason", "rename")
+        #expect(systemEvent.status == 65, "\(systemEvent)")
+        #expect(systemEvent.stderr.contains("ledger-created"))
+        let retractSystem = try ledger.kopa("retract", "1", "--reason", "no")
+        #expect(retractSystem.status == 65)
+        #expect(try ledger.head() == head)
+
+        let corrected = try ledger.kopa("correct", funding.id, "--amount", "50000.00", "--reason", "typo in the amount")
+        #expect(corrected.status == 0, "\(corrected)")
+        #expect(corrected.stdout.contains("corrected seq \(funding.seq)"))
+        let correction = try #require(try ledger.events().last)
+        #expect(correction.type == "event-corrected")
+        #expect(correction.meta["corrects"] == .string(funding.id))
+        #expect(correction.meta["reason"] == .string("typo in the amount"))
+        #expect(correction.data["data"]?["amount"]?["amount"] == .string("50000.00"))
+        #expect(correction.data["data"]?["funding_source"] == .string("erdf"))
+
+        let retractNoReason = try ledger.kopa("retract", funding.id)
+        #expect(retractNoReason.status == 65, "\(retractNoReason)")
+        #expect(retractNoReason.stderr.contains("--reason"))
+        let retracted = try ledger.kopa("retract", funding.id, "--reason", "entered twice")
+        #expect(retracted.status == 0, "\(retracted)")
+        head = try ledger.head()
+        let twice = try ledger.kopa("retract", funding.id, "--reason", "again")
+        #expect(twice.status == 65, "\(twice)")
+        #expect(twice.stderr.contains("retracted"))
+        #expect(try ledger.head() == head)
+        #expect(try ledger.kopa("verify").status == 0)
+    }
+}

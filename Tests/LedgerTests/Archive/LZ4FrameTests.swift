@@ -1,0 +1,223 @@
+import Foundation
+import Testing
+
+@testable import Ledger
+
+/// Deterministic bytes: SplitMix64.
+struct SplitMix64 {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// `count` random bytes.
+    mutating func bytes(_ count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBytes { raw in
+            var i = 0
+            while i + 8 <= count {
+                raw.storeBytes(of: next(), toByteOffset: i, as: UInt64.self)
+                i += 8
+            }
+            while i < count { raw[i] = UInt8(truncatingIfNeeded: next()); i += 1 }
+        }
+        return out
+    }
+}
+
+/// LZ4 frame helpers for tests: compress with Kopa's writer, decompress with its reader.
+enum Frames {
+    /// Compresses `bytes` into one frame at `path` with ``LZ4FrameWriter``.
+    static func compress(_ bytes: [UInt8], to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        let writer = try LZ4FrameWriter(fd: fd, name: path)
+        // Uneven pieces, so block boundaries fall inside the writes.
+        var offset = 0
+        var size = 1
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + size)
+            try writer.write(bytes[offset..<end])
+            offset = end
+            size = size * 3 + 7
+        }
+        let (raw, compressed) = try writer.finish()
+        #expect(raw == Int64(bytes.count))
+        #expect(compressed == Int64((try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1))
+    }
+
+    /// The decompressed content of the frame at `path`, read with ``LZ4FrameReader``.
+    static func decompress(_ path: String) throws -> [UInt8] {
+        let reader = try LZ4FrameReader(path: path)
+        var out: [UInt8] = []
+        try reader.forEachChunk { out.append(contentsOf: $0) }
+        return out
+    }
+
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    static func read(_ path: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// Runs a shell command line (with the stock `lz4` tool) and requires it to succeed.
+    static func shell(_ command: String) throws {
+        let result = try runTool("/bin/sh", ["-c", command])
+        #expect(result.status == 0, "\(command): \(result.stderr)")
+    }
+
+    /// NDJSON-like text that compresses the way an export does.
+    static func text(lines: Int, seed: UInt64 = 7) -> [UInt8] {
+        var rng = SplitMix64(state: seed)
+        var out: [UInt8] = []
+        for i in 0..<lines {
+            let n = rng.next() % 100_000
+            out.append(contentsOf: #"{"data":{"n":\#(n),"name":"Ķekava \#(i)"},"seq":\#(i + 1),"type":"meeting-held"}"#.utf8)
+            out.append(0x0A)
+        }
+        return out
+    }
+}
+
+@Suite("archives: LZ4 frames")
+struct ArchiveLZ4FrameTests {
+    @Test func roundTripsAcrossBlocksAndTheStockToolReadsIt() throws {
+        let dir = try TemporaryDirectory("kopa-lz4")
+        var rng = SplitMix64(state: 1)
+        // Compressible text and incompressible bytes, more than two 4 MiB blocks together.
+        let content = Frames.text(lines: 60_000) + rng.bytes(6 << 20) + Frames.text(lines: 10)
+        let frame = dir.path("content.lz4")
+        try Frames.compress(content, to: frame)
+        #expect(try Frames.decompress(frame) == content)
+
+        // The stock tool decompresses and tests it.
+        try Frames.shell("lz4 -q -t '\(frame)' && lz4 -q -dc '\(frame)' > '\(dir.path("by-lz4"))'")
+        #expect(try Frames.read(dir.path("by-lz4")) == content)
+    }
+
+    @Test func headerHasContentAndBlockChecksumsAndFourMebibyteBlocks() throws {
+        let dir = try TemporaryDirectory("kopa-lz4")
+        let frame = dir.path("small.lz4")
+        try Frames.compress(Array("hello\n".utf8), to: frame)
+        let bytes = try Frames.read(frame)
+        #expect(Array(bytes.prefix(4)) == LZ4Frame.magic)
+        let flags = bytes[4]
+        #expect(flags >> 6 == 0b01, "frame version 01")
+        #expect(flags & 0x10 != 0, "block checksums on")
+        #expect(flags & 0x04 != 0, "content checksum on")
+        #expect(bytes[5] >> 4 == 7, "4 MiB maximum block size")
+        let info = try runTool("/bin/sh", ["-c", "lz4 -v --list '\(frame)' 2>&1 || true"])
+        #expect(info.stdout.contains("LZ4Frame"), "\(info.stdout)")
+    }
+
+    @Test("reads frames the stock tool writes", arguments: ["", "-B4", "-B5 -BD", "--no-frame-crc", "--content-size", "-9 -BX", "--no-crc"])
+    func readsStockFrames(options: String) throws {
+        let dir = try TemporaryDirectory("kopa-lz4")
+        let content = Frames.text(lines: 30_000)
+        try Frames.write(content, to: dir.path("plain"))
+        try Frames.shell("lz4 -q \(options) -c '\(dir.path("plain"))' > '\(dir.path("stock.lz4"))'")
+        #expect(try Frames.decompress(dir.path("stock.lz4")) == content)
+    }
+
+    @Test func emptyContentIsAValidFrame() throws {
+        let dir = try TemporaryDirectory("kopa-lz4")
+        try Frames.compress([], to: dir.path("empty.lz4"))
+        #expect(try Frames.decompress(dir.path("empty.lz4")).isEmpty)
+        try Frames.shell("test -z \"$(lz4 -q -dc '\(dir.path("empty.lz4"))')\"")
+    }
+
+    @Test func anEmptyFileIsNotAFrame() throws {
+        let dir = try TemporaryDirectory("kopa-lz4")
+        let path = try dir.write("empty", "")
+        expectLedgerError(.invalidInput, mentioning: ["is empty", "expected an LZ4 frame"]) { _ = try Frames.decompress(path) }
+    }
+
+    @Test func somethingElseIsNotAFrame() throws {
+        let dir = try TemporaryDirectory("kopa-lz4")
+        let ndjson = try dir.write("plain.ndjson", #"{"data":{},"seq":1}"# + "\n")
+        expectLedgerError(.invalidInput, mentioning: ["not an LZ4 frame", "plain JSON/NDJSON"]) { _ = try Frames.decompress(ndjson) }
+        var rng = SplitMix64(state: 3)
+        let random = dir.path("random")
+        try Frames.write([0x11] + rng.bytes(4095), to: random)
+        expectLedgerError(.invalidInput, mentioning: ["not an LZ4 frame", "11 "]) { _ = try Frames.decompress(random) }
+        let short = try dir.write("short", "ab")
+        expectLedgerError(.invalidInput, mentioning: ["not an LZ4 frame", "2 byte(s)"]) { _ = try Frames.decompress(short) }
+        try Frames.shell("printf 'hello world hello world\\n' | lz4 -q -l -c > '\(dir.path("legacy"))'")
+        expectLedgerError(.invalidInput, mentioning: ["legacy LZ4 format"]) { _ = try Frames.decompress(dir.path("legacy")) }
+        expectLedgerError(.notFound, mentioning: ["cannot be opened"]) { _ = try Frames.decompress(dir.path("missing")) }
+        expectLedgerError(.notFound, mentioning: ["folder"]) { _ = try Frames.decompress(dir.url.path) }
+    }
+
+    @Test func everyTruncationIsCaught() throws {
+        let dir = try TemporaryDirectory("kopa-lz4")
+        let frame = dir.path("frame.lz4")
+        try Frames.compress(Frames.text(lines: 40), to: frame)
+        let bytes = try Frames.read(frame)
+        for length in 1..<bytes.count {
+            let cut = dir.path("cut")
+            try Frames.write(Array(bytes.prefix(length)), to: cut)
+            let error = expectLedgerError(.integrity, mentioning: ["truncated LZ4 frame", "ends at byte \(length)"]) { _ = try Frames.decompress(cut) }
+            if error == nil { Issue.record("a frame cut to \(length) of \(bytes.count) bytes was not caught") }
+        }
+    }
+
+    @Test func everyFlippedByteIsCaught() throws {
+        let dir = try TemporaryDirectory("kopa-lz4")
+        let frame = dir.path("frame.lz4")
+        try Frames.compress(Frames.text(lines: 40), to: frame)
+        let bytes = try Frames.read(frame)
+        for position in 0..<bytes.count {
+            for mask: UInt8 in [0x01, 0x80] {
+                var damaged = bytes
+                damaged[position] ^= mask
+                let path = dir.path("damaged")
+                try Frames.write(damaged, to: path)
+                do {
+                    _ = try Frames.decompress(path)
+                    Issue.record("flipping byte \(position) with \(mask) was not caught")
+                } catch let error as LedgerError {
+                    #expect(position < 4 ? error.kind == .invalidInput : error.kind == .integrity, "byte \(position): \(error)")
+                }
+            }
+        }
+    }
+
+    @Test func aDamagedBlockIsNamedByItsOffset() throws {
+        let dir = try TemporaryDirectory("kopa-lz4")
+        var rng = SplitMix64(state: 9)
+        // Incompressible, so three blocks of 4 MiB stored as they are: offsets are easy to predict.
+        let content = rng.bytes(10 << 20)
+        let frame = dir.path("frame.lz4")
+        try Frames.compress(content, to: frame)
+        var bytes = try Frames.read(frame)
+        // Header 7 bytes; block 1: size 4 + data 4 MiB + checksum 4; block 2's data starts after its size.
+        let block2Data = 7 + 4 + (4 << 20) + 4 + 4
+        let position = block2Data + 123_456
+        bytes[position] ^= 0x20
+        try Frames.write(bytes, to: frame)
+        let error = expectLedgerError(.integrity, mentioning: ["damaged LZ4 frame at byte", "block checksum mismatch"]) {
+            _ = try Frames.decompress(frame)
+        }
+        #expect(error?.message.contains("at byte \(block2Data) ") == true, "\(String(describing: error))")
+    }
+
+    @Test func dataAfterTheFrameIsCaught() throws {
+        let dir = try TemporaryDirectory("kopa-lz4")
+        let frame = dir.path("frame.lz4")
+        try Frames.compress(Frames.text(lines: 10), to: frame)
+        let bytes = try Frames.read(frame)
+        let twice = dir.path("twice.lz4")
+        try Frames.write(bytes + bytes, to: twice)
+        expectLedgerError(.integrity, mentioning: ["second LZ4 frame starts at byte \(bytes.count)"]) { _ = try Frames.decompress(twice) }
+        let junk = dir.path("junk.lz4")
+        try Frames.write(bytes + Array("\n".utf8), to: junk)
+        expectLedgerError(.integrity, mentioning: ["unexpected data at byte \(bytes.count)", "after the end of the LZ4 frame"]) { _ = try Frames.decompress(junk) }
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import Testing
+
+@testable import Ledger
+
+/// One rejected draft: the kind of error, what the message must name, and that nothing is written.
+struct BadDraft: Sendable, CustomTestStringConvertible {
+    var name: String
+    var draft: EventDraft
+    var kind: LedgerError.Kind
+    var mentions: [String]
+    var testDescription: String { name }
+}
+
+/// Validation of payloads against the schemas registered in the ledger.
+@Suite("validation")
+struct ValidationTests {
+    static let meeting: [String: JSONValue] = ["meeting": "ulg-2019-12", "kind": "local-group-meeting", "title": "ULG meeting", "project": "cities4csr"]
+    static let funding: [String: JSONValue] = ["project": "cities4csr", "funding_source": "erdf", "amount": ["amount": "48454.95", "currency": "EUR"]]
+
+    static func with(_ base: [String: JSONValue], _ changes: [String: JSONValue?]) -> JSONValue {
+        var data = base
+        for (key, value) in changes { data[key] = value }
+        return .object(data)
+    }
+
+    static let badDrafts: [BadDraft] = [
+        BadDraft(name: "unknown type suggests the nearest", draft: EventDraft(type: "meting-held", data: .object(meeting)),
+                 kind: .invalidInput, mentions: ["unknown event type 'meting-held'", "did you mean 'meeting-held'?"]),
+        BadDraft(name: "unknown field", draft: EventDraft(type: "meeting-held", data: with(meeting, ["titel": "x"])),
+                 kind: .invalidInput, mentions: ["unknown field 'titel'", "did you mean 'title'?"]),
+        BadDraft(name: "missing field", draft: EventDraft(type: "meeting-held", data: with(meeting, ["title": nil])),
+                 kind: .invalidInput, mentions: ["missing required field 'title'"]),
+        BadDraft(name: "wrong type: string for integer", draft: EventDraft(type: "meeting-held", data: with(meeting, ["participants": "many"])),
+                 kind: .invalidInput, mentions: ["participants", "'many'", "integer"]),
+        BadDraft(name: "wrong type: integer for string", draft: EventDraft(type: "meeting-held", data: with(meeting, ["title": .integer(12)])),
+                 kind: .invalidInput, mentions: ["title", "12", "string"]),
+        BadDraft(name: "wrong type: string for boolean", draft: EventDraft(type: "meeting-held", data: with(meeting, ["online": "yes"])),
+                 kind: .invalidInput, mentions: ["online", "'yes'", "true or false"]),
+        BadDraft(name: "enum value suggests the nearest", draft: EventDraft(type: "meeting-held", data: with(meeting, ["kind": "workshp"])),
+                 kind: .invalidInput, mentions: ["'workshp'", "did you mean 'workshop'?"]),
+        BadDraft(name: "integer above maximum", draft: EventDraft(type: "meeting-held", data: with(meeting, ["days": .integer(61)])),
+                 kind: .invalidInput, mentions: ["days", "61", "at most 60"]),
+        BadDraft(name: "data is not an object", draft: EventDraft(type: "meeting-held", data: .array([])),
+                 kind: .invalidInput, mentions: ["an array", "object"]),
+        BadDraft(name: "impossible occurred_at", draft: EventDraft(type: "meeting-held", data: .object(meeting), occurredAt: "2019-02-30"),
+                 kind: .invalidInput, mentions: ["'2019-02-30'", "impossible date"]),
+        BadDraft(name: "impossible date in a date field", draft: EventDraft(type: "project-phase-defined", data: ["project": "cities4csr", "phase": "phase-1", "starts_on": "2019-02-30"]),
+                 kind: .invalidInput, mentions: ["starts_on", "'2019-02-30'", "not a real date"]),
+        BadDraft(name: "time without zone", draft: EventDraft(type: "meeting-held", data: .object(meeting), occurredAt: "2019-12-05T18:00:00"),
+                 kind: .invalidInput, mentions: ["'2019-12-05T18:00:00'", "no time zone"]),
+        BadDraft(name: "negative amount", draft: EventDraft(type: "funding-committed", data: with(funding, ["amount": ["amount": "-5", "currency": "EUR"]])),
+                 kind: .invalidInput, mentions: ["amount.amount", "'-5'", "non-negative decimal"]),
+        BadDraft(name: "fractional cent", draft: EventDraft(type: "funding-committed", data: with(funding, ["amount": ["amount": "1.005", "currency": "EUR"]])),
+                 kind: .invalidInput, mentions: ["amount.amount", "'1.005'", "at most two decimals"]),
+        BadDraft(name: "thousands separator", draft: EventDraft(type: "funding-committed", data: with(funding, ["amount": ["amount": "48,454.95", "currency": "EUR"]])),
+                 kind: .invalidInput, mentions: ["'48,454.95'"]),
+        BadDraft(name: "float where a decimal string is expected", draft: EventDraft(type: "funding-committed", data: with(funding, ["amount": ["amount": .number("12.5"), "currency": "EUR"]])),
+                 kind: .invalidInput, mentions: ["amount.amount", "12.5", "decimals as strings"]),
+        BadDraft(name: "float where an integer is expected", draft: EventDraft(type: "meeting-held", data: with(meeting, ["participants": .number("12.0")])),
+                 kind: .invalidInput, mentions: ["participants", "12.0"]),
+        BadDraft(name: "lower-case currency", draft: EventDraft(type: "funding-committed", data: with(funding, ["amount": ["amount": "5", "currency": "eur"]])),
+                 kind: .invalidInput, mentions: ["amount.currency", "'eur'", "ISO 4217"]),
+        BadDraft(name: "percentage above 100", draft: EventDraft(type: "funding-committed", data: with(funding, ["rate": "100.01"])),
+                 kind: .invalidInput, mentions: ["rate", "'100.01'", "percentage"]),
+        BadDraft(name: "reference to a stream that does not exist", draft: EventDraft(type: "meeting-held", data: with(meeting, ["project": "ghost"])),
+                 kind: .invalidInput, mentions: ["'ghost'", "project/ghost", "does not exist"]),
+        BadDraft(name: "reference inside a list", draft: EventDraft(type: "meeting-held", data: with(meeting, ["organisations": ["kekava", "nobody"]])),
+                 kind: .invalidInput, mentions: ["organisations[1]", "'nobody'", "organisation/nobody"]),
+        BadDraft(name: "event on a stream that was never opened", draft: EventDraft(type: "council-formed", data: ["neighbourhood": "ramava"]),
+                 kind: .invalidInput, mentions: ["'ramava'", "neighbourhood/ramava", "does not exist"]),
+        BadDraft(name: "opening a stream twice", draft: EventDraft(type: "project-registered", data: ["project": "cities4csr", "title": "Again", "programme": "URBACT III", "network_type": "other"]),
+                 kind: .conflict, mentions: ["project/cities4csr", "exists already"]),
+        BadDraft(name: "stale expect-version", draft: EventDraft(type: "funding-committed", data: .object(funding), expectVersion: 5),
+                 kind: .conflict, mentions: ["stale", "5", "project/cities4csr", "version 1"]),
+        BadDraft(name: "expect-version 0 on an existing stream", draft: EventDraft(type: "funding-committed", data: .object(funding), expectVersion: 0),
+                 kind: .conflict, mentions: ["stale", "project/cities4csr"]),
+        BadDraft(name: "a 10 MB string", draft: EventDraft(type: "meeting-held", data: with(meeting, ["description": .string(String(repeating: "a", count: 10 << 20))])),
+                 kind: .invalidInput, mentions: ["description", "10485760 characters", "at most 2000"]),
+        BadDraft(name: "a slug that is not a slug", draft: EventDraft(type: "organisation-registered", data: ["organisation": "Ķekava Town", "name": "x", "kind": "municipality", "country": "LV"]),
+                 kind: .invalidInput, mentions: ["organisation", "'Ķekava Town'", "slug"]),
+        BadDraft(name: "unknown meta key", draft: EventDraft(type: "meeting-held", data: .object(meeting), meta: ["sauce": "x"]),
+                 kind: .invalidInput, mentions: ["unknown meta key 'sauce'"]),
+        BadDraft(name: "evidence hash that is not a hash", draft: EventDraft(type: "meeting-held", data: .object(meeting), meta: ["evidence": [["title": "minutes", "sha256": "abc"]]]),
+                 kind: .invalidInput, mentions: ["meta.evidence[0].sha256", "'abc'"]),
+        BadDraft(name: "unknown schema version", draft: EventDraft(type: "meeting-held", data: .object(meeting), version: 9),
+                 kind: .invalidInput, mentions: ["meeting-held", "no version 9"]),
+    ]
+
+    @Test("bad input is rejected, named, and nothing is written", arguments: badDrafts)
+    func rejects(_ bad: BadDraft) throws {
+        let test = try TestLedger().withFixtures()
+        let before = try test.head()
+        let count = try test.ledger.events().count
+        expectLedgerError(bad.kind, mentioning: bad.mentions) { try test.append(bad.draft) }
+        #expect(try test.head() == before)
+        #expect(try test.ledger.events().count == count)
+        // A batch that holds the bad draft after good ones writes nothing either, and names its position.
+        let good = EventDraft(type: "organisation-registered", data: ["organisation": "riga", "name": "Rīga", "kind": "municipality", "country": "LV"])
+        let error = expectLedgerError(bad.kind) { _ = try test.ledger.append([good, bad.draft], actor: "tester") }
+        #expect(error?.line == 2)
+        #expect(try test.head() == before)
+        #expect(try test.ledger.verify().count == before.seq)
+    }
+
+    @Test func acceptsAValidEventOfEveryKindOfField() throws {
+        let test = try TestLedger().withFixtures()
+        let record = try test.record("meeting-held", [
+            "meeting": "ulg-2019-12", "kind": "local-group-meeting", "title": "ULG meeting", "project": "cities4csr",
+            "host": "kekava", "place": "Ķekava", "online": .bool(false), "participants": .integer(25), "days": .integer(1),
+            "organisations": ["kekava"], "description": .string(String(repeating: "ā", count: 2000)),
+        ], occurredAt: "2019-12-05T18:00:00Z", meta: ["source": "minutes", "evidence": [["title": "Minutes", "sha256": .string(String(repeating: "0", count: 64))]]])
+        #expect(record.stream == "meeting/ulg-2019-12")
+        #expect(record.occurredAt == "2019-12-05T18:00:00Z")
+        let funding = try test.record("funding-committed", Self.funding.merging(["rate": "85"]) { $1 })
+        #expect(funding.data["amount"]?["amount"] == .string("48454.95"))
+        #expect(funding.streamVersion == 2)
+    }
+
+    @Test func stringLengthsCountCharactersNotBytes() throws {
+        let test = try TestLedger().withFixtures()
+        // 2000 two-byte characters fit a maxLength of 2000; 2001 do not.
+        try test.record("meeting-held", Self.with(Self.meeting, ["description": .string(String(repeating: "ķ", count: 2000))]).objectValue!)
+        expectLedgerError(.invalidInput, mentioning: ["2001 characters", "at most 2000"]) {
+            try test.append(EventDraft(type: "meeting-held", data: Self.with(Self.meeting, ["meeting": "m2", "description": .string(String(repeating: "ķ", count: 2001))])))
+        }
+    }
+
+    @Test func aRecordLargerThanOneMebibyteIsRejected() throws {
+        let test = try TestLedger()
+        let slug = String(repeating: "a", count: 64)
+        try test.organisation(slug)
+        try test.project("p")
+        let many = JSONValue.array(Array(repeating: .string(slug), count: 20_000))
+        let before = try test.head()
+        expectLedgerError(.invalidInput, mentioning: ["1 MiB"]) {
+            try test.append(EventDraft(type: "meeting-held", data: ["meeting": "big", "kind": "forum", "title": "Big", "organisations": many]))
+        }
+        #expect(try test.head() == before)
+    }
+
+    @Test(arguments: [
+        "Robert'); DROP TABLE events; --",
+        "x' OR '1'='1",
+        "\"; DELETE FROM events WHERE 1=1; --",
+        "1; UPDATE events SET data = '{}'",
+    ])
+    func sqlLookingStringsAreStoredVerbatim(text: String) throws {
+        let test = try TestLedger()
+        let record = try test.record("organisation-registered", ["organisation": "bobby", "name": .string(text), "kind": "ngo", "country": "LV"], meta: ["source": .string(text)])
+        let stored = try test.ledger.event(record.id)
+        #expect(stored.data["name"] == .string(text))
+        #expect(stored.meta["source"] == .string(text))
+        #expect(try test.ledger.verify().count == record.seq)
+        #expect(try test.ledger.events().count == Int(record.seq))
+    }
+
+    @Test func validationUsesTheSchemasRegisteredInTheLedger() throws {
+        // A ledger created with a catalog whose organisation-registered allows a short name only
+        // keeps validating against that schema, not the bundled one.
+        let bundled = try EventCatalog.load(directory: BundledResources.events)
+        var catalog = EventCatalog()
+        for type in bundled.latestTypes where type.name != "organisation-registered" { catalog.add(type) }
+        let strict: JSONValue = [
+            "type": "object", "x-kopa-stream": "organisation/{organisation}", "x-kopa-creates": .bool(true),
+            "properties": ["organisation": ["type": "string", "maxLength": .integer(64)], "name": ["type": "string", "maxLength": .integer(3)]],
+            "required": ["organisation"], "additionalProperties": .bool(false),
+        ]
+        catalog.add(try EventType(name: "organisation-registered", version: 1, schema: strict, location: "test"))
+        let directory = try TemporaryDirectory()
+        _ = try Ledger.create(at: directory.path("l.sqlite"), name: "strict", actor: "tester", catalog: catalog)
+        let ledger = try Ledger.open(at: directory.path("l.sqlite"))
+        #expect(ledger.catalog.latest("organisation-registered")?.root.properties["name"]?.maxLength == 3)
+        expectLedgerError(.invalidInput, mentioning: ["name", "at most 3"]) {
+            _ = try ledger.append([EventDraft(type: "organisation-registered", data: ["organisation": "abc", "name": "abcd"])], actor: "tester")
+        }
+        _ = try ledger.append([EventDraft(type: "organisation-registered", data: ["organisation": "abc", "name": "abc"])], actor: "tester")
+    }
+
+    @Test(arguments: ["", "Jānis Bērziņš", "clerk@kekava.lv", "a b", String(repeating: "x", count: 65)])
+    func actorMustBeAStaffIdentifier(actor: String) throws {
+        let test = try TestLedger().withFixtures()
+        let before = try test.head()
+        expectLedgerError(.invalidInput, mentioning: ["actor '\(actor)'", "staff identifier"]) {
+            _ = try test.ledger.append([EventDraft(type: "funding-committed", data: .object(Self.funding))], actor: actor)
+        }
+        #expect(try test.head() == before)
+    }
+
+    @Test func commandLineValuesAreTypedByTheSchema() throws {
+        let catalog = try EventCatalog.load(directory: BundledResources.events)
+        let meeting = try catalog.resolve("meeting-held")
+        let payload = try meeting.payload(from: [
+            ("--meeting", "m1"), ("--participants", "12"), ("--online", "true"), ("--organisations", "kekava, riga"),
+            ("--organisations", "milano"),
+        ])
+        #expect(payload["participants"] == .integer(12))
+        #expect(payload["online"] == .bool(true))
+        #expect(payload["organisations"] == ["kekava", "riga", "milano"])
+        let funding = try catalog.resolve("funding-committed")
+        #expect(try funding.payload(from: [("--amount", "48454.95 EUR")])["amount"] == ["amount": "48454.95", "currency": "EUR"])
+        #expect(try funding.payload(from: [("--amount", "10")])["amount"] == ["amount": "10", "currency": "EUR"])
+        #expect(try funding.payload(from: [("--funding-source", "erdf")])["funding_source"] == "erdf")
+        let error = expectLedgerError(.invalidInput, mentioning: ["'--participant'", "did you mean '--participants'?"]) {
+            _ = try meeting.payload(from: [("--participant", "3")])
+        }
+        #expect(error != nil)
+        expectLedgerError(.invalidInput, mentioning: ["participants", "'twelve'", "integer"]) {
+            _ = try meeting.payload(from: [("--participants", "twelve")])
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Testing
+
+@testable import Ledger
+
+/// Valid time: as precise as the evidence, sorting at the start of its period.
+@Suite("occurred_at")
+struct OccurredAtTests {
+    @Test(arguments: [
+        ("2022", "2022-01-01T00:00:00.000Z", "2022-12-31T23:59:59.999Z"),
+        ("2022-05", "2022-05-01T00:00:00.000Z", "2022-05-31T23:59:59.999Z"),
+        ("2024-02", "2024-02-01T00:00:00.000Z", "2024-02-29T23:59:59.999Z"),
+        ("2023-02", "2023-02-01T00:00:00.000Z", "2023-02-28T23:59:59.999Z"),
+        ("2022-12", "2022-12-01T00:00:00.000Z", "2022-12-31T23:59:59.999Z"),
+        ("2019-12-05", "2019-12-05T00:00:00.000Z", "2019-12-05T23:59:59.999Z"),
+        ("2024-02-29", "2024-02-29T00:00:00.000Z", "2024-02-29T23:59:59.999Z"),
+        ("2000-02-29", "2000-02-29T00:00:00.000Z", "2000-02-29T23:59:59.999Z"),
+        ("2019-12-05T18:30:00Z", "2019-12-05T18:30:00.000Z", "2019-12-05T18:30:00.000Z"),
+        ("2019-12-05T18:30:00.5Z", "2019-12-05T18:30:00.500Z", "2019-12-05T18:30:00.500Z"),
+        ("2019-12-05T18:30:00.123Z", "2019-12-05T18:30:00.123Z", "2019-12-05T18:30:00.123Z"),
+        ("1999-12-31T23:59:59Z", "1999-12-31T23:59:59.000Z", "1999-12-31T23:59:59.000Z"),
+    ])
+    func acceptsEachPrecision(text: String, start: String, end: String) throws {
+        let when = try OccurredAt(text)
+        #expect(when.text == text)
+        #expect(when.start == start)
+        #expect(when.end == end)
+    }
+
+    @Test(arguments: [
+        ("2019-02-30", "impossible date"),
+        ("2023-02-29", "impossible date"),
+        ("1900-02-29", "impossible date"),
+        ("2019-04-31", "impossible date"),
+        ("2019-01-00", "impossible date"),
+        ("2019-13", "no month 13"),
+        ("2019-00-10", "no month 0"),
+        ("2019-12-05T18:00:00", "no time zone"),
+        ("2019-12-05T18:00:00.250", "no time zone"),
+        ("2019-12-05T18:00:00+02:00", "time zone offset"),
+        ("2019-12-05T18:00:00-05:00", "time zone offset"),
+        ("2019-12-05T24:00:00Z", "impossible time"),
+        ("2019-12-05T18:60:00Z", "impossible time"),
+        ("2019-12-05 18:00:00Z", "not a date-time"),
+        ("2019-12-05T18:00Z", "not a date-time"),
+        ("2019-12-05T18:00:00.Z", "no digits after the decimal point"),
+        ("2019-12-05T18:00:00.1234Z", "not a date-time"),
+        ("2019-12-05Z", "not a date-time"),
+        ("2019-5-1", "not a date"),
+        ("05.12.2019", "not a date"),
+        ("20191205", "not a date"),
+        ("yesterday", "not a date"),
+        ("", "not a date"),
+        ("0000", "not a date"),
+    ])
+    func rejectsAndNamesTheValue(text: String, why: String) {
+        expectLedgerError(.invalidInput, mentioning: ["'\(text)'", why, "YYYY-MM-DD"]) {
+            _ = try OccurredAt(text)
+        }
+    }
+
+    @Test func namesTheFieldItChecks() {
+        expectLedgerError(.invalidInput, mentioning: ["starts_on '2019-02-30'"]) {
+            _ = try OccurredAt("2019-02-30", field: "starts_on")
+        }
+    }
+
+    @Test func sortsCoarserTimesAtTheStartOfTheirPeriod() throws {
+        let month = try OccurredAt("2022-05")
+        let day = try OccurredAt("2022-05-17")
+        #expect(month.start < day.start)
+        #expect(month.end > day.end)
+    }
+}

@@ -1,0 +1,105 @@
+import Testing
+
+@testable import Ledger
+
+/// The strict parser every imported line goes through.
+@Suite("JSON parser")
+struct JSONParserTests {
+    func failure(_ bytes: [UInt8]) -> JSONParser.Failure? {
+        do {
+            let value = try JSONParser.parse(bytes)
+            Issue.record("parsed \(value) from \(bytes)")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    func failure(_ text: String) -> JSONParser.Failure? { failure(Array(text.utf8)) }
+
+    @Test func parsesEveryKindOfValue() throws {
+        let value = try JSONParser.parse(#" {"s": "a\"b\\c\/\u00e9\ud83d\ude00", "i": -42, "t": true, "f": false, "n": null, "a": [1, [], {}], "o": {"k": "v"}, "d": 12.50} "#)
+        #expect(value == .object([
+            "s": .string("a\"b\\c/é😀"), "i": .integer(-42), "t": .bool(true), "f": .bool(false), "n": .null,
+            "a": .array([.integer(1), .array([]), .object([:])]), "o": .object(["k": "v"]), "d": .number("12.50"),
+        ]))
+    }
+
+    @Test func acceptsTheLargestSafeIntegers() throws {
+        #expect(try JSONParser.parse("9007199254740991") == .integer(9_007_199_254_740_991))
+        #expect(try JSONParser.parse("-9007199254740991") == .integer(-9_007_199_254_740_991))
+    }
+
+    @Test(arguments: [
+        ("9007199254740992", 0), ("-9007199254740992", 0), ("123456789012345678901234567890", 0),
+        ("[1, 9007199254740993]", 4), (#"{"seq": 18446744073709551616}"#, 8),
+    ])
+    func rejectsIntegersFromTwoToThe53WithTheirOffset(text: String, offset: Int) throws {
+        let error = try #require(failure(text))
+        #expect(error.offset == offset)
+        #expect(error.reason.contains("2^53"))
+        #expect(error.description.contains("at byte \(offset + 1)"))
+    }
+
+    @Test(arguments: [
+        ([0x22, 0xFF, 0x22], 1),                                 // a byte that is never UTF-8
+        ([0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xC3, 0x22, 0x7D], 6),  // {"a":"<truncated sequence>"}
+        ([0x22, 0xC0, 0xAF, 0x22], 1),                           // overlong encoding of '/'
+        ([0x22, 0xED, 0xA0, 0x80, 0x22], 1),                     // a surrogate encoded in UTF-8
+        ([0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], 1),               // beyond U+10FFFF
+        ([0x22, 0x61, 0x5C, 0x6E, 0xFF, 0x22], 1),               // after an escape (slow path)
+        ([0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D], 2),        // in a key
+    ] as [([UInt8], Int)])
+    func rejectsInvalidUTF8WithItsOffset(bytes: [UInt8], offset: Int) throws {
+        let error = try #require(failure(bytes))
+        #expect(error.reason.contains("UTF-8"))
+        #expect(error.offset == offset)
+    }
+
+    @Test(arguments: [
+        (#""\ud800""#, "d800"), (#""\udc00""#, "dc00"), (#""a\ud83dx""#, "d83d"), (#""\ud83d\u0041""#, "d83d"),
+        (#""\ud83d\ud83d""#, "d83d"), (#"{"\udfff": 1}"#, "dfff"),
+    ])
+    func rejectsLoneSurrogates(text: String, unit: String) throws {
+        let error = try #require(failure(text))
+        #expect(error.reason.contains("lone surrogate"))
+        #expect(error.reason.contains(unit))
+    }
+
+    @Test func acceptsSurrogatePairs() throws {
+        #expect(try JSONParser.parse(#""\ud83d\ude00""#) == .string("\u{1F600}"))
+        #expect(try JSONParser.parse(#""\uD834\uDD1E""#) == .string("\u{1D11E}"))
+    }
+
+    @Test func rejectsDuplicateKeysAtTheSecondKey() throws {
+        let error = try #require(failure(#"{"a":1,"a":2}"#))
+        #expect(error.offset == 7)
+        #expect(error.reason == "duplicate key 'a'")
+        // The same key spelt with an escape is still the same key.
+        let escaped = try #require(failure(#"{"a":1, "b": {"x": 1, "\u0078": 2}}"#))
+        #expect(escaped.reason == "duplicate key 'x'")
+        #expect(escaped.offset == 22)
+        // Equal keys in different objects are fine.
+        #expect(throws: Never.self) { try JSONParser.parse(#"{"a":{"a":1},"b":{"a":2}}"#) }
+    }
+
+    @Test(arguments: [("{} x", 3), ("1 2", 2), ("{}{}", 2), (#"{"a":1}}"#, 7), ("[1]]", 3), ("01", 1), ("true false", 5)])
+    func rejectsTrailingDataWithItsOffset(text: String, offset: Int) throws {
+        let error = try #require(failure(text))
+        #expect(error.reason.contains("after the JSON value"))
+        #expect(error.offset == offset)
+    }
+
+    @Test(arguments: [
+        "", " ", "{", "[1,", #"{"a"}"#, #"{"a":}"#, #"{a:1}"#, "[1,]", #"{"a":1,}"#, "tru", "nul", "NaN", "Infinity", "-",
+        "1.", ".5", "1e", "+1", #""abc"#, "\"a\u{01}b\"", "\"tab\there\"", #""\x""#, #""\u12G4""#, "'a'",
+        String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
+    ])
+    func rejectsMalformedJSON(text: String) {
+        #expect(failure(text) != nil, "accepted: \(text)")
+    }
+
+    @Test func allowsWhitespaceAroundValues() throws {
+        #expect(try JSONParser.parse(" \t\r\n[ 1 ,\n2 ] \n") == .array([.integer(1), .integer(2)]))
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+
+@testable import Ledger
+
+/// Tampering found by verify, immutability enforced by triggers, and concurrent writers.
+/// (The multi-process and SIGKILL tests run the `kopa` binary: Tests/KopaTests/CLIReliabilityTests.swift.)
+@Suite("reliability")
+struct ReliabilityTests {
+    /// A ledger with some events after the catalog, and the seq of one in the middle.
+    static func ledgerWithEvents() throws -> (TestLedger, Int64) {
+        let test = try TestLedger().withFixtures()
+        try test.organisation("riga", name: "Original Rīga")
+        let target = try test.head().seq
+        try test.organisation("jurmala")
+        try test.record("partner-joined", ["project": "cities4csr", "organisation": "riga", "role": "partner"])
+        #expect(try test.ledger.verify().count == target + 2)
+        return (test, target)
+    }
+
+    static let dropTriggers = "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;"
+
+    @Test func triggersRefuseUpdateAndDelete() throws {
+        let (test, target) = try Self.ledgerWithEvents()
+        let before = try test.ledger.event(String(target))
+        for sql in [
+            "UPDATE events SET data = '{}' WHERE seq = \(target);",
+            "UPDATE events SET hash = prev;",
+            "DELETE FROM events WHERE seq = \(target);",
+            "DELETE FROM events;",
+        ] {
+            let result = try sqlite3(test.path, sql)
+            #expect(result.status != 0, "\(sql) was allowed")
+            #expect(result.stderr.contains("events are immutable"), "\(sql): \(result.stderr)")
+        }
+        #expect(try test.ledger.event(String(target)) == before)
+        #expect(try test.ledger.verify().count == target + 2)
+    }
+
+    /// Changes one stored byte of a column of the event at `target`, after dropping the triggers.
+    static let tamperings: [(String, String)] = [
+        ("data", "UPDATE events SET data = replace(data, 'Original', 'Originan') WHERE seq = %d;"),
+        ("meta", "UPDATE events SET meta = '{\"source\":\"x\"}' WHERE seq = %d;"),
+        ("id", "UPDATE events SET id = substr(id, 1, 35) || CASE substr(id, 36, 1) WHEN 'a' THEN 'b' ELSE 'a' END WHERE seq = %d;"),
+        ("type", "UPDATE events SET type = 'organisation-registereD' WHERE seq = %d;"),
+        ("version", "UPDATE events SET version = 2 WHERE seq = %d;"),
+        ("stream", "UPDATE events SET stream = 'organisation/rigA' WHERE seq = %d;"),
+        ("stream_version", "UPDATE events SET stream_version = 7 WHERE seq = %d;"),
+        ("occurred_at", "UPDATE events SET occurred_at = '2019-01-02' WHERE seq = %d;"),
+        ("recorded_at", "UPDATE events SET recorded_at = substr(recorded_at, 1, 22) || CASE substr(recorded_at, 23, 1) WHEN '9' THEN '8' ELSE '9' END || 'Z' WHERE seq = %d;"),
+        ("recorded_by", "UPDATE events SET recorded_by = 'mallory' WHERE seq = %d;"),
+        ("prev", "UPDATE events SET prev = substr(prev, 1, 63) || CASE substr(prev, 64, 1) WHEN '0' THEN '1' ELSE '0' END WHERE seq = %d;"),
+        ("hash", "UPDATE events SET hash = substr(hash, 1, 63) || CASE substr(hash, 64, 1) WHEN '0' THEN '1' ELSE '0' END WHERE seq = %d;"),
+        ("deleted row", "DELETE FROM events WHERE seq = %d;"),
+        ("moved seq", "UPDATE events SET seq = seq + 1000 WHERE seq = %d;"),
+    ]
+
+    @Test("tampering is found and named by seq", arguments: tamperings)
+    func verifyFindsTampering(column: String, sql: String) throws {
+        let (test, target) = try Self.ledgerWithEvents()
+        let before = try sqlite3(test.path, "SELECT * FROM events WHERE seq = \(target);").stdout
+        let result = try sqlite3(test.path, Self.dropTriggers + String(format: sql, Int(target)))
+        #expect(try sqlite3(test.path, "SELECT * FROM events WHERE seq = \(target);").stdout != before, "the tampering changed nothing")
+        #expect(result.status == 0, "sqlite3: \(result.stderr)")
+        let error = expectLedgerError(.integrity, mentioning: ["seq \(target)"]) { _ = try test.ledger.verify() }
+        #expect(error?.seq == target, "\(column): \(String(describing: error))")
+        // A fresh open sees it too.
+        expectLedgerError(.integrity, mentioning: ["seq \(target)"]) { _ = try Ledger.open(at: test.path).verify() }
+    }
+
+    @Test func swappingTwoEventsIsFound() throws {
+        let (test, target) = try Self.ledgerWithEvents()
+        let sql = Self.dropTriggers + """
+            UPDATE events SET seq = -1 WHERE seq = \(target);
+            UPDATE events SET seq = \(target) WHERE seq = \(target + 1);
+            UPDATE events SET seq = \(target + 1) WHERE seq = -1;
+            """
+        #expect(try sqlite3(test.path, sql).status == 0)
+        expectLedgerError(.integrity, mentioning: ["seq \(target)"]) { _ = try test.ledger.verify() }
+    }
+
+    @Test func rehashingATamperedEventBreaksTheNextLink() throws {
+        // An attacker who recomputes the hash of the changed event still breaks the link of the next one.
+        let (test, target) = try Self.ledgerWithEvents()
+        var record = try test.ledger.event(String(target))
+        record.dataJSON = record.dataJSON.replacingOccurrences(of: "Original", with: "Forged")
+        let newHash = record.computeHash()
+        let sql = Self.dropTriggers + "UPDATE events SET data = '\(record.dataJSON.replacingOccurrences(of: "'", with: "''"))', hash = '\(newHash)' WHERE seq = \(target);"
+        #expect(try sqlite3(test.path, sql).status == 0)
+        let error = expectLedgerError(.integrity, mentioning: ["seq \(target + 1)", "prev"]) { _ = try test.ledger.verify() }
+        #expect(error?.seq == target + 1)
+    }
+
+    @Test func concurrentWritersFromSeparateConnectionsLoseNothing() async throws {
+        let test = try TestLedger().withFixtures()
+        let start = try test.head().seq
+        let path = test.path
+        let writers = 4, each = 25
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<writers {
+                group.addTask {
+                    // Each writer has its own connection, as separate processes would.
+                    let ledger = try Ledger.open(at: path)
+                    for i in 0..<each {
+                        _ = try ledger.append([EventDraft(type: "meeting-held", data: [
+                            "meeting": .string("w\(w)-m\(i)"), "kind": "forum", "title": "T", "project": "cities4csr",
+                        ])], actor: "writer-\(w)")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let report = try test.ledger.verify()
+        #expect(report.count == start + Int64(writers * each))
+        var filter = EventFilter()
+        filter.streamPrefix = "meeting/"
+        let meetings = try test.ledger.events(filter)
+        #expect(meetings.count == writers * each)
+        #expect(Set(meetings.map(\.stream)).count == writers * each)
+        #expect(try test.ledger.events().map(\.seq) == Array(1...report.count))
+    }
+}
