@@ -1,8 +1,9 @@
 # The two commands of the README: `make demo` (the seed ledger and its overview) and `make test`.
-# Both install the system libraries first when they are missing (Debian: libsqlite3-dev, liblz4-dev).
+# Both install the system libraries first when they are missing (Debian: libsqlite3-dev, liblz4-dev;
+# the tests also use the stock sqlite3 and lz4 tools and python3, as an auditor would).
 
 SWIFT ?= swift
-APT_PACKAGES = libsqlite3-dev liblz4-dev
+APT_PACKAGES = libsqlite3-dev liblz4-dev sqlite3 lz4 python3
 
 .PHONY: demo test deps build release bench
 
