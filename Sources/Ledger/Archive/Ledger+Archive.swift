@@ -119,13 +119,13 @@ extension Ledger {
     ///   `.notFound` when it cannot be opened.
     public static func verifyArchive(path: String, expectHead: String? = nil, expectCount: Int64? = nil, progress: ((Int64) -> Void)? = nil) throws -> ArchiveSummary {
         let reader = try ArchiveReader(path: path)
-        return try readArchive(reader, expectHead: expectHead, expectCount: expectCount, progress: progress) { _ in }
+        return try readArchive(reader, expectHead: expectHead, expectCount: expectCount, progress: progress) { _, _ in }
     }
 
     /// Reads and verifies every record of `reader`, handing each to `body` once it has checked.
     static func readArchive(
         _ reader: ArchiveReader, expectHead: String?, expectCount: Int64?, progress: ((Int64) -> Void)?,
-        _ body: (EventRecord) throws -> Void
+        _ body: (EventRecord, _ line: Int) throws -> Void
     ) throws -> ArchiveSummary {
         if let expectHead, !EventHash.isHash(expectHead) {
             throw LedgerError(.invalidInput, "--expect-head '\(expectHead)' is not a hash; expected 64 lower-case hex digits")
@@ -135,14 +135,15 @@ extension Ledger {
         }
         var verifier = ChainVerifier()
         var seen: Int64 = 0
-        try reader.forEachRecord(expectedSeq: { seen + 1 }) { record in
+        // Decompressing and parsing run on a second thread, checking the chain (and inserting) on this one.
+        try RecordPipeline(reader).consume { record, line in
             do {
                 try verifier.check(record)
             } catch let error as LedgerError {
-                throw error.at(file: reader.name, line: reader.lineNumber)
+                throw error.at(file: reader.name, line: line)
             }
             seen += 1
-            try body(record)
+            try body(record, line)
             if seen % progressInterval == 0 { progress?(seen) }
         }
         let report = verifier.report
@@ -198,8 +199,9 @@ extension Ledger {
                     }
                 }
                 summary = try store.append { session in
-                    try readArchive(reader, expectHead: expectHead, expectCount: expectCount, progress: progress) { record in
-                        try insert(record, into: session, archive: archive, line: reader.lineNumber)
+                    var occurredCache: [String: OccurredAt] = [:]
+                    return try readArchive(reader, expectHead: expectHead, expectCount: expectCount, progress: progress) { record, line in
+                        try insert(record, into: session, archive: archive, line: line, occurredCache: &occurredCache)
                     }
                 }
                 try SQLiteEventStore.wrap(path: temporary) {
@@ -261,19 +263,31 @@ extension Ledger {
     }
 
     /// Inserts a verified record as it is, deriving the query columns the append path derives.
-    static func insert(_ record: EventRecord, into session: any AppendSession, archive: String, line: Int) throws {
+    static func insert(_ record: EventRecord, into session: any AppendSession, archive: String, line: Int, occurredCache: inout [String: OccurredAt]) throws {
         let occurred: OccurredAt
-        do {
-            occurred = try OccurredAt(record.occurredAt)
-        } catch {
-            throw LedgerError(.integrity, "the record cannot be restored: \(error.message)", seq: record.seq, file: archive, line: line)
+        if let cached = occurredCache[record.occurredAt] {
+            occurred = cached
+        } else {
+            do {
+                occurred = try OccurredAt(record.occurredAt)
+            } catch {
+                throw LedgerError(.integrity, "the record cannot be restored: \(error.message)", seq: record.seq, file: archive, line: line)
+            }
+            if occurredCache.count >= 50_000 { occurredCache.removeAll(keepingCapacity: true) }
+            occurredCache[record.occurredAt] = occurred
         }
-        let meta: JSONValue = record.metaJSON == "{}" ? .object([:]) : record.meta
+        // The columns derived from meta: parsed only when meta can hold them.
+        var idempotencyKey: String?
         var target: String?
-        if record.type == "event-corrected" { target = meta["corrects"]?.stringValue }
-        if record.type == "event-retracted" { target = meta["retracts"]?.stringValue }
+        let isCorrection = record.type == "event-corrected" || record.type == "event-retracted"
+        if isCorrection || record.metaJSON.utf8.count > 2 && record.metaJSON.contains("\"idempotency_key\"") {
+            let meta = record.meta
+            idempotencyKey = meta["idempotency_key"]?.stringValue
+            if record.type == "event-corrected" { target = meta["corrects"]?.stringValue }
+            if record.type == "event-retracted" { target = meta["retracts"]?.stringValue }
+        }
         do {
-            try session.insert(record, occurred: occurred, idempotencyKey: meta["idempotency_key"]?.stringValue, target: target)
+            try session.insert(record, occurred: occurred, idempotencyKey: idempotencyKey, target: target)
         } catch {
             let mapped = SQLiteEventStore.map(error, path: archive)
             if let ledgerError = mapped as? LedgerError {
@@ -367,5 +381,104 @@ enum ExportText {
         out.append(0x22)
         out.append(contentsOf: bytes)
         out.append(0x22)
+    }
+}
+
+/// Reads an archive's records on a second thread, handing them over in batches, so decompressing
+/// and parsing overlap with checking the chain and inserting. Records and the first error arrive in
+/// file order, exactly as a single-threaded read would give them; memory stays bounded (a few batches).
+// @unchecked: the reader is used only by the producing thread until it has finished (`done`), and
+// the batches only under `condition`.
+final class RecordPipeline: @unchecked Sendable {
+    struct Batch {
+        var records: [EventRecord] = []
+        var lines: [Int] = []
+        var error: (any Error)?
+    }
+
+    private struct Cancelled: Error {}
+    private struct EndOfArchive: Error {}
+
+    private let reader: ArchiveReader
+    private let condition = NSCondition()
+    private var batches: [Batch] = []
+    private var cancelled = false
+    private let done = DispatchSemaphore(value: 0)
+    static let batchSize = 2048
+    static let capacity = 4
+
+    init(_ reader: ArchiveReader) {
+        self.reader = reader
+    }
+
+    private func push(_ batch: Batch) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.count >= Self.capacity, !cancelled { condition.wait() }
+        if cancelled { throw Cancelled() }
+        batches.append(batch)
+        condition.broadcast()
+    }
+
+    private func pop() -> Batch {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.isEmpty { condition.wait() }
+        let batch = batches.removeFirst()
+        condition.broadcast()
+        return batch
+    }
+
+    private func produce() {
+        var batch = Batch()
+        batch.records.reserveCapacity(Self.batchSize)
+        var parsed: Int64 = 0
+        do {
+            try reader.forEachRecord(expectedSeq: { parsed + 1 }) { record in
+                parsed += 1
+                batch.records.append(record)
+                batch.lines.append(reader.lineNumber)
+                if batch.records.count == Self.batchSize {
+                    try push(batch)
+                    batch = Batch()
+                    batch.records.reserveCapacity(Self.batchSize)
+                }
+            }
+        } catch is Cancelled {
+            return
+        } catch {
+            batch.error = error
+        }
+        // The last batch marks the end: it carries the error, or none when the archive was read to its end.
+        if batch.error == nil { batch.error = EndOfArchive() }
+        try? push(batch)
+    }
+
+    /// Calls `body` with every record and its line, in order, on the calling thread.
+    /// - Throws: the first error, of the reader or of `body`, in file order.
+    func consume(_ body: (EventRecord, Int) throws -> Void) throws {
+        let thread = Thread { [self] in
+            produce()
+            done.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+        defer {
+            condition.lock()
+            cancelled = true
+            condition.broadcast()
+            condition.unlock()
+            done.wait()
+        }
+        while true {
+            let batch = pop()
+            for (record, line) in zip(batch.records, batch.lines) {
+                try body(record, line)
+            }
+            if let error = batch.error {
+                if error is EndOfArchive { return }
+                throw error
+            }
+        }
     }
 }

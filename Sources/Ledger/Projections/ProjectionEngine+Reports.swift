@@ -63,14 +63,22 @@ extension ProjectionEngine {
         return try withProjections(at: time, reading: definition.sql) { db in try Self.run(definition, db: db, parameters: parameters) }
     }
 
-    /// Builds the projections for a past time in a temporary in-memory database and reads it.
+    /// Builds the projections for a past time in a temporary database and reads it.
     ///
     /// Only the projections whose tables `sql` names are replayed (all when `sql` is nil): a report
     /// on funding need not replay every meeting.
     public func withProjections<T>(at time: ReportTime, reading sql: String? = nil, _ body: (Database) throws -> T) throws -> T {
         var configuration = Configuration()
-        configuration.prepareDatabase { db in SQLFunctions.install(db) }
-        let queue = try DatabaseQueue(configuration: configuration)
+        configuration.prepareDatabase { db in
+            SQLFunctions.install(db)
+            try db.execute(sql: "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384")
+        }
+        // A temporary file rather than memory: on a large ledger the replayed tables outgrow the
+        // memory budget, while SQLite's page cache stays bounded. Removed afterwards.
+        var system = SystemRandomNumberGenerator()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kopa-\(UUIDText.random(using: &system)).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
         return try queue.write { db in
             let words = sql.map(Self.identifiers)
             var needed: [ProjectionDefinition] = []

@@ -18,10 +18,7 @@ extension Kopa {
         func run() throws {
             try reportingErrors {
                 var options = global
-                let preliminary = try FieldArguments(fields, type: nil, correcting: true)
-                if let ledger = preliminary.ledger { options.ledger = ledger }
-                if let actor = preliminary.actor { options.actor = actor }
-                if let format = preliminary.format { options.format = format }
+                if let ledger = FieldArguments.ledgerOption(in: fields) { options.ledger = ledger }
                 let ledger = try Ledger.open(at: options.ledgerPath)
                 let target = try ledger.effectiveEvent(try ledger.event(event)).original
                 let type = try ledger.catalog.resolve(target.type, version: target.version)
@@ -30,6 +27,8 @@ extension Kopa {
                     Console.out(typeHelp(type, command: "correct \(event)"))
                     return
                 }
+                if let actor = arguments.actor { options.actor = actor }
+                if let format = arguments.format { options.format = format }
                 let changes = try type.payload(from: arguments.fields)
                 let replace = try arguments.data.map { try JSONParser.parse($0) }
                 let draft = try ledger.correctionDraft(

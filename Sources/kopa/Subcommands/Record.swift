@@ -18,19 +18,23 @@ extension Kopa {
 
         func run() throws {
             try reportingErrors {
-                let catalog = try catalogForHelp()
-                let eventType = try catalog.resolve(type)
-                let arguments = try FieldArguments(fields, type: eventType)
+                // The ledger is opened once: its catalog both types the options and validates.
+                let path = FieldArguments.ledgerOption(in: fields) ?? global.ledgerPath
+                let ledger = try? Ledger.open(at: path)
+                let catalog = try ledger?.catalog ?? EventCatalog.load(directory: BundledResources.events)
+                let type = try catalog.resolve(self.type)
+                let arguments = try FieldArguments(fields, type: type)
                 if arguments.help {
-                    Console.out(typeHelp(eventType, command: "record"))
+                    Console.out(typeHelp(type, command: "record"))
                     return
                 }
                 var options = global
-                if let ledger = arguments.ledger { options.ledger = ledger }
                 if let actor = arguments.actor { options.actor = actor }
                 if let format = arguments.format { options.format = format }
-                let ledger = try Ledger.open(at: options.ledgerPath)
-                let type = try ledger.catalog.resolve(self.type)
+                guard let ledger else {
+                    _ = try Ledger.open(at: path)  // throws the error that says why there is no ledger
+                    return
+                }
                 var base: [String: JSONValue] = [:]
                 if let data = arguments.data {
                     guard case .object(let object) = try JSONParser.parse(data) else {
@@ -46,12 +50,6 @@ extension Kopa {
                 guard let record = summary.last else { return }
                 try printRecords([record], format: options.format, title: summary.appended == 1 ? "recorded" : "already recorded (idempotency key)")
             }
-        }
-
-        /// The ledger's catalog when it exists (help matches what will be validated), else the bundled one.
-        func catalogForHelp() throws -> EventCatalog {
-            if let ledger = try? Ledger.open(at: global.ledgerPath) { return ledger.catalog }
-            return try EventCatalog.load(directory: BundledResources.events)
         }
     }
 }

@@ -103,6 +103,16 @@ struct FieldArguments {
         }
     }
 
+    /// The `--ledger` given among the tokens, read before the catalog is known.
+    static func ledgerOption(in tokens: [String]) -> String? {
+        var result: String?
+        for (i, token) in tokens.enumerated() {
+            if token == "--ledger", i + 1 < tokens.count { result = tokens[i + 1] }
+            if token.hasPrefix("--ledger=") { result = String(token.dropFirst("--ledger=".count)) }
+        }
+        return result
+    }
+
     /// The meta object: source, evidence, correlation id, reason.
     var meta: [String: JSONValue] {
         var meta: [String: JSONValue] = [:]
