@@ -293,6 +293,8 @@ public final class LZ4FrameReader {
         var what = "it starts with \(head.map { hex($0) }.joined(separator: " ")) instead of the LZ4 frame magic number 04 22 4D 18"
         if head == LZ4Frame.legacyMagic {
             what = "it is in the legacy LZ4 format (lz4 -l); write it again with `kopa export`"
+        } else if head == Array("SQLi".utf8) {
+            what = "it is an SQLite database (a ledger?); check a ledger with `kopa verify --ledger \(name)`"
         } else if head[0] == UInt8(ascii: "{") || head[0] == UInt8(ascii: "[") {
             what = "it looks like plain JSON/NDJSON (it starts with '\(String(decoding: head.prefix(while: { $0 >= 0x20 && $0 < 0x7F }), as: UTF8.self))'); compress it with `lz4`, or check an NDJSON export with scripts/verify_chain.py"
         }

@@ -119,13 +119,13 @@ extension Ledger {
     ///   `.notFound` when it cannot be opened.
     public static func verifyArchive(path: String, expectHead: String? = nil, expectCount: Int64? = nil, progress: ((Int64) -> Void)? = nil) throws -> ArchiveSummary {
         let reader = try ArchiveReader(path: path)
-        return try readArchive(reader, expectHead: expectHead, expectCount: expectCount, progress: progress) { _, _ in }
+        return try readArchive(reader, expectHead: expectHead, expectCount: expectCount, progress: progress, verifyOnly: true) { _, _ in }
     }
 
     /// Reads and verifies every record of `reader`, handing each to `body` once it has checked.
     static func readArchive(
         _ reader: ArchiveReader, expectHead: String?, expectCount: Int64?, progress: ((Int64) -> Void)?,
-        _ body: (EventRecord, _ line: Int) throws -> Void
+        verifyOnly: Bool = false, _ body: (EventRecord, _ line: Int) throws -> Void
     ) throws -> ArchiveSummary {
         if let expectHead, !EventHash.isHash(expectHead) {
             throw LedgerError(.invalidInput, "--expect-head '\(expectHead)' is not a hash; expected 64 lower-case hex digits")
@@ -133,20 +133,17 @@ extension Ledger {
         if let expectCount, expectCount < 1 {
             throw LedgerError(.invalidInput, "--expect-count \(expectCount) is not a count of events; expected 1 or more")
         }
-        var verifier = ChainVerifier()
         var seen: Int64 = 0
-        // Decompressing and parsing run on a second thread, checking the chain (and inserting) on this one.
-        try RecordPipeline(reader).consume { record, line in
-            do {
-                try verifier.check(record)
-            } catch let error as LedgerError {
-                throw error.at(file: reader.name, line: line)
-            }
+        // Decompressing, parsing and checking the chain run on a second thread; `body` (the
+        // inserts of a restore) on this one.
+        // With nothing to do per record here (verify), the chain is checked on this thread instead.
+        let pipeline = RecordPipeline(reader, checkWhileReading: !verifyOnly)
+        try pipeline.consume { record, line in
             seen += 1
             try body(record, line)
             if seen % progressInterval == 0 { progress?(seen) }
         }
-        let report = verifier.report
+        let report = pipeline.report
         guard report.count > 0 else {
             throw LedgerError(.integrity, "the archive '\(reader.name)' is a valid LZ4 frame but holds no records; expected seq 1 'ledger-created'", file: reader.name)
         }
@@ -244,6 +241,22 @@ extension Ledger {
         }
     }
 
+    /// Whether canonical meta text holds the key `idempotency_key` (a byte search, no parsing).
+    static func mentionsIdempotencyKey(_ meta: String) -> Bool {
+        guard meta.utf8.count > 2 else { return false }
+        let needle = Array(#""idempotency_key""#.utf8)
+        var copy = meta
+        return copy.withUTF8 { bytes in
+            guard bytes.count >= needle.count else { return false }
+            for start in 0...(bytes.count - needle.count) where bytes[start] == 0x22 {
+                var i = 1
+                while i < needle.count, bytes[start + i] == needle[i] { i += 1 }
+                if i == needle.count { return true }
+            }
+            return false
+        }
+    }
+
     /// Flushes a file to disk.
     static func syncFile(_ path: String) throws {
         let fd = openFile(path, O_RDONLY | O_CLOEXEC, 0)
@@ -280,7 +293,7 @@ extension Ledger {
         var idempotencyKey: String?
         var target: String?
         let isCorrection = record.type == "event-corrected" || record.type == "event-retracted"
-        if isCorrection || record.metaJSON.utf8.count > 2 && record.metaJSON.contains("\"idempotency_key\"") {
+        if isCorrection || mentionsIdempotencyKey(record.metaJSON) {
             let meta = record.meta
             idempotencyKey = meta["idempotency_key"]?.stringValue
             if record.type == "event-corrected" { target = meta["corrects"]?.stringValue }
@@ -384,11 +397,11 @@ enum ExportText {
     }
 }
 
-/// Reads an archive's records on a second thread, handing them over in batches, so decompressing
-/// and parsing overlap with checking the chain and inserting. Records and the first error arrive in
+/// Reads an archive's records and checks their chain on a second thread, handing them over in
+/// batches, so decompressing, parsing and hashing overlap with inserting. Records and the first error arrive in
 /// file order, exactly as a single-threaded read would give them; memory stays bounded (a few batches).
-// @unchecked: the reader is used only by the producing thread until it has finished (`done`), and
-// the batches only under `condition`.
+// @unchecked: the reader is used only by the reading thread until it has finished (`done`); the
+// verifier by one of the two threads, as `checkWhileReading` says; the batches only under `condition`.
 final class RecordPipeline: @unchecked Sendable {
     struct Batch {
         var records: [EventRecord] = []
@@ -400,6 +413,7 @@ final class RecordPipeline: @unchecked Sendable {
     private struct EndOfArchive: Error {}
 
     private let reader: ArchiveReader
+    private var verifier = ChainVerifier()
     private let condition = NSCondition()
     private var batches: [Batch] = []
     private var cancelled = false
@@ -407,8 +421,20 @@ final class RecordPipeline: @unchecked Sendable {
     static let batchSize = 2048
     static let capacity = 4
 
-    init(_ reader: ArchiveReader) {
+    /// Whether the reading thread checks the chain (else the consuming one does, before `body`).
+    private let checkWhileReading: Bool
+
+    init(_ reader: ArchiveReader, checkWhileReading: Bool) {
         self.reader = reader
+        self.checkWhileReading = checkWhileReading
+    }
+
+    private func check(_ record: EventRecord, line: Int) throws {
+        do {
+            try verifier.check(record)
+        } catch let error as LedgerError {
+            throw error.at(file: reader.name, line: line)
+        }
     }
 
     private func push(_ batch: Batch) throws {
@@ -435,6 +461,7 @@ final class RecordPipeline: @unchecked Sendable {
         var parsed: Int64 = 0
         do {
             try reader.forEachRecord(expectedSeq: { parsed + 1 }) { record in
+                if checkWhileReading { try check(record, line: reader.lineNumber) }
                 parsed += 1
                 batch.records.append(record)
                 batch.lines.append(reader.lineNumber)
@@ -454,7 +481,11 @@ final class RecordPipeline: @unchecked Sendable {
         try? push(batch)
     }
 
-    /// Calls `body` with every record and its line, in order, on the calling thread.
+    /// What the chain check found, once ``consume(_:)`` has returned.
+    var report: VerifyReport { verifier.report }
+
+    /// Calls `body` with every record and its line, in order, on the calling thread, once the
+    /// record has passed ``ChainVerifier``.
     /// - Throws: the first error, of the reader or of `body`, in file order.
     func consume(_ body: (EventRecord, Int) throws -> Void) throws {
         let thread = Thread { [self] in
@@ -462,6 +493,7 @@ final class RecordPipeline: @unchecked Sendable {
             done.signal()
         }
         thread.stackSize = 8 << 20
+        thread.name = "kopa-reader"
         thread.start()
         defer {
             condition.lock()
@@ -473,6 +505,7 @@ final class RecordPipeline: @unchecked Sendable {
         while true {
             let batch = pop()
             for (record, line) in zip(batch.records, batch.lines) {
+                if !checkWhileReading { try check(record, line: line) }
                 try body(record, line)
             }
             if let error = batch.error {

@@ -151,6 +151,8 @@ struct ArchiveLZ4FrameTests {
         expectLedgerError(.invalidInput, mentioning: ["not an LZ4 frame", "2 byte(s)"]) { _ = try Frames.decompress(short) }
         try Frames.shell("printf 'hello world hello world\\n' | lz4 -q -l -c > '\(dir.path("legacy"))'")
         expectLedgerError(.invalidInput, mentioning: ["legacy LZ4 format"]) { _ = try Frames.decompress(dir.path("legacy")) }
+        let ledger = try TestLedger()
+        expectLedgerError(.invalidInput, mentioning: ["not an LZ4 frame", "SQLite database", "kopa verify --ledger"]) { _ = try Frames.decompress(ledger.path) }
         expectLedgerError(.notFound, mentioning: ["cannot be opened"]) { _ = try Frames.decompress(dir.path("missing")) }
         expectLedgerError(.notFound, mentioning: ["folder"]) { _ = try Frames.decompress(dir.url.path) }
     }
