@@ -87,6 +87,8 @@ struct AppendContext {
     }()
     var scratch: [UInt8] = []
     var canonical: [UInt8] = []
+    var references: [StreamReference] = []
+    var lastOccurred: OccurredAt?
 
     init(session: any AppendSession, catalog: EventCatalog, actor: String, allowSystem: Bool) {
         self.session = session
@@ -132,14 +134,23 @@ struct AppendContext {
         guard case .object(let data) = draft.data else {
             throw invalid("data is \(draft.data.kindDescription) but expected an object")
         }
-        var references: [StreamReference] = []
+        references.removeAll(keepingCapacity: true)
         do { try type.root.validate(draft.data, path: "", references: &references) } catch { throw invalid(error.message) }
 
-        let occurred = try OccurredAt(draft.occurredAt ?? recordedAt)
+        let occurredText = draft.occurredAt ?? recordedAt
+        let occurred: OccurredAt
+        if let last = lastOccurred, last.text == occurredText {
+            occurred = last  // imports come in date order: many events share a date
+        } else {
+            occurred = try OccurredAt(occurredText)
+            lastOccurred = occurred
+        }
         var stream: String
         var target: String?
         if type.name == "event-corrected" || type.name == "event-retracted" {
-            let resolved = try checkCorrection(type: type, data: data, meta: meta, references: &references)
+            var found = references
+            let resolved = try checkCorrection(type: type, data: data, meta: meta, references: &found)
+            references = found
             stream = resolved.stream
             target = resolved.target
         } else {
@@ -182,6 +193,8 @@ struct AppendContext {
         return (record, true)
     }
 
+    static let metaKeys = ["source", "evidence", "corrects", "retracts", "reason", "idempotency_key", "correlation_id"]
+
     /// Checks `meta` and returns it: known keys only, each of the right shape.
     static func checkMeta(_ meta: [String: JSONValue], type: String) throws -> [String: JSONValue] {
         func fail(_ message: String) -> LedgerError { LedgerError(.invalidInput, "'\(type)' event rejected: \(message)") }
@@ -191,9 +204,8 @@ struct AppendContext {
                 throw fail("meta.\(key) is \(value.shortDescription) but expected a non-empty string of at most \(max) characters")
             }
         }
-        let known = ["source", "evidence", "corrects", "retracts", "reason", "idempotency_key", "correlation_id"]
-        for key in meta.keys where !known.contains(key) {
-            throw fail("unknown meta key '\(key)'; expected one of: \(known.joined(separator: ", "))")
+        for key in meta.keys where !metaKeys.contains(key) {
+            throw fail("unknown meta key '\(key)'; expected one of: \(metaKeys.joined(separator: ", "))")
         }
         try text("source", max: 2000)
         try text("reason", max: 2000)

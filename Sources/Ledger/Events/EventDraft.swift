@@ -31,6 +31,8 @@ public struct EventDraft: Sendable, Equatable {
 }
 
 extension EventDraft {
+    static let importKeys: Set<String> = ["type", "data", "occurred_at", "meta", "expect_version", "idempotency_key", "version"]
+
     /// Reads an import line: `{"type", "data", "occurred_at"}` plus optional `meta`,
     /// `expect_version`, `idempotency_key`, `version`.
     /// - Throws: ``LedgerError`` naming the key or value that is wrong.
@@ -38,8 +40,7 @@ extension EventDraft {
         guard case .object(let members) = value else {
             throw LedgerError(.invalidInput, "an import line must be a JSON object, found \(value.kindDescription)")
         }
-        let allowed: Set<String> = ["type", "data", "occurred_at", "meta", "expect_version", "idempotency_key", "version"]
-        for key in members.keys where !allowed.contains(key) {
+        for key in members.keys where !Self.importKeys.contains(key) {
             throw LedgerError(.invalidInput, "unknown key '\(key)' in import line; expected type, data, occurred_at, meta, expect_version, idempotency_key or version")
         }
         guard let type = members["type"]?.stringValue else {

@@ -30,11 +30,12 @@ public enum CanonicalJSON {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            for (i, key) in sortedKeys(members.keys).enumerated() {
+            // Sorting the pairs, not the keys, saves hashing every key again to look its value up.
+            for (i, member) in sortedMembers(members).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(key, into: &out)
+                writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                try write(members[key]!, into: &out)
+                try write(member.value, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -65,6 +66,14 @@ public enum CanonicalJSON {
             return keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         }
         return keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
+    }
+
+    /// The members of an object in RFC 8785 key order.
+    static func sortedMembers(_ members: [String: JSONValue]) -> [(key: String, value: JSONValue)] {
+        if members.keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0xEE } }) {
+            return members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        }
+        return members.sorted { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) }
     }
 
     /// Appends a decimal integer.
