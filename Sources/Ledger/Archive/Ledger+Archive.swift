@@ -332,34 +332,8 @@ extension SQLiteEventStore {
                 guard seq == count + 1, prev.elementsEqual(previous) else {
                     throw LedgerError(.integrity, "the log is broken at seq \(count + 1) (found seq \(seq) with prev \(s.text(11))); run `kopa verify`: a broken log is not archived", seq: count + 1)
                 }
-                // RFC 8785 key order; data and meta are stored canonical.
-                writer.buffer.append(contentsOf: #"{"data":"#.utf8)
-                writer.buffer.append(contentsOf: s.bytes(9))
-                writer.buffer.append(contentsOf: #","hash":"#.utf8)
-                ExportText.string(s.bytes(12), into: &writer.buffer)
-                writer.buffer.append(contentsOf: #","id":"#.utf8)
-                ExportText.string(s.bytes(1), into: &writer.buffer)
-                writer.buffer.append(contentsOf: #","meta":"#.utf8)
-                writer.buffer.append(contentsOf: s.bytes(10))
-                writer.buffer.append(contentsOf: #","occurred_at":"#.utf8)
-                ExportText.string(s.bytes(6), into: &writer.buffer)
-                writer.buffer.append(contentsOf: #","prev":"#.utf8)
-                ExportText.string(prev, into: &writer.buffer)
-                writer.buffer.append(contentsOf: #","recorded_at":"#.utf8)
-                ExportText.string(s.bytes(7), into: &writer.buffer)
-                writer.buffer.append(contentsOf: #","recorded_by":"#.utf8)
-                ExportText.string(s.bytes(8), into: &writer.buffer)
-                writer.buffer.append(contentsOf: #","seq":"#.utf8)
-                CanonicalJSON.writeInteger(seq, into: &writer.buffer)
-                writer.buffer.append(contentsOf: #","stream":"#.utf8)
-                ExportText.string(s.bytes(4), into: &writer.buffer)
-                writer.buffer.append(contentsOf: #","stream_version":"#.utf8)
-                CanonicalJSON.writeInteger(s.int64(5), into: &writer.buffer)
-                writer.buffer.append(contentsOf: #","type":"#.utf8)
-                ExportText.string(s.bytes(2), into: &writer.buffer)
-                writer.buffer.append(contentsOf: #","version":"#.utf8)
-                CanonicalJSON.writeInteger(s.int64(3), into: &writer.buffer)
-                writer.buffer.append(contentsOf: "}\n".utf8)
+                s.writeCanonicalRecord(into: &writer.buffer, includingHash: true)
+                writer.buffer.append(UInt8(ascii: "\n"))
                 try writer.flushIfFull()
 
                 count += 1
@@ -380,20 +354,6 @@ extension SQLiteEventStore {
         return VerifyReport(
             count: count, head: String(decoding: previous, as: UTF8.self),
             firstRecordedAt: String(decoding: first, as: UTF8.self), lastRecordedAt: String(decoding: last, as: UTF8.self))
-    }
-}
-
-/// JSON strings from raw UTF-8 bytes, escaped as ``CanonicalJSON/writeString(_:into:)`` escapes.
-enum ExportText {
-    @inline(__always)
-    static func string(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        guard bytes.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) else {
-            CanonicalJSON.writeString(String(decoding: bytes, as: UTF8.self), into: &out)
-            return
-        }
-        out.append(0x22)
-        out.append(contentsOf: bytes)
-        out.append(0x22)
     }
 }
 

@@ -73,3 +73,41 @@ struct RawStatement {
         return UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column)))
     }
 }
+
+extension RawStatement {
+    /// Appends the RFC 8785 form of the event row the statement is on (columns in
+    /// ``SQLiteEventStore/columns`` order), straight from SQLite's buffers: the same bytes as
+    /// ``EventRecord/writeCanonical(into:includingHash:)`` without decoding a String. Verify hashes
+    /// it, export writes it.
+    func writeCanonicalRecord(into out: inout [UInt8], includingHash: Bool) {
+        out.append(contentsOf: #"{"data":"#.utf8)
+        out.append(contentsOf: bytes(9))
+        if includingHash {
+            out.append(contentsOf: #","hash":"#.utf8)
+            CanonicalJSON.writeString(bytes: bytes(12), into: &out)
+        }
+        out.append(contentsOf: #","id":"#.utf8)
+        CanonicalJSON.writeString(bytes: bytes(1), into: &out)
+        out.append(contentsOf: #","meta":"#.utf8)
+        out.append(contentsOf: bytes(10))
+        out.append(contentsOf: #","occurred_at":"#.utf8)
+        CanonicalJSON.writeString(bytes: bytes(6), into: &out)
+        out.append(contentsOf: #","prev":"#.utf8)
+        CanonicalJSON.writeString(bytes: bytes(11), into: &out)
+        out.append(contentsOf: #","recorded_at":"#.utf8)
+        CanonicalJSON.writeString(bytes: bytes(7), into: &out)
+        out.append(contentsOf: #","recorded_by":"#.utf8)
+        CanonicalJSON.writeString(bytes: bytes(8), into: &out)
+        out.append(contentsOf: #","seq":"#.utf8)
+        CanonicalJSON.writeInteger(int64(0), into: &out)
+        out.append(contentsOf: #","stream":"#.utf8)
+        CanonicalJSON.writeString(bytes: bytes(4), into: &out)
+        out.append(contentsOf: #","stream_version":"#.utf8)
+        CanonicalJSON.writeInteger(int64(5), into: &out)
+        out.append(contentsOf: #","type":"#.utf8)
+        CanonicalJSON.writeString(bytes: bytes(2), into: &out)
+        out.append(contentsOf: #","version":"#.utf8)
+        CanonicalJSON.writeInteger(int64(3), into: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+}
