@@ -12,6 +12,16 @@ public struct AppendSummary: Sendable, Equatable {
     public var last: EventRecord?
     /// The head after the append.
     public var head: ChainHead = .empty
+
+    mutating func record(_ result: (EventRecord, Bool)) {
+        if result.1 {
+            appended += 1
+            if first == nil { first = result.0 }
+        } else {
+            repeated += 1
+        }
+        last = result.0
+    }
 }
 
 extension Ledger {
@@ -45,11 +55,27 @@ extension Ledger {
         try append(actor: actor, allowSystem: false, next: next)
     }
 
-    func append(actor: String, allowSystem: Bool, next: () throws -> (EventDraft, line: Int?)?) throws -> AppendSummary {
+    func append(actor: String, allowSystem: Bool, pipelined: Bool = false, next: () throws -> (EventDraft, line: Int?)?) throws -> AppendSummary {
         try Ledger.validateActor(actor)
         return try store.append { session in
             var context = AppendContext(session: session, catalog: catalog, actor: actor, allowSystem: allowSystem)
             var summary = AppendSummary()
+            if pipelined {
+                // Parsing and validating on a second thread while this one inserts (imports).
+                try withoutActuallyEscaping(next) { next in
+                    let pipeline = DraftPipeline(preparer: context.preparer, next: next)
+                    defer { pipeline.stop() }
+                    while let (prepared, line) = try pipeline.next() {
+                        do {
+                            summary.record(try context.commit(prepared))
+                        } catch let error as LedgerError {
+                            throw error.at(file: nil, line: line)
+                        }
+                    }
+                }
+                summary.head = session.head
+                return summary
+            }
             while let (draft, line) = try next() {
                 do {
                     let (record, isNew) = try context.append(draft)
@@ -86,9 +112,8 @@ struct AppendContext {
         return SplitMix64(seed: system.next())
     }()
     var scratch: [UInt8] = []
-    var canonical: [UInt8] = []
-    var references: [StreamReference] = []
-    var lastOccurred: OccurredAt?
+    /// The checks that need no log, done here or on the import's reading thread.
+    var preparer: DraftPreparer
 
     init(session: any AppendSession, catalog: EventCatalog, actor: String, allowSystem: Bool) {
         self.session = session
@@ -97,6 +122,7 @@ struct AppendContext {
         self.allowSystem = allowSystem
         let now = UTCTime.format(millis: UTCTime.nowMillis())
         recordedAt = max(now, session.head.recordedAt)
+        preparer = DraftPreparer(catalog: catalog, allowSystem: allowSystem, recordedAt: recordedAt)
     }
 
     mutating func version(of stream: String) throws -> Int64 {
@@ -109,59 +135,35 @@ struct AppendContext {
 
     /// Validates, hashes and inserts one draft; returns the stored record and whether it is new.
     mutating func append(_ draft: EventDraft) throws -> (EventRecord, Bool) {
-        let type = try catalog.resolve(draft.type, version: draft.version)
+        try commit(try preparer.prepare(draft))
+    }
+
+    /// The checks that need the log (idempotency, references, stream versions, corrections), then
+    /// the seq, id, hash and insert.
+    mutating func commit(_ prepared: PreparedDraft) throws -> (EventRecord, Bool) {
+        let type = prepared.type
         func invalid(_ message: String, _ kind: LedgerError.Kind = .invalidInput) -> LedgerError {
             LedgerError(kind, "'\(type.name)' event rejected: \(message)")
         }
-        if !allowSystem, type.name == "ledger-created" || type.name == "schema-registered" {
-            throw invalid("this event type is written only by `kopa init`")
-        }
-
-        var meta = try Self.checkMeta(draft.meta, type: type.name)
-        var idempotencyKey = draft.idempotencyKey
-        if let key = idempotencyKey {
-            if let given = meta["idempotency_key"]?.stringValue, given != key {
-                throw invalid("idempotency key '\(key)' differs from meta.idempotency_key '\(given)'")
-            }
-            meta["idempotency_key"] = .string(key)
-        } else {
-            idempotencyKey = meta["idempotency_key"]?.stringValue
-        }
-        if let key = idempotencyKey, let existing = try session.event(idempotencyKey: key) {
+        if let key = prepared.idempotencyKey, let existing = try session.event(idempotencyKey: key) {
             return (existing, false)
         }
-
-        guard case .object(let data) = draft.data else {
-            throw invalid("data is \(draft.data.kindDescription) but expected an object")
-        }
-        references.removeAll(keepingCapacity: true)
-        do { try type.root.validate(draft.data, path: "", references: &references) } catch { throw invalid(error.message) }
-
-        let occurredText = draft.occurredAt ?? recordedAt
-        let occurred: OccurredAt
-        if let last = lastOccurred, last.text == occurredText {
-            occurred = last  // imports come in date order: many events share a date
-        } else {
-            occurred = try OccurredAt(occurredText)
-            lastOccurred = occurred
-        }
+        if let failure = prepared.failure { throw failure }
+        var references = prepared.references
         var stream: String
         var target: String?
-        if type.name == "event-corrected" || type.name == "event-retracted" {
-            var found = references
-            let resolved = try checkCorrection(type: type, data: data, meta: meta, references: &found)
-            references = found
+        if let s = prepared.stream {
+            stream = s
+        } else {
+            let resolved = try checkCorrection(type: type, data: prepared.data, meta: prepared.meta, references: &references)
             stream = resolved.stream
             target = resolved.target
-        } else {
-            guard let s = type.stream(for: data) else { throw invalid("its stream template '\(type.streamTemplate ?? "")' cannot be filled") }
-            stream = s
         }
         for reference in references where try version(of: reference.stream) == 0 {
             throw invalid("field '\(reference.path)' refers to '\(reference.slug)', but there is no \(reference.kind) '\(reference.slug)' (stream '\(reference.stream)' does not exist)")
         }
         let current = try version(of: stream)
-        if let expected = draft.expectVersion, expected != current {
+        if let expected = prepared.expectVersion, expected != current {
             throw invalid("stale --expect-version \(expected): stream '\(stream)' is at version \(current)", .conflict)
         }
         if type.creates, current > 0 {
@@ -171,24 +173,16 @@ struct AppendContext {
             let opener = catalog.latestTypes.first { $0.creates && $0.streamTemplate?.split(separator: "/").first == stream.split(separator: "/").first }
             throw invalid("stream '\(stream)' does not exist" + (opener.map { "; record '\($0.name)' first" } ?? ""))
         }
-
-        canonical.removeAll(keepingCapacity: true)
-        do { try CanonicalJSON.write(draft.data, into: &canonical) } catch { throw invalid(error.description) }
-        let dataJSON = String(decoding: canonical, as: UTF8.self)
-        let metaJSON = CanonicalJSON.string(.object(meta))
-        if dataJSON.utf8.count + metaJSON.utf8.count > Ledger.maxRecordBytes {
-            throw invalid("the event is \(dataJSON.utf8.count + metaJSON.utf8.count) bytes but at most \(Ledger.maxRecordBytes) (1 MiB) are accepted")
-        }
         let head = session.head
         var record = EventRecord(
             seq: head.seq + 1, id: UUIDText.random(using: &random), type: type.name, version: type.version,
-            stream: stream, streamVersion: current + 1, occurredAt: occurred.text, recordedAt: recordedAt,
-            recordedBy: actor, dataJSON: dataJSON, metaJSON: metaJSON, prev: head.hash, hash: "")
+            stream: stream, streamVersion: current + 1, occurredAt: prepared.occurred.text, recordedAt: recordedAt,
+            recordedBy: actor, dataJSON: prepared.dataJSON, metaJSON: prepared.metaJSON, prev: head.hash, hash: "")
         if record.seq == 1, record.type != "ledger-created" {
             throw invalid("the first event of a ledger must be 'ledger-created'")
         }
         record.hash = record.computeHash(scratch: &scratch)
-        try session.insert(record, occurred: occurred, idempotencyKey: idempotencyKey, target: target)
+        try session.insert(record, occurred: prepared.occurred, idempotencyKey: prepared.idempotencyKey, target: target)
         streamVersions[stream] = current + 1
         return (record, true)
     }

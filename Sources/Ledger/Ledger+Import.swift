@@ -13,7 +13,7 @@ extension Ledger {
         var lines = 0
         let summary: AppendSummary
         do {
-            summary = try append(actor: actor) {
+            summary = try append(actor: actor, allowSystem: false, pipelined: true) {
                 var draft: EventDraft?
                 while draft == nil {
                     var parsed: Result<JSONValue, JSONParser.Failure>?

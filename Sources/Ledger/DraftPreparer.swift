@@ -1,0 +1,94 @@
+/// A draft checked against everything that does not need the log: its type, meta, schema,
+/// valid time and canonical bytes. What remains (idempotency, references, stream versions,
+/// corrections) is checked when it is committed.
+struct PreparedDraft: Sendable {
+    let type: EventType
+    let data: [String: JSONValue]
+    let meta: [String: JSONValue]
+    let idempotencyKey: String?
+    let expectVersion: Int64?
+    let references: [StreamReference]
+    let occurred: OccurredAt
+    /// The stream from the type's template; nil for corrections, whose stream is their target's.
+    let stream: String?
+    let dataJSON: String
+    let metaJSON: String
+    /// A problem found after the idempotency key was known: reported only if the key is new, so
+    /// that repeating a submission always answers with the first event.
+    let failure: LedgerError?
+}
+
+/// The stateless half of an append, safe to run on another thread than the transaction.
+struct DraftPreparer: Sendable {
+    let catalog: EventCatalog
+    let allowSystem: Bool
+    /// The transaction's time, the valid time of drafts that give none.
+    let recordedAt: String
+    private var lastOccurred: OccurredAt?
+    private var canonical: [UInt8] = []
+
+    init(catalog: EventCatalog, allowSystem: Bool, recordedAt: String) {
+        self.catalog = catalog
+        self.allowSystem = allowSystem
+        self.recordedAt = recordedAt
+    }
+
+    mutating func prepare(_ draft: EventDraft) throws -> PreparedDraft {
+        let type = try catalog.resolve(draft.type, version: draft.version)
+        func invalid(_ message: String) -> LedgerError {
+            LedgerError(.invalidInput, "'\(type.name)' event rejected: \(message)")
+        }
+        if !allowSystem, type.name == "ledger-created" || type.name == "schema-registered" {
+            throw invalid("this event type is written only by `kopa init`")
+        }
+        var meta = try AppendContext.checkMeta(draft.meta, type: type.name)
+        var idempotencyKey = draft.idempotencyKey
+        if let key = idempotencyKey {
+            if let given = meta["idempotency_key"]?.stringValue, given != key {
+                throw invalid("idempotency key '\(key)' differs from meta.idempotency_key '\(given)'")
+            }
+            meta["idempotency_key"] = .string(key)
+        } else {
+            idempotencyKey = meta["idempotency_key"]?.stringValue
+        }
+        let metaJSON = CanonicalJSON.string(.object(meta))
+        var data: [String: JSONValue] = [:]
+        var references: [StreamReference] = []
+        var occurred: OccurredAt
+        if let lastOccurred { occurred = lastOccurred } else { occurred = try OccurredAt(recordedAt) }
+        var stream: String?
+        var dataJSON = ""
+        var failure: LedgerError?
+        do {
+            guard case .object(let object) = draft.data else {
+                throw invalid("data is \(draft.data.kindDescription) but expected an object")
+            }
+            data = object
+            do { try type.root.validate(draft.data, path: "", references: &references) } catch { throw invalid(error.message) }
+            let occurredText = draft.occurredAt ?? recordedAt
+            if occurred.text != occurredText {
+                occurred = try OccurredAt(occurredText)  // imports come in date order: many events share one
+                lastOccurred = occurred
+            }
+            if type.name != "event-corrected", type.name != "event-retracted" {
+                guard let s = type.stream(for: object) else {
+                    throw invalid("its stream template '\(type.streamTemplate ?? "")' cannot be filled")
+                }
+                stream = s
+            }
+            canonical.removeAll(keepingCapacity: true)
+            do { try CanonicalJSON.write(draft.data, into: &canonical) } catch { throw invalid(error.description) }
+            dataJSON = String(decoding: canonical, as: UTF8.self)
+            if dataJSON.utf8.count + metaJSON.utf8.count > Ledger.maxRecordBytes {
+                throw invalid("the event is \(dataJSON.utf8.count + metaJSON.utf8.count) bytes but at most \(Ledger.maxRecordBytes) (1 MiB) are accepted")
+            }
+        } catch let error as LedgerError {
+            guard idempotencyKey != nil else { throw error }
+            failure = error
+        }
+        return PreparedDraft(
+            type: type, data: data, meta: meta, idempotencyKey: idempotencyKey, expectVersion: draft.expectVersion,
+            references: references, occurred: occurred, stream: stream, dataJSON: dataJSON, metaJSON: metaJSON,
+            failure: failure)
+    }
+}
