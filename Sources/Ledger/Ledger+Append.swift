@@ -128,7 +128,7 @@ struct AppendContext {
     mutating func version(of stream: String) throws -> Int64 {
         if let cached = streamVersions[stream] { return cached }
         let version = try session.streamVersion(stream)
-        if streamVersions.count > 200_000 { streamVersions.removeAll(keepingCapacity: true) }
+        if streamVersions.count > 50_000 { streamVersions.removeAll(keepingCapacity: true) }  // bounded: memory stays flat
         streamVersions[stream] = version
         return version
     }
