@@ -66,6 +66,9 @@ if "$KOPA" export --help > /dev/null 2>&1; then
   run "export" "$TOTAL" ">= 1000000/s" "$RAW_SCAN" -- "$KOPA" export --ledger "$WORK/k.sqlite" --out "$WORK/k.kopa"
   run "verify FILE" "$TOTAL" ">= 1500000/s" "$RAW_SCAN" -- "$KOPA" verify "$WORK/k.kopa"
   run "restore" "$TOTAL" ">= 300000/s" "$RAW_INSERT" -- "$KOPA" restore "$WORK/k.kopa" --ledger "$WORK/restored.sqlite"
+  # The restored ledger must hold the same records: its archive must be the same bytes.
+  "$KOPA" export --ledger "$WORK/restored.sqlite" --out "$WORK/restored.kopa" 2> /dev/null
+  if cmp -s "$WORK/k.kopa" "$WORK/restored.kopa"; then ROUND_TRIP="identical"; else ROUND_TRIP="DIFFERENT"; fi
   ARCHIVE_RATIO=$("$KOPA" log --ledger "$WORK/k.sqlite" --format ndjson | wc -c | awk -v a="$(wc -c < "$WORK/k.kopa")" '{printf "%.2f", $1/a}')
 fi
 AS_OF=$(sed -n "$((EVENTS / 2))p" "$WORK/all.ndjson" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["occurred_at"][:10])')
@@ -92,4 +95,5 @@ done
 printf '%-34s %10s %9s %12s %9s %14s %12s %7s\n' "record one event (median of 21)" 1 "$(awk -v m="$RECORD_MS" 'BEGIN{printf "%.3f", m/1000}')" "-" "$RECORD_RSS" "<= 30 ms" "-" "-"
 echo
 echo "raw SQLite ceiling (C, one transaction, prepared statement, ${AVG}-byte rows): insert $RAW_INSERT rows/s, scan $RAW_SCAN rows/s"
+[ -n "${ROUND_TRIP:-}" ] && echo "restore round trip: the restored ledger's archive is $ROUND_TRIP to the original's"
 echo "input: $EVENTS events, $BYTES bytes (${AVG} bytes/event)${ARCHIVE_RATIO:+; archive compression ratio $ARCHIVE_RATIO}"
