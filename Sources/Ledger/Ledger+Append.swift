@@ -63,7 +63,7 @@ extension Ledger {
             if pipelined {
                 // Parsing and validating on a second thread while this one inserts (imports).
                 try withoutActuallyEscaping(next) { next in
-                    let pipeline = DraftPipeline(preparer: context.preparer, next: next)
+                    let pipeline = BatchPipeline.drafts(preparer: context.preparer, source: next)
                     defer { pipeline.stop() }
                     while let (prepared, line) = try pipeline.next() {
                         do {

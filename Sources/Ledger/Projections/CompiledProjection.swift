@@ -18,25 +18,21 @@ enum Binding {
     ]
 }
 
-/// An event as a projection receives it: corrections already applied.
-struct ReplayEvent {
+/// An event as a projection receives it: corrections already applied, payload and meta decoded.
+struct ReplayEvent: Sendable {
     let record: EventRecord
     let data: [String: JSONValue]
     let occurred: OccurredAt
-    private(set) var meta: [String: JSONValue]?
+    let meta: [String: JSONValue]
 
     init(record: EventRecord, data: [String: JSONValue], occurred: OccurredAt) {
         self.record = record
         self.data = data
         self.occurred = occurred
+        meta = record.metaJSON == "{}" ? [:] : (record.meta.objectValue ?? [:])
     }
 
-    mutating func metaObject() -> [String: JSONValue] {
-        if let meta { return meta }
-        let parsed = record.meta.objectValue ?? [:]
-        meta = parsed
-        return parsed
-    }
+    func metaObject() -> [String: JSONValue] { meta }
 }
 
 /// One prepared statement of a projection block, with its parameter plan.

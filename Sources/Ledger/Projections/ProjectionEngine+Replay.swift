@@ -30,6 +30,34 @@ extension ProjectionEngine {
         let handled = Set(compiled.flatMap { $0.statements.keys })
         let everything = compiled.contains { !$0.wildcard.isEmpty }
         var delivered = 0
+        func deliver(_ event: inout ReplayEvent) throws {
+            for (i, projection) in compiled.enumerated() {
+                var received = !projection.wildcard.isEmpty
+                if let list = projection.statements[event.record.type] {
+                    received = true
+                    for statement in list { try statement.run(&event, db: pdb) }
+                }
+                for statement in projection.wildcard { try statement.run(&event, db: pdb) }
+                if received, event.occurred.start > maxima[i] { maxima[i] = event.occurred.start }
+            }
+            delivered += 1
+        }
+        // The ledger is read and the payloads decoded on a second thread while this one runs the
+        // projections' statements.
+        let types = everything ? nil : handled
+        let pipeline = BatchPipeline<ReplayEvent>(batchSize: 512) { emit in
+            try self.events(filter: filter, types: types, emit)
+        }
+        defer { pipeline.stop() }
+        while var event = try pipeline.next() {
+            try deliver(&event)
+        }
+        return delivered
+    }
+
+    /// Reads the events a replay sees, in valid-time order, corrections applied, retracted ones left
+    /// out, and hands each to `emit`.
+    func events(filter: ReplayFilter, types: Set<String>?, _ emit: (ReplayEvent) throws -> Void) throws {
         try ledger.store.read { ldb in
             let corrections = try CorrectionIndex.load(ldb, knownAt: filter.knownAt)
             // Events whose corrected valid time differs replay at the corrected time: they are taken
@@ -45,23 +73,11 @@ extension ProjectionEngine {
                 if let afterSeq = filter.afterSeq, record.seq <= afterSeq { continue }
                 if let untilSeq = filter.untilSeq, record.seq > untilSeq { continue }
                 if let asOf = filter.asOf, occurred.end > asOf { continue }
+                if let types, !types.contains(record.type) { continue }
                 side.append(ReplayEvent(record: record, data: effective.data.objectValue ?? [:], occurred: occurred))
             }
             side.sort { ($0.occurred.start, $0.record.seq) < ($1.occurred.start, $1.record.seq) }
             var sideIndex = 0
-
-            func deliver(_ event: inout ReplayEvent) throws {
-                for (i, projection) in compiled.enumerated() {
-                    var received = !projection.wildcard.isEmpty
-                    if let list = projection.statements[event.record.type] {
-                        received = true
-                        for statement in list { try statement.run(&event, db: pdb) }
-                    }
-                    for statement in projection.wildcard { try statement.run(&event, db: pdb) }
-                    if received, event.occurred.start > maxima[i] { maxima[i] = event.occurred.start }
-                }
-                delivered += 1
-            }
 
             var clauses: [String] = []
             var arguments: [any DatabaseValueConvertible] = []
@@ -69,9 +85,9 @@ extension ProjectionEngine {
             if let untilSeq = filter.untilSeq { clauses.append("seq <= ?"); arguments.append(untilSeq) }
             if let asOf = filter.asOf { clauses.append("occurred_end <= ?"); arguments.append(asOf) }
             if let knownAt = filter.knownAt { clauses.append("recorded_at <= ?"); arguments.append(knownAt) }
-            if !everything {
-                clauses.append("type IN (" + handled.map { _ in "?" }.joined(separator: ",") + ")")
-                arguments.append(contentsOf: handled.sorted())
+            if let types {
+                clauses.append("type IN (" + types.map { _ in "?" }.joined(separator: ",") + ")")
+                arguments.append(contentsOf: types.sorted())
             }
             var sql = "SELECT \(SQLiteEventStore.columns), occurred_start, occurred_end FROM events"
             if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
@@ -83,7 +99,7 @@ extension ProjectionEngine {
                 let record = SQLiteEventStore.record(raw)
                 let start = raw.text(13)
                 while sideIndex < side.count, (side[sideIndex].occurred.start, side[sideIndex].record.seq) < (start, record.seq) {
-                    try deliver(&side[sideIndex])
+                    try emit(side[sideIndex])
                     sideIndex += 1
                 }
                 if corrections.retracted.contains(record.id) || moved[record.id] != nil { continue }
@@ -91,15 +107,13 @@ extension ProjectionEngine {
                 if !corrections.corrections.isEmpty, corrections.corrections[record.id] != nil {
                     data = corrections.effective(record).data.objectValue ?? data
                 }
-                var event = ReplayEvent(record: record, data: data, occurred: OccurredAt(trusted: record.occurredAt, start: start, end: raw.text(14)))
-                try deliver(&event)
+                try emit(ReplayEvent(record: record, data: data, occurred: OccurredAt(trusted: record.occurredAt, start: start, end: raw.text(14))))
             }
             while sideIndex < side.count {
-                try deliver(&side[sideIndex])
+                try emit(side[sideIndex])
                 sideIndex += 1
             }
         }
-        return delivered
     }
 
     static func fetch(_ db: Database, id: String, knownAt: String?) throws -> EventRecord? {
