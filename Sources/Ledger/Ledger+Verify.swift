@@ -1,3 +1,4 @@
+import Foundation
 import Crypto
 import GRDB
 
@@ -64,18 +65,39 @@ public struct ChainVerifier {
         let seq = raw.int64(0)
         let prev = raw.bytes(11), hash = raw.bytes(12), recordedAt = raw.bytes(7)
         let fast: Bool = {
-            guard seq == count + 1, seq != 1, prev.elementsEqual(previousHash), hash.count == 64 else { return false }
-            guard !recordedAt.lexicographicallyPrecedes(lastRecordedAt) else { return false }
+            guard seq == count + 1, seq != 1, hash.count == 64, Self.equal(prev, previousHash) else { return false }
+            guard !Self.precedes(recordedAt, lastRecordedAt) else { return false }
             scratch.removeAll(keepingCapacity: true)
             scratch.append(0)
             raw.writeCanonicalRecord(into: &scratch, includingHash: false)
             EventHash.writeHex(SHA256.hash(data: scratch), into: &hexDigest)
-            return hash.elementsEqual(hexDigest)
+            return Self.equal(hash, hexDigest)
         }()
         if fast {
-            accept(hash: Array(hash), recordedAt: Array(recordedAt))
+            // Reusing the buffers: no allocation per row.
+            if count == 0 { firstRecordedAt = Array(recordedAt) }
+            lastRecordedAt.removeAll(keepingCapacity: true)
+            lastRecordedAt.append(contentsOf: recordedAt)
+            previousHash.removeAll(keepingCapacity: true)
+            previousHash.append(contentsOf: hash)
+            count += 1
         } else {
             try check(SQLiteEventStore.record(raw))
+        }
+    }
+
+    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let left = a.baseAddress else { return true }
+        return b.withUnsafeBufferPointer { memcmp(left, $0.baseAddress!, a.count) == 0 }
+    }
+
+    /// Byte order of two `YYYY-MM-DDThh:mm:ss.sssZ` texts, which is their time order.
+    static func precedes(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool {
+        b.withUnsafeBufferPointer { b in
+            let common = min(a.count, b.count)
+            let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
+            return order < 0 || (order == 0 && a.count < b.count)
         }
     }
 
