@@ -1,3 +1,5 @@
+import Foundation
+
 extension EventType {
     /// The payload field an option such as `--lead-partner` names (`lead_partner`).
     public static func fieldName(forOption option: String) -> String {

@@ -57,22 +57,12 @@ public struct EventType: Sendable {
             }
         }
         if let streamTemplate {
-            for field in Self.placeholders(streamTemplate) where !root.required.contains(field) {
+            for field in streamParts.compactMap(\.field) where !root.required.contains(field) {
                 throw LedgerError(.invalidInput, "schema \(location): x-kopa-stream '\(streamTemplate)' uses '{\(field)}', which is not a required field")
             }
         } else if !isSystem {
             throw LedgerError(.invalidInput, "schema \(location): missing x-kopa-stream, e.g. \"project/{project}\"")
         }
-    }
-
-    static func placeholders(_ template: String) -> [String] {
-        var names: [String] = []
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-            names.append(String(rest[rest.index(after: open)..<close]))
-            rest = rest[rest.index(after: close)...]
-        }
-        return names
     }
 
     static func parts(_ template: String) -> [(literal: String, field: String?)] {
@@ -98,19 +88,5 @@ public struct EventType: Sendable {
             }
         }
         return result
-    }
-}
-
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.range(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
     }
 }
