@@ -17,7 +17,12 @@ extension Ledger {
                 var draft: EventDraft?
                 while draft == nil {
                     var parsed: Result<JSONValue, JSONParser.Failure>?
-                    let more = try reader.next { bytes in
+                    let more = try reader.next { line in
+                        var bytes = line
+                        // A byte-order mark, as some editors write one, is not part of the first record.
+                        if reader.lineNumber == 1, bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+                            bytes = UnsafeBufferPointer(rebasing: bytes.dropFirst(3))
+                        }
                         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
                         do throws(JSONParser.Failure) { parsed = .success(try JSONParser.parse(bytes)) } catch { parsed = .failure(error) }
                     }

@@ -281,6 +281,17 @@ struct EventStoreTests {
         #expect(try test.ledger.importNDJSON(path: file, actor: "tester").appended == 3)
     }
 
+    @Test func importSkipsAByteOrderMarkOnTheFirstLineOnly() throws {
+        let test = try TestLedger().withFixtures()
+        let file = try test.directory.write("bom.ndjson", Data([0xEF, 0xBB, 0xBF]) + Data((Self.meetingLine(1) + "\n" + Self.meetingLine(2)).utf8))
+        #expect(try test.ledger.importNDJSON(path: file, actor: "tester").appended == 2)
+        // Inside the file a byte-order mark is not whitespace: that line is rejected.
+        let inner = try test.directory.write("bom2.ndjson", Data((Self.meetingLine(3) + "\n").utf8) + Data([0xEF, 0xBB, 0xBF]) + Data(Self.meetingLine(4).utf8))
+        expectLedgerError(.invalidInput, mentioning: ["bom2.ndjson:2", "not valid JSON"]) {
+            _ = try test.ledger.importNDJSON(path: inner, actor: "tester")
+        }
+    }
+
     @Test func importOfOneBadLineAmongFiveThousandImportsNothingAndNamesTheLine() throws {
         let test = try TestLedger().withFixtures()
         let before = try test.head()
