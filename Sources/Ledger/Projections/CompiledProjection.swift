@@ -77,8 +77,7 @@ final class CompiledStatement {
 
     /// Binds the event and runs the statement to completion.
     func run(_ event: inout ReplayEvent, db: Database) throws {
-        sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
+        sqlite3_reset(handle)  // every parameter is bound below, so no clear_bindings
         let r = event.record
         for (index, binding) in bindings {
             switch binding {
