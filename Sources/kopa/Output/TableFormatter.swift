@@ -49,6 +49,15 @@ struct TableFormatter {
     /// Widest a table may be (a 100-column terminal).
     var width = 100
 
+    /// Prints the rows to stdout; CSV keeps its CRLF line ends and gets no extra line.
+    func print(_ format: OutputFormat) {
+        if format == .csv {
+            FileHandle.standardOutput.write(Data(csv().utf8))
+        } else {
+            Console.out(render(format))
+        }
+    }
+
     func render(_ format: OutputFormat) -> String {
         switch format {
         case .table: return table()
@@ -165,14 +174,14 @@ func printRecords(_ records: [EventRecord], format: OutputFormat, title: String?
     case .json:
         Console.out("[" + records.map { "\n  " + $0.exportLine }.joined(separator: ",") + (records.isEmpty ? "]" : "\n]"))
     case .csv, .md:
-        Console.out(eventTable(records, full: true).render(format))
+        eventTable(records, full: true).print(format)
     case .table:
         if let title, records.count == 1, let record = records.first {
             Console.out("\(title): seq \(record.seq) \(record.type) \(record.stream) v\(record.streamVersion)")
             Console.out("  id \(record.id)  occurred \(record.occurredAt)  recorded \(record.recordedAt) by \(record.recordedBy)")
             Console.out("  hash \(record.hash)")
         } else {
-            Console.out(eventTable(records, full: false).render(.table))
+            eventTable(records, full: false).print(.table)
         }
     }
 }

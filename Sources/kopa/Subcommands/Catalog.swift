@@ -33,7 +33,7 @@ extension Kopa {
                     [.text($0.name), .integer($0.version), .text($0.streamTemplate ?? "(target's stream)"),
                      .text($0.root.required.sorted().joined(separator: ", ")), .text($0.summary)]
                 }
-                Console.out(TableFormatter(columns: ["type", "version", "stream", "required", "description"], rows: rows).render(global.format))
+                TableFormatter(columns: ["type", "version", "stream", "required", "description"], rows: rows).print(global.format)
             }
         }
     }

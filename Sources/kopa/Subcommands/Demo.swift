@@ -46,7 +46,7 @@ func printOverview(_ ledger: Ledger, format: OutputFormat) throws {
     for name in ["overview", "councils"] {
         let result = try engine.report(name)
         Console.out(name == "overview" ? "Projects (kopa report overview):" : "Resident councils (kopa report councils):")
-        Console.out(TableFormatter(columns: result.columns, rows: result.rows.map { $0.map(\.cell) }).render(format))
+        TableFormatter(columns: result.columns, rows: result.rows.map { $0.map(\.cell) }).print(format)
         Console.out("")
     }
 }

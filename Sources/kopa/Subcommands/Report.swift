@@ -66,7 +66,7 @@ extension Kopa {
             }
             if let stream { values["stream"] = stream }
             let result = try projections.engine(ledger).report(name, time: try timeOptions.time(), parameters: values)
-            Console.out(TableFormatter(columns: result.columns, rows: result.rows.map { $0.map(\.cell) }).render(global.format))
+            TableFormatter(columns: result.columns, rows: result.rows.map { $0.map(\.cell) }).print(global.format)
         }
     }
 
@@ -80,7 +80,7 @@ extension Kopa {
         func run(ledger: Ledger) throws {
             let set = try projections.engine(ledger).set
             let rows: [[Cell]] = set.reports.keys.sorted().map { [.text($0), .text(set.reports[$0]!.description ?? "")] }
-            Console.out(TableFormatter(columns: ["report", "description"], rows: rows).render(global.format))
+            TableFormatter(columns: ["report", "description"], rows: rows).print(global.format)
         }
     }
 

@@ -22,7 +22,7 @@ extension Kopa {
                 let value = state.fields[key]!
                 return [.text(key), value.stringValue.map(Cell.text) ?? .text(CanonicalJSON.string(value))]
             }
-            Console.out(TableFormatter(columns: ["field", "value"], rows: rows).render(global.format))
+            TableFormatter(columns: ["field", "value"], rows: rows).print(global.format)
             if global.format == .table {
                 Console.out("")
                 Console.out("\(state.stream): \(state.events.count) events, last \(state.events.last.map { "seq \($0.seq) \($0.type) (\($0.occurredAt))" } ?? "none")")
@@ -42,6 +42,20 @@ extension Kopa {
 
         func run(ledger: Ledger) throws {
             let entries = try ledger.history(of: stream, time: try timeOptions.time())
+            if global.format == .table {
+                // One block per event, like `git log`: an audit trail is read, not scanned in columns.
+                for entry in entries {
+                    let r = entry.record
+                    var type = r.type
+                    if entry.retracted { type += " (retracted)" } else if entry.corrected { type += " (corrected)" }
+                    Console.out("seq \(r.seq)  \(type)  occurred \(r.occurredAt)  recorded \(r.recordedAt) by \(r.recordedBy)")
+                    for change in entry.changes { Console.out("    \(change)") }
+                    if let source = r.meta["source"]?.stringValue { Console.out("    source: \(source)") }
+                    Console.out("")
+                }
+                if entries.isEmpty { Console.out("(no events)") }
+                return
+            }
             let rows: [[Cell]] = entries.map { entry in
                 let r = entry.record
                 var type = r.type
@@ -49,7 +63,7 @@ extension Kopa {
                 return [.integer(r.seq), .text(r.occurredAt), .text(String(r.recordedAt.prefix(19))), .text(r.recordedBy), .text(type),
                         .text(entry.changes.joined(separator: "; ")), .text(r.meta["source"]?.stringValue ?? "")]
             }
-            Console.out(TableFormatter(columns: ["seq", "occurred_at", "recorded_at", "recorded_by", "type", "changes", "source"], rows: rows).render(global.format))
+            TableFormatter(columns: ["seq", "occurred_at", "recorded_at", "recorded_by", "type", "changes", "source"], rows: rows).print(global.format)
         }
     }
 }

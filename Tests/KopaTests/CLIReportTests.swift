@@ -1,0 +1,140 @@
+import Foundation
+import Ledger
+import Testing
+
+/// `kopa report`, `reports`, `state`, `history` and `rebuild`, run as a user runs them.
+@Suite("kopa reports on the command line")
+struct CLIReportTests {
+    /// A ledger with a project, two partners, funding by two sources and a corrected meeting.
+    static func fundedLedger() throws -> CLILedger {
+        let ledger = try CLILedger()
+        for (slug, country) in [("milano", "IT"), ("sofia", "BG")] {
+            try #require(try ledger.kopa("record", "organisation-registered", "--organisation", slug, "--name", slug.capitalized, "--kind", "municipality", "--country", country, "--occurred-at", "2019-09-02").status == 0)
+        }
+        for (organisation, role) in [("milano", "lead"), ("kekava", "partner")] {
+            try #require(try ledger.kopa("record", "partner-joined", "--project", "cities4csr", "--organisation", organisation, "--role", role, "--occurred-at", "2019-09-02").status == 0)
+        }
+        try #require(try ledger.kopa("record", "funding-committed", "--project", "cities4csr", "--funding-source", "erdf", "--amount", "48454.95 EUR", "--rate", "85.00", "--occurred-at", "2019-09-02").status == 0)
+        try #require(try ledger.kopa("record", "funding-committed", "--project", "cities4csr", "--funding-source", "municipality", "--amount", "8550.87", "--rate", "15.00", "--occurred-at", "2019-09-02").status == 0)
+        try #require(try ledger.kopa("record", "meeting-held", "--meeting", "ulg-1", "--kind", "local-group-meeting", "--title", "ULG", "--project", "cities4csr", "--participants", "25", "--occurred-at", "2019-12-05", "--source", "news 2020-01-07").status == 0)
+        return ledger
+    }
+
+    @Test func overviewAndFundingAreExactInEveryFormat() throws {
+        let ledger = try Self.fundedLedger()
+        let json = try ledger.kopa("report", "funding", "--format", "json")
+        #expect(json.status == 0, "\(json)")
+        guard case .array(let rows) = try parseJSON(json.stdout) else {
+            Issue.record("funding --format json is not an array: \(json.stdout)")
+            return
+        }
+        let all = rows.first { $0["project"] == .string("cities4csr") && $0["funding_source"] == .string("all") }
+        #expect(all?["committed"] == .string("57005.82"))
+        let erdf = rows.first { $0["project"] == .string("cities4csr") && $0["funding_source"] == .string("erdf") }
+        #expect(erdf?["share"] == .string("85.00"))
+
+        let csv = try ledger.kopa("report", "overview", "--format", "csv")
+        #expect(csv.status == 0)
+        #expect(csv.stdout.hasPrefix("project,"))
+        #expect(csv.stdout.contains("\r\n"), "CSV lines end with CRLF (RFC 4180)")
+        #expect(csv.stdout.contains("57005.82"))
+
+        let table = try ledger.kopa("report", "overview")
+        #expect(table.status == 0)
+        #expect(table.lines.allSatisfy { $0.count <= 100 }, "a table fits 100 columns:\n\(table.stdout)")
+        let markdown = try ledger.kopa("report", "partners", "--format", "md")
+        #expect(markdown.stdout.contains("| milano"))
+    }
+
+    @Test func reportsListsEveryBundledReportWithItsDescription() throws {
+        let ledger = try CLILedger(fixtures: false)
+        let result = try ledger.kopa("reports")
+        #expect(result.status == 0)
+        for name in ["overview", "funding", "partners", "timeline", "councils", "audit-trail", "change-log"] {
+            let line = result.lines.first { $0.hasPrefix(name + " ") }
+            #expect(line != nil && line!.count > name.count + 10, "\(name) listed with a description:\n\(result.stdout)")
+        }
+    }
+
+    @Test func anUnknownReportIsNamedWithTheNearestOne() throws {
+        let ledger = try CLILedger(fixtures: false)
+        let result = try ledger.kopa("report", "fundng")
+        #expect(result.status == 66)
+        #expect(result.stderr.contains("'fundng'") && result.stderr.contains("did you mean 'funding'?"), "\(result)")
+    }
+
+    @Test func asOfAndKnownAtAnswerForThePast() throws {
+        let ledger = try Self.fundedLedger()
+        let before = try ledger.kopa("report", "funding", "--as-of", "2019-09-01", "--format", "json")
+        #expect(before.status == 0, "\(before)")
+        #expect(!before.stdout.contains("48454.95"), "nothing was committed as of 2019-09-01")
+        let after = try ledger.kopa("report", "funding", "--as-of", "2019-09-02", "--format", "json")
+        #expect(after.stdout.contains("48454.95"), "the end of 2019-09-02 includes that day")
+        let known = try ledger.kopa("report", "funding", "--known-at", "2000-01-01T00:00:00Z", "--format", "json")
+        #expect(known.status == 0)
+        #expect(!known.stdout.contains("48454.95"), "nothing had been recorded in 2000")
+        let bad = try ledger.kopa("report", "funding", "--as-of", "2019-02-30")
+        #expect(bad.status == 65)
+        #expect(bad.stderr.contains("'2019-02-30'"))
+    }
+
+    @Test func stateAndHistoryShowACorrectionBesideTheEvent() throws {
+        let ledger = try Self.fundedLedger()
+        let meeting = try #require(try ledger.events().last { $0.type == "meeting-held" })
+        let corrected = try ledger.kopa("correct", String(meeting.seq), "--participants", "27", "--reason", "attendance sheet recounted")
+        #expect(corrected.status == 0, "\(corrected)")
+
+        let state = try ledger.kopa("state", "meeting/ulg-1", "--format", "json")
+        #expect(state.status == 0)
+        #expect(try parseJSON(state.stdout)["participants"] == .integer(27))
+
+        let history = try ledger.kopa("history", "meeting/ulg-1")
+        #expect(history.status == 0)
+        #expect(history.stdout.contains("seq \(meeting.seq)  meeting-held (corrected)"), "\(history.stdout)")
+        #expect(history.stdout.contains("corrects seq \(meeting.seq)"))
+        #expect(history.stdout.contains("participants: 25 → 27"))
+        #expect(history.stdout.contains("reason: attendance sheet recounted"))
+        #expect(history.stdout.contains("source: news 2020-01-07"))
+
+        let earlier = try ledger.kopa("state", "meeting/ulg-1", "--known-at", meeting.recordedAt, "--format", "json")
+        #expect(try parseJSON(earlier.stdout)["participants"] == .integer(25), "before the correction was recorded")
+
+        let changeLog = try ledger.kopa("report", "change-log", "--format", "json")
+        #expect(changeLog.stdout.contains("attendance sheet recounted"))
+        let missing = try ledger.kopa("state", "meeting/nowhere")
+        #expect(missing.status == 66)
+        #expect(missing.stderr.contains("'meeting/nowhere'"))
+    }
+
+    @Test func rebuildThenAnAnalystsOwnProjectionFromAnotherFolder() throws {
+        let ledger = try Self.fundedLedger()
+        let rebuilt = try ledger.kopa("rebuild")
+        #expect(rebuilt.status == 0, "\(rebuilt)")
+        #expect(rebuilt.stdout.contains("rebuilt 12 projections"))
+
+        let folder = try TemporaryDirectory("kopa-analyst")
+        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("reports"), withIntermediateDirectories: true)
+        try folder.write("meeting_sizes.sql", """
+            -- projection: meeting_sizes
+            -- version: 1
+            CREATE TABLE meeting_sizes (meeting TEXT PRIMARY KEY, participants INTEGER);
+
+            -- on meeting-held
+            INSERT INTO meeting_sizes VALUES (:meeting, :participants);
+            """)
+        try folder.write("reports/big-meetings.sql", """
+            -- description: Meetings with more than 20 participants
+            SELECT meeting, participants FROM meeting_sizes WHERE participants > 20
+            """)
+        let listed = try ledger.kopa("reports", "--projections", folder.url.path)
+        #expect(listed.stdout.contains("big-meetings") && listed.stdout.contains("more than 20 participants"))
+        let result = try ledger.kopa("report", "big-meetings", "--projections", folder.url.path, "--format", "csv")
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout == "meeting,participants\r\nulg-1,25\r\n")
+
+        try folder.write("broken.sql", "-- projection: broken\n-- version: 1\nCREATE TABLE broken (x TEXT);\n\n-- on meeting-held\nINSERT INTO broken VALUES (:nope);\n")
+        let failed = try ledger.kopa("report", "big-meetings", "--projections", folder.url.path)
+        #expect(failed.status == 65)
+        #expect(failed.stderr.contains("broken.sql:6") && failed.stderr.contains(":nope"), "\(failed)")
+    }
+}
