@@ -10,6 +10,7 @@ public struct VerifyReport: Sendable, Equatable {
     public var head: String
     /// `recorded_at` of the first and last event.
     public var firstRecordedAt: String
+    /// `recorded_at` of the last event.
     public var lastRecordedAt: String
 }
 

@@ -21,9 +21,11 @@ public final class SchemaNode: Sendable {
     public let pattern: Pattern?
     /// `minLength` / `maxLength` in Unicode scalars.
     public let minLength: Int?
+    /// `maxLength`.
     public let maxLength: Int?
     /// `minimum` / `maximum` for integers.
     public let minimum: Int64?
+    /// `maximum`.
     public let maximum: Int64?
     /// `items` of an array.
     public let items: SchemaNode?

@@ -21,9 +21,11 @@ public struct EventFilter: Sendable, Equatable {
     public var types: [String] = []
     /// Seq range, inclusive.
     public var fromSeq: Int64?
+    /// Up to this seq, inclusive.
     public var toSeq: Int64?
     /// `recorded_at` range, inclusive (`YYYY-MM-DDThh:mm:ss.sssZ`).
     public var recordedFrom: String?
+    /// Recorded at or before this instant.
     public var recordedUntil: String?
     /// At most this many events.
     public var limit: Int?
