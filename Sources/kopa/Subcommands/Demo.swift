@@ -30,11 +30,14 @@ extension Kopa {
                 Console.out("")
                 try printOverview(ledger, format: format)
                 Console.out("")
+                // The binary as it was called, so the hints work without kopa on the PATH.
+                let called = CommandLine.arguments.first ?? "kopa"
+                let kopa = called.contains("/") ? URL(fileURLWithPath: called).standardizedFileURL.path : called
                 Console.out("The ledger is at \(path). Try:")
-                Console.out("  kopa report funding --ledger \(path)")
-                Console.out("  kopa history project/cities4csr --ledger \(path)")
-                Console.out("  kopa verify --ledger \(path)")
-                Console.out("  kopa log --ledger \(path) --format ndjson | python3 \(BundledResources.root.path)/scripts/verify_chain.py")
+                Console.out("  \(kopa) report funding --ledger \(path)")
+                Console.out("  \(kopa) history project/cities4csr --ledger \(path)")
+                Console.out("  \(kopa) verify --ledger \(path)")
+                Console.out("  \(kopa) log --ledger \(path) --format ndjson | python3 \(BundledResources.root.path)/scripts/verify_chain.py")
             }
         }
     }
