@@ -113,6 +113,9 @@ extension ProjectionEngine {
     }
 
     static func run(_ report: ReportDefinition, db: Database, parameters: [String: String]) throws -> ReportResult {
+        // A smaller page cache for the query: SQLite sizes its sorters by it and spills them to
+        // temporary files beyond it, so a report on a large ledger stays within bounded memory.
+        try db.execute(sql: "PRAGMA cache_size=-4096")
         let statement: Statement
         do { statement = try db.makeStatement(sql: report.sql) } catch let error as DatabaseError {
             throw LedgerError(.invalidInput, "report \(report.file): \(error.message ?? "SQLite cannot prepare it")")
