@@ -35,8 +35,8 @@ struct DraftPreparer: Sendable {
 
     mutating func prepare(_ draft: EventDraft) throws -> PreparedDraft {
         let type = try catalog.resolve(draft.type, version: draft.version)
-        func invalid(_ message: String) -> LedgerError {
-            LedgerError(.invalidInput, "'\(type.name)' event rejected: \(message)")
+        func invalid(_ message: String, field: String? = nil) -> LedgerError {
+            LedgerError(.invalidInput, "'\(type.name)' event rejected: \(message)", eventType: type.name, field: field)
         }
         if !allowSystem, type.name == "ledger-created" || type.name == "schema-registered" {
             throw invalid("this event type is written only by `kopa init`")
@@ -64,7 +64,9 @@ struct DraftPreparer: Sendable {
                 throw invalid("data is \(draft.data.kindDescription) but expected an object")
             }
             data = object
-            do { try type.root.validate(draft.data, path: "", references: &references) } catch { throw invalid(error.message) }
+            do { try type.root.validate(draft.data, path: "", references: &references) } catch {
+                throw invalid(error.message, field: error.field)
+            }
             let occurredText = draft.occurredAt ?? recordedAt
             if occurred.text != occurredText {
                 occurred = try OccurredAt(occurredText)  // imports come in date order: many events share one

@@ -142,48 +142,47 @@ struct AppendContext {
     /// the seq, id, hash and insert.
     mutating func commit(_ prepared: PreparedDraft) throws -> (EventRecord, Bool) {
         let type = prepared.type
-        func invalid(_ message: String, _ kind: LedgerError.Kind = .invalidInput) -> LedgerError {
-            LedgerError(kind, "'\(type.name)' event rejected: \(message)")
+        var stream: String? = prepared.stream
+        func invalid(_ message: String, _ kind: LedgerError.Kind = .invalidInput, field: String? = nil) -> LedgerError {
+            LedgerError(kind, "'\(type.name)' event rejected: \(message)", eventType: type.name, stream: stream, field: field)
         }
         if let key = prepared.idempotencyKey, let existing = try session.event(idempotencyKey: key) {
             return (existing, false)
         }
         if let failure = prepared.failure { throw failure }
         var references = prepared.references
-        var stream: String
         var target: String?
-        if let s = prepared.stream {
-            stream = s
-        } else {
+        if stream == nil {
             let resolved = try checkCorrection(type: type, data: prepared.data, meta: prepared.meta, references: &references)
             stream = resolved.stream
             target = resolved.target
         }
+        guard let streamName = stream else { throw LedgerError(.internalError, "no stream for a '\(type.name)' event") }
         for reference in references where try version(of: reference.stream) == 0 {
-            throw invalid("field '\(reference.path)' refers to '\(reference.slug)', but there is no \(reference.kind) '\(reference.slug)' (stream '\(reference.stream)' does not exist)")
+            throw invalid("field '\(reference.path)' refers to '\(reference.slug)', but there is no \(reference.kind) '\(reference.slug)' (stream '\(reference.stream)' does not exist)", field: reference.path)
         }
-        let current = try version(of: stream)
+        let current = try version(of: streamName)
         if let expected = prepared.expectVersion, expected != current {
-            throw invalid("stale --expect-version \(expected): stream '\(stream)' is at version \(current)", .conflict)
+            throw invalid("stale --expect-version \(expected): stream '\(streamName)' is at version \(current)", .conflict)
         }
         if type.creates, current > 0 {
-            throw invalid("stream '\(stream)' exists already (version \(current)); '\(type.name)' opens a stream and must be its first event", .conflict)
+            throw invalid("stream '\(streamName)' exists already (version \(current)); '\(type.name)' opens a stream and must be its first event", .conflict)
         }
         if !type.creates, current == 0, !type.isSystem {
-            let opener = catalog.latestTypes.first { $0.creates && $0.streamTemplate?.split(separator: "/").first == stream.split(separator: "/").first }
-            throw invalid("stream '\(stream)' does not exist" + (opener.map { "; record '\($0.name)' first" } ?? ""))
+            let opener = catalog.latestTypes.first { $0.creates && $0.streamTemplate?.split(separator: "/").first == streamName.split(separator: "/").first }
+            throw invalid("stream '\(streamName)' does not exist" + (opener.map { "; record '\($0.name)' first" } ?? ""))
         }
         let head = session.head
         var record = EventRecord(
             seq: head.seq + 1, id: UUIDText.random(using: &random), type: type.name, version: type.version,
-            stream: stream, streamVersion: current + 1, occurredAt: prepared.occurred.text, recordedAt: recordedAt,
+            stream: streamName, streamVersion: current + 1, occurredAt: prepared.occurred.text, recordedAt: recordedAt,
             recordedBy: actor, dataJSON: prepared.dataJSON, metaJSON: prepared.metaJSON, prev: head.hash, hash: "")
         if record.seq == 1, record.type != "ledger-created" {
             throw invalid("the first event of a ledger must be 'ledger-created'")
         }
         record.hash = record.computeHash(scratch: &scratch)
         try session.insert(record, occurred: prepared.occurred, idempotencyKey: prepared.idempotencyKey, target: target)
-        streamVersions[stream] = current + 1
+        streamVersions[streamName] = current + 1
         return (record, true)
     }
 

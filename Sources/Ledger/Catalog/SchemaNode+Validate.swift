@@ -15,7 +15,7 @@ extension SchemaNode {
     /// - Throws: ``LedgerError`` naming the field, the value and what was expected.
     public func validate(_ value: JSONValue, path: String, references: inout [StreamReference]) throws(LedgerError) {
         func fail(_ why: String) -> LedgerError {
-            LedgerError(.invalidInput, path.isEmpty ? why : "field '\(path)' \(why)")
+            LedgerError(.invalidInput, path.isEmpty ? why : "field '\(path)' \(why)", field: path.isEmpty ? nil : path)
         }
         func mismatch() -> LedgerError {
             if case .number(let literal) = value, kind == .string {
@@ -66,7 +66,7 @@ extension SchemaNode {
             guard case .object(let members) = value else { throw mismatch() }
             for name in required where members[name] == nil {
                 let field = path.isEmpty ? name : path + "." + name
-                throw LedgerError(.invalidInput, "missing required field '\(field)' (\(properties[name]?.expectation ?? "a value"))")
+                throw LedgerError(.invalidInput, "missing required field '\(field)' (\(properties[name]?.expectation ?? "a value"))", field: field)
             }
             for (name, member) in members {
                 let field = path.isEmpty ? name : path + "." + name
@@ -75,7 +75,7 @@ extension SchemaNode {
                 } else if closed {
                     let known = properties.keys.sorted()
                     let hint = Spelling.nearest(to: name, among: known).map { " (did you mean '\($0)'?)" } ?? ""
-                    throw LedgerError(.invalidInput, "unknown field '\(field)'\(hint); expected one of: \(known.joined(separator: ", "))")
+                    throw LedgerError(.invalidInput, "unknown field '\(field)'\(hint); expected one of: \(known.joined(separator: ", "))", field: field)
                 }
             }
         }

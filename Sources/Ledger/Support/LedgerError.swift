@@ -31,14 +31,27 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     public var file: String?
     /// The 1-based line of that file.
     public var line: Int?
+    /// The event type concerned, e.g. `meeting-held`.
+    public var eventType: String?
+    /// The stream concerned, e.g. `project/cities4csr`.
+    public var stream: String?
+    /// The payload field concerned, e.g. `amount.amount` or `organisations[2]`.
+    public var field: String?
 
-    /// Creates an error; `message` must name the offending value and what was expected.
-    public init(_ kind: Kind, _ message: String, seq: Int64? = nil, file: String? = nil, line: Int? = nil) {
+    /// Creates an error; `message` must name the offending value and what was expected (the
+    /// context fields are for programs; the message already says them in words).
+    public init(
+        _ kind: Kind, _ message: String, seq: Int64? = nil, file: String? = nil, line: Int? = nil,
+        eventType: String? = nil, stream: String? = nil, field: String? = nil
+    ) {
         self.kind = kind
         self.message = message
         self.seq = seq
         self.file = file
         self.line = line
+        self.eventType = eventType
+        self.stream = stream
+        self.field = field
     }
 
     /// This error located at `line` of `file` (an import, a seed file).

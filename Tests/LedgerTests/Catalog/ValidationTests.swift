@@ -209,4 +209,27 @@ struct ValidationTests {
             _ = try meeting.payload(from: [("--participants", "twelve")])
         }
     }
+
+    @Test func errorsCarryTheEventTypeStreamAndFieldForPrograms() throws {
+        let test = try TestLedger().withFixtures()
+        let wrongType = expectLedgerError(.invalidInput, mentioning: ["'participants'"]) {
+            try test.append(EventDraft(type: "meeting-held", data: ["meeting": "m1", "kind": "forum", "title": "T", "participants": "many"]))
+        }
+        #expect(wrongType?.eventType == "meeting-held")
+        #expect(wrongType?.field == "participants")
+        let nested = expectLedgerError(.invalidInput) {
+            try test.append(EventDraft(type: "funding-committed", data: ["project": "cities4csr", "funding_source": "erdf", "amount": ["amount": "-5", "currency": "EUR"]]))
+        }
+        #expect(nested?.field == "amount.amount")
+        let reference = expectLedgerError(.invalidInput) {
+            try test.append(EventDraft(type: "meeting-held", data: ["meeting": "m2", "kind": "forum", "title": "T", "project": "nowhere"]))
+        }
+        #expect(reference?.field == "project")
+        #expect(reference?.stream == "meeting/m2")
+        let stale = expectLedgerError(.conflict) {
+            try test.append(EventDraft(type: "partner-joined", data: ["project": "cities4csr", "organisation": "kekava", "role": "lead"], expectVersion: 7))
+        }
+        #expect(stale?.eventType == "partner-joined")
+        #expect(stale?.stream == "project/cities4csr")
+    }
 }
