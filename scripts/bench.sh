@@ -46,6 +46,7 @@ ROWS=()
 # run NAME EVENTS TARGET CEILING -- command …: wall time and peak RSS from /usr/bin/time -v
 run() {
   local name="$1" n="$2" target="$3" ceiling="$4"; shift 5
+  sync  # the previous step's dirty pages are written back before this one is timed
   /usr/bin/time -v -o "$WORK/time.txt" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || {
     echo "failed: $name: $*" >&2; cat "$WORK/err.txt" >&2; exit 1; }
   local wall rss
