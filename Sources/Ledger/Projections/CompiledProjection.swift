@@ -25,11 +25,13 @@ struct ReplayEvent: Sendable {
     let occurred: OccurredAt
     let meta: [String: JSONValue]
 
-    init(record: EventRecord, data: [String: JSONValue], occurred: OccurredAt) {
+    /// - Parameter decodeMeta: whether any statement binds a meta field (most projections do not,
+    ///   and decoding it for every event of a large replay is measurable).
+    init(record: EventRecord, data: [String: JSONValue], occurred: OccurredAt, decodeMeta: Bool = true) {
         self.record = record
         self.data = data
         self.occurred = occurred
-        meta = record.metaJSON == "{}" ? [:] : (record.meta.objectValue ?? [:])
+        meta = !decodeMeta || record.metaJSON == "{}" ? [:] : (record.meta.objectValue ?? [:])
     }
 
     func metaObject() -> [String: JSONValue] { meta }
@@ -124,6 +126,18 @@ final class CompiledProjection {
     let definition: ProjectionDefinition
     var statements: [String: [CompiledStatement]] = [:]
     var wildcard: [CompiledStatement] = []
+
+    /// Whether a statement binds `:_source`, `:_evidence`, `:_corrects`, `:_retracts` or `:_reason`.
+    var bindsMeta: Bool {
+        (statements.values.flatMap { $0 } + wildcard).contains { statement in
+            statement.bindings.contains {
+                switch $0.binding {
+                case .source, .evidence, .corrects, .retracts, .reason: true
+                default: false
+                }
+            }
+        }
+    }
 
     init(_ definition: ProjectionDefinition, catalog: EventCatalog, db: Database) throws {
         self.definition = definition

@@ -45,8 +45,9 @@ extension ProjectionEngine {
         // The ledger is read and the payloads decoded on a second thread while this one runs the
         // projections' statements.
         let types = everything ? nil : handled
+        let decodeMeta = compiled.contains { $0.bindsMeta }
         let pipeline = BatchPipeline<ReplayEvent>(batchSize: 512) { emit in
-            try self.events(filter: filter, types: types, emit)
+            try self.events(filter: filter, types: types, decodeMeta: decodeMeta, emit)
         }
         defer { pipeline.stop() }
         while var event = try pipeline.next() {
@@ -57,7 +58,7 @@ extension ProjectionEngine {
 
     /// Reads the events a replay sees, in valid-time order, corrections applied, retracted ones left
     /// out, and hands each to `emit`.
-    func events(filter: ReplayFilter, types: Set<String>?, _ emit: (ReplayEvent) throws -> Void) throws {
+    func events(filter: ReplayFilter, types: Set<String>?, decodeMeta: Bool, _ emit: (ReplayEvent) throws -> Void) throws {
         try ledger.store.read { ldb in
             let corrections = try CorrectionIndex.load(ldb, knownAt: filter.knownAt)
             // Events whose corrected valid time differs replay at the corrected time: they are taken
@@ -74,7 +75,7 @@ extension ProjectionEngine {
                 if let untilSeq = filter.untilSeq, record.seq > untilSeq { continue }
                 if let asOf = filter.asOf, occurred.end > asOf { continue }
                 if let types, !types.contains(record.type) { continue }
-                side.append(ReplayEvent(record: record, data: effective.data.objectValue ?? [:], occurred: occurred))
+                side.append(ReplayEvent(record: record, data: effective.data.objectValue ?? [:], occurred: occurred, decodeMeta: decodeMeta))
             }
             side.sort { ($0.occurred.start, $0.record.seq) < ($1.occurred.start, $1.record.seq) }
             var sideIndex = 0
@@ -96,7 +97,7 @@ extension ProjectionEngine {
             try statement.setArguments(StatementArguments(arguments))
             let raw = RawStatement(statement, in: ldb)
             while try raw.step() {
-                let record = SQLiteEventStore.record(raw)
+                let record = SQLiteEventStore.record(raw, withChain: false)
                 let start = raw.text(13)
                 while sideIndex < side.count, (side[sideIndex].occurred.start, side[sideIndex].record.seq) < (start, record.seq) {
                     try emit(side[sideIndex])
@@ -107,7 +108,7 @@ extension ProjectionEngine {
                 if !corrections.corrections.isEmpty, corrections.corrections[record.id] != nil {
                     data = corrections.effective(record).data.objectValue ?? data
                 }
-                try emit(ReplayEvent(record: record, data: data, occurred: OccurredAt(trusted: record.occurredAt, start: start, end: raw.text(14))))
+                try emit(ReplayEvent(record: record, data: data, occurred: OccurredAt(trusted: record.occurredAt, start: start, end: raw.text(14)), decodeMeta: decodeMeta))
             }
             while sideIndex < side.count {
                 try emit(side[sideIndex])

@@ -174,11 +174,13 @@ public struct SQLiteEventStore: EventStore {
 
     static let columns = "seq, id, type, version, stream, stream_version, occurred_at, recorded_at, recorded_by, data, meta, prev, hash"
 
-    static func record(_ s: RawStatement) -> EventRecord {
+    /// The event on the statement's current row; `withChain: false` leaves `prev` and `hash` empty
+    /// (replay binds neither, and skipping them saves two allocations per event).
+    static func record(_ s: RawStatement, withChain: Bool = true) -> EventRecord {
         EventRecord(
             seq: s.int64(0), id: s.text(1), type: s.text(2), version: s.int64(3), stream: s.text(4),
             streamVersion: s.int64(5), occurredAt: s.text(6), recordedAt: s.text(7), recordedBy: s.text(8),
-            dataJSON: s.text(9), metaJSON: s.text(10), prev: s.text(11), hash: s.text(12))
+            dataJSON: s.text(9), metaJSON: s.text(10), prev: withChain ? s.text(11) : "", hash: withChain ? s.text(12) : "")
     }
 
     public func scan(_ filter: EventFilter, _ each: (EventRecord) throws -> Bool) throws {
