@@ -329,7 +329,7 @@ extension SQLiteEventStore {
             while try s.step() {
                 let seq = s.int64(0)
                 let prev = s.bytes(11)
-                guard seq == count + 1, prev.elementsEqual(previous) else {
+                guard seq == count + 1, ChainVerifier.equal(prev, previous) else {
                     throw LedgerError(.integrity, "the log is broken at seq \(count + 1) (found seq \(seq) with prev \(s.text(11))); run `kopa verify`: a broken log is not archived", seq: count + 1)
                 }
                 s.writeCanonicalRecord(into: &writer.buffer, includingHash: true)
