@@ -37,15 +37,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "KopaTestSupport", path: "Tests/KopaTestSupport"),
         .testTarget(
             name: "LedgerTests",
             dependencies: [
                 "Ledger",
+                "KopaTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "KopaTests", dependencies: ["kopa", "Ledger"]),
+        .testTarget(name: "KopaTests", dependencies: ["kopa", "Ledger", "KopaTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

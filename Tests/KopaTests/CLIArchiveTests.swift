@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import KopaTestSupport
 import Testing
 
 /// `kopa export`, `kopa verify FILE`, `kopa restore`: outputs and exit codes.

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import KopaTestSupport
 import Testing
 
 /// One rejected command line: the exit code DESIGN.md assigns, what stderr must name, and that the

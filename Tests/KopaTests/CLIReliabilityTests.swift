@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import KopaTestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import KopaTestSupport
 import Testing
 
 /// `kopa report`, `reports`, `state`, `history` and `rebuild`, run as a user runs them.

@@ -9,9 +9,6 @@ public struct CorrectionIndex: Sendable {
     /// Ids of retracted events.
     public private(set) var retracted: Set<String> = []
 
-    /// Whether there is nothing to apply.
-    public var isEmpty: Bool { corrections.isEmpty && retracted.isEmpty }
-
     /// Builds the index from correction and retraction records in seq order.
     public init(_ actions: [EventRecord]) {
         for action in actions where action.type == "event-retracted" {

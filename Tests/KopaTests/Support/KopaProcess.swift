@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import KopaTestSupport
 import Testing
 
 /// The built `kopa` executable, found next to the test bundle in the build products folder
@@ -46,31 +47,6 @@ func kopaPath() throws -> String { try kopaBinary.get().path }
 /// The repository checkout (for `scripts/`, `seeds/`).
 let checkoutRoot: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// A unique temporary folder, removed when the value goes away.
-final class TemporaryDirectory: @unchecked Sendable {
-    let url: URL
-
-    init(_ label: String = "kopa-cli-test") throws {
-        url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("\(label)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.lowercased())")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    @discardableResult
-    func write(_ name: String, _ contents: String) throws -> String { try write(name, Data(contents.utf8)) }
-
-    @discardableResult
-    func write(_ name: String, _ contents: Data) throws -> String {
-        let path = path(name)
-        try contents.write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
 
 /// What a finished process did.
 struct ProcessResult: CustomStringConvertible {

@@ -1,4 +1,5 @@
 import Foundation
+import KopaTestSupport
 import Testing
 
 @testable import Ledger

@@ -1,3 +1,4 @@
+import KopaTestSupport
 import Testing
 
 @testable import Ledger

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KopaTestSupport
 import Testing
 
 @testable import Ledger

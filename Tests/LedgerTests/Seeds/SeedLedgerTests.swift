@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KopaTestSupport
 import Testing
 
 @testable import Ledger

@@ -1,36 +1,8 @@
 import Foundation
+import KopaTestSupport
 import Testing
 
 @testable import Ledger
-
-/// A unique temporary folder, removed when the value goes away.
-final class TemporaryDirectory: @unchecked Sendable {
-    let url: URL
-
-    init(_ label: String = "kopa-test") throws {
-        url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("\(label)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.lowercased())")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    /// A path inside the folder.
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    /// Writes `contents` to a file in the folder and returns its path.
-    @discardableResult
-    func write(_ name: String, _ contents: String) throws -> String {
-        try write(name, Data(contents.utf8))
-    }
-
-    @discardableResult
-    func write(_ name: String, _ contents: Data) throws -> String {
-        let path = path(name)
-        try contents.write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
 
 /// One fresh ledger in its own temporary folder, created with the bundled catalog.
 final class TestLedger: @unchecked Sendable {
