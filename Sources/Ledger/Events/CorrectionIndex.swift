@@ -29,7 +29,9 @@ public struct CorrectionIndex: Sendable {
 
     /// Loads the actions recorded up to `knownAt` (all when nil).
     static func load(_ db: Database, knownAt: String?) throws -> CorrectionIndex {
-        var sql = "SELECT \(SQLiteEventStore.columns) FROM events WHERE target IS NOT NULL"
+        // INDEXED BY: left to itself SQLite scans the whole table in seq order rather than sort the
+        // few rows of the partial index.
+        var sql = "SELECT \(SQLiteEventStore.columns) FROM events INDEXED BY events_target WHERE target IS NOT NULL"
         if knownAt != nil { sql += " AND recorded_at <= ?" }
         sql += " ORDER BY seq"
         let statement = try db.makeStatement(sql: sql)

@@ -84,7 +84,11 @@ extension ProjectionEngine {
             var arguments: [any DatabaseValueConvertible] = []
             if let afterSeq = filter.afterSeq { clauses.append("seq > ?"); arguments.append(afterSeq) }
             if let untilSeq = filter.untilSeq { clauses.append("seq <= ?"); arguments.append(untilSeq) }
-            if let asOf = filter.asOf { clauses.append("occurred_end <= ?"); arguments.append(asOf) }
+            if let asOf = filter.asOf {
+                // The start bound is implied by the end bound, but lets SQLite stop the ordered index scan there.
+                clauses.append("occurred_start <= ? AND occurred_end <= ?")
+                arguments.append(contentsOf: [asOf, asOf])
+            }
             if let knownAt = filter.knownAt { clauses.append("recorded_at <= ?"); arguments.append(knownAt) }
             if let types {
                 clauses.append("type IN (" + types.map { _ in "?" }.joined(separator: ",") + ")")
