@@ -10,6 +10,8 @@ struct ReplayFilter {
     var asOf: String?
     /// Transaction time: only events recorded by this instant; corrections likewise.
     var knownAt: String?
+    /// Only events starting at or after this instant: the tail after a snapshot's cut.
+    var fromStart: String?
 }
 
 extension ProjectionEngine {
@@ -22,8 +24,10 @@ extension ProjectionEngine {
 
     /// Replays as above, and raises `lastStarts[name]` to the latest valid-time start of the events
     /// each projection received (what its incremental catch-up must not go back before).
-    func replay(_ definitions: [ProjectionDefinition], into pdb: Database, filter: ReplayFilter, lastStarts: inout [String: String]) throws -> Int {
+    /// With `snapshots`, the projections' tables are copied at each cut the replay passes.
+    func replay(_ definitions: [ProjectionDefinition], into pdb: Database, filter: ReplayFilter, lastStarts: inout [String: String], snapshots: SnapshotWriter? = nil) throws -> Int {
         var maxima = definitions.map { lastStarts[$0.name] ?? "" }
+        var maxEnds = definitions.map { _ in "" }
         defer { for (definition, start) in zip(definitions, maxima) { lastStarts[definition.name] = start } }
         let compiled = try definitions.map { try CompiledProjection($0, catalog: ledger.catalog, db: pdb) }
         defer { compiled.forEach { $0.finalize() } }
@@ -38,7 +42,10 @@ extension ProjectionEngine {
                     for statement in list { try statement.run(&event, db: pdb) }
                 }
                 for statement in projection.wildcard { try statement.run(&event, db: pdb) }
-                if received, event.occurred.start > maxima[i] { maxima[i] = event.occurred.start }
+                if received {
+                    if event.occurred.start > maxima[i] { maxima[i] = event.occurred.start }
+                    if event.occurred.end > maxEnds[i] { maxEnds[i] = event.occurred.end }
+                }
             }
             delivered += 1
         }
@@ -50,7 +57,15 @@ extension ProjectionEngine {
             try self.events(filter: filter, types: types, decodeMeta: decodeMeta, emit)
         }
         defer { pipeline.stop() }
+        var nextCut = 0
+        let ledgerID = snapshots == nil ? "" : try ledgerIdentity()
         while var event = try pipeline.next() {
+            if let snapshots {
+                while nextCut < snapshots.cuts.count, event.occurred.start >= snapshots.cuts[nextCut] {
+                    try snapshots.take(nextCut, definitions: definitions, maxEnds: maxEnds, head: filter.untilSeq ?? 0, ledgerID: ledgerID, pdb: pdb)
+                    nextCut += 1
+                }
+            }
             try deliver(&event)
         }
         return delivered
@@ -74,6 +89,7 @@ extension ProjectionEngine {
                 if let afterSeq = filter.afterSeq, record.seq <= afterSeq { continue }
                 if let untilSeq = filter.untilSeq, record.seq > untilSeq { continue }
                 if let asOf = filter.asOf, occurred.end > asOf { continue }
+                if let fromStart = filter.fromStart, occurred.start < fromStart { continue }
                 if let types, !types.contains(record.type) { continue }
                 side.append(ReplayEvent(record: record, data: effective.data.objectValue ?? [:], occurred: occurred, decodeMeta: decodeMeta))
             }
@@ -90,6 +106,7 @@ extension ProjectionEngine {
                 arguments.append(contentsOf: [asOf, asOf])
             }
             if let knownAt = filter.knownAt { clauses.append("recorded_at <= ?"); arguments.append(knownAt) }
+            if let fromStart = filter.fromStart { clauses.append("occurred_start >= ?"); arguments.append(fromStart) }
             if let types {
                 clauses.append("type IN (" + types.map { _ in "?" }.joined(separator: ",") + ")")
                 arguments.append(contentsOf: types.sorted())

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import Logging
 
 /// A value in a report: typed, so JSON keeps numbers as numbers and tables right-align them.
 public enum ReportValue: Sendable, Equatable {
@@ -79,20 +80,55 @@ extension ProjectionEngine {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("kopa-\(UUIDText.random(using: &system)).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let queue = try DatabaseQueue(path: path, configuration: configuration)
-        return try queue.write { db in
+        var filter = ReplayFilter()
+        filter.asOf = time.asOf?.end
+        filter.knownAt = time.knownAt?.end
+        return try queue.writeWithoutTransaction { db in
             let words = sql.map(Self.identifiers)
-            var needed: [ProjectionDefinition] = []
-            for definition in set.projections {
-                let before = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master"))
-                try Self.executeSchema(definition, in: db)
-                let tables = Set(try String.fetchAll(db, sql: "SELECT lower(name) FROM sqlite_master")).subtracting(before.map { $0.lowercased() })
-                if words == nil || !tables.isDisjoint(with: words!) { needed.append(definition) }
+            var needed: [(definition: ProjectionDefinition, tables: [String])] = []
+            try db.inTransaction {
+                for definition in set.projections {
+                    let before = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master"))
+                    try Self.executeSchema(definition, in: db)
+                    let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'").filter { !before.contains($0) }
+                    if words == nil || !Set(tables.map { $0.lowercased() }).isDisjoint(with: words!) { needed.append((definition, tables)) }
+                }
+                return .commit
             }
-            var filter = ReplayFilter()
-            filter.asOf = time.asOf?.end
-            filter.knownAt = time.knownAt?.end
-            if !needed.isEmpty { _ = try replay(needed, into: db, filter: filter) }
-            return try body(db)
+            // Each projection starts from its latest usable snapshot, if any, and replays the tail;
+            // projections sharing a cut replay together.
+            var groups: [(cut: String?, definitions: [ProjectionDefinition])] = []
+            if !needed.isEmpty {
+                let ledgerID = try ledgerIdentity()
+                let seqBound = try filter.knownAt.map(lastSeq(recordedBy:)) ?? ledger.head().seq
+                for (definition, tables) in needed {
+                    var cut: String?
+                    if let snapshot = try usableSnapshot(for: definition, filter: filter, seqBound: seqBound, ledgerID: ledgerID),
+                        restore(snapshot, tables: tables, into: db)
+                    {
+                        cut = snapshot.cutStart
+                        logger.info("'\(definition.name)' starts from its snapshot at \(snapshot.cutStart)")
+                    } else {
+                        logger.info("'\(definition.name)' replays from the start: no usable snapshot")
+                    }
+                    if let index = groups.firstIndex(where: { $0.cut == cut }) {
+                        groups[index].definitions.append(definition)
+                    } else {
+                        groups.append((cut, [definition]))
+                    }
+                }
+            }
+            var result: T?
+            try db.inTransaction {
+                for group in groups {
+                    var tail = filter
+                    tail.fromStart = group.cut
+                    _ = try replay(group.definitions, into: db, filter: tail)
+                }
+                result = try body(db)
+                return .commit
+            }
+            return result!
         }
     }
 

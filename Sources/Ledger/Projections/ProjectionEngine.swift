@@ -24,6 +24,11 @@ public struct ProjectionEngine: Sendable {
     public let databasePath: String
     /// Where the engine says why it rebuilds a projection.
     public let logger: Logger
+    /// A full replay keeps snapshots at the cuts that divide the events into this many parts (by
+    /// valid time); 1 keeps none.
+    public var snapshotParts = 4
+    /// Ledgers smaller than this keep no snapshots: replaying them whole is quick anyway.
+    public var snapshotMinimumEvents: Int64 = 50_000
 
     /// The projection database next to a ledger: `kopa.sqlite` → `kopa.projections.sqlite`.
     public static func defaultDatabasePath(for ledgerPath: String) -> String {
@@ -57,6 +62,9 @@ public struct ProjectionEngine: Sendable {
                         projection TEXT PRIMARY KEY, version INTEGER NOT NULL, checksum TEXT NOT NULL,
                         last_seq INTEGER NOT NULL, last_start TEXT NOT NULL, ledger TEXT NOT NULL);
                     CREATE TABLE IF NOT EXISTS kopa_objects (projection TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL);
+                    CREATE TABLE IF NOT EXISTS kopa_snapshots (
+                        projection TEXT NOT NULL, version INTEGER NOT NULL, checksum TEXT NOT NULL, ledger TEXT NOT NULL,
+                        file TEXT NOT NULL, cut_start TEXT NOT NULL, head_seq INTEGER NOT NULL, max_end TEXT NOT NULL);
                     """)
             }
             return queue
@@ -90,52 +98,35 @@ public struct ProjectionEngine: Sendable {
         let queue = try openDatabase()
         let ledgerID = try ledgerIdentity()
         var summary = CatchUp()
+        var snapshots: SnapshotWriter?
         try queue.writeWithoutTransaction { pdb in
+            // Snapshot files must be attached before the transaction begins, so a first plan, read
+            // without the lock, says whether a large full replay is coming; the plan made under the
+            // lock decides what is replayed, and snapshots are taken of what both plans rebuild.
+            let firstHead = try ledger.head()
+            let expected = try plan(pdb, head: firstHead.seq, rebuild: rebuild, ledgerID: ledgerID).full
+            if !expected.isEmpty, snapshotParts > 1, firstHead.seq >= snapshotMinimumEvents {
+                snapshots = try SnapshotWriter(engine: self, definitions: expected, pdb: pdb)
+            }
+            defer { snapshots?.finish(pdb) }
             try pdb.inTransaction(.immediate) {
                 let head = try ledger.head()
-                var checkpoints: [String: Row] = [:]
-                for row in try Row.fetchAll(pdb, sql: "SELECT * FROM kopa_checkpoints") { checkpoints[row["projection"]] = row }
-                var full: [ProjectionDefinition] = []
-                var incremental: [(ProjectionDefinition, Int64, String)] = []
-                for definition in set.projections {
-                    let reason: String
-                    if rebuild == nil || rebuild!.contains(definition.name) {
-                        reason = "asked to rebuild"
-                    } else if let row = checkpoints[definition.name] {
-                        if row["version"] != definition.version {
-                            reason = "its version changed"
-                        } else if row["checksum"] != definition.checksum {
-                            reason = "its file changed"
-                        } else if row["ledger"] != ledgerID {
-                            reason = "the projection database belongs to another ledger"
-                        } else {
-                            let lastSeq: Int64 = row["last_seq"]
-                            if lastSeq >= head.seq { continue }
-                            let lastStart: String = row["last_start"]
-                            if try canCatchUpIncrementally(definition, after: lastSeq, lastStart: lastStart) {
-                                incremental.append((definition, lastSeq, lastStart))
-                                continue
-                            }
-                            reason = "a new event is back-dated before what it applied, or corrects or retracts one"
-                        }
-                    } else {
-                        reason = "it has not been built yet"
-                    }
+                let plan = try plan(pdb, head: head.seq, rebuild: rebuild, ledgerID: ledgerID)
+                for (definition, reason) in zip(plan.full, plan.reasons) {
                     logger.info("rebuilding projection '\(definition.name)': \(reason)")
-                    full.append(definition)
                 }
-                if !full.isEmpty {
-                    for definition in full { try createTables(definition, in: pdb) }
+                if !plan.full.isEmpty {
+                    for definition in plan.full { try createTables(definition, in: pdb) }
                     var filter = ReplayFilter()
                     filter.untilSeq = head.seq
                     var lastStarts: [String: String] = [:]
-                    summary.applied += try replay(full, into: pdb, filter: filter, lastStarts: &lastStarts)
-                    summary.rebuilt = full.map(\.name)
-                    for definition in full {
+                    summary.applied += try replay(plan.full, into: pdb, filter: filter, lastStarts: &lastStarts, snapshots: snapshots)
+                    summary.rebuilt = plan.full.map(\.name)
+                    for definition in plan.full {
                         try saveCheckpoint(definition, head: head.seq, lastStart: lastStarts[definition.name] ?? "", in: pdb, ledgerID: ledgerID)
                     }
                 }
-                for (definition, lastSeq, lastStart) in incremental {
+                for (definition, lastSeq, lastStart) in plan.incremental {
                     var filter = ReplayFilter()
                     filter.afterSeq = lastSeq
                     filter.untilSeq = head.seq
@@ -148,6 +139,48 @@ public struct ProjectionEngine: Sendable {
             }
         }
         return summary
+    }
+
+    /// What a catch-up does: projections to replay from the start (with the reason) and projections
+    /// to bring forward from their checkpoint.
+    struct Plan {
+        var full: [ProjectionDefinition] = []
+        var reasons: [String] = []
+        var incremental: [(ProjectionDefinition, Int64, String)] = []
+    }
+
+    func plan(_ pdb: Database, head: Int64, rebuild: [String]?, ledgerID: String) throws -> Plan {
+        var checkpoints: [String: Row] = [:]
+        for row in try Row.fetchAll(pdb, sql: "SELECT * FROM kopa_checkpoints") { checkpoints[row["projection"]] = row }
+        var plan = Plan()
+        for definition in set.projections {
+            let reason: String
+            if rebuild == nil || rebuild!.contains(definition.name) {
+                reason = "asked to rebuild"
+            } else if let row = checkpoints[definition.name] {
+                if row["version"] != definition.version {
+                    reason = "its version changed"
+                } else if row["checksum"] != definition.checksum {
+                    reason = "its file changed"
+                } else if row["ledger"] != ledgerID {
+                    reason = "the projection database belongs to another ledger"
+                } else {
+                    let lastSeq: Int64 = row["last_seq"]
+                    if lastSeq >= head { continue }
+                    let lastStart: String = row["last_start"]
+                    if try canCatchUpIncrementally(definition, after: lastSeq, lastStart: lastStart) {
+                        plan.incremental.append((definition, lastSeq, lastStart))
+                        continue
+                    }
+                    reason = "a new event is back-dated before what it applied, or corrects or retracts one"
+                }
+            } else {
+                reason = "it has not been built yet"
+            }
+            plan.full.append(definition)
+            plan.reasons.append(reason)
+        }
+        return plan
     }
 
     /// The hash of seq 1, which ties a projection database to its ledger.
@@ -189,6 +222,7 @@ public struct ProjectionEngine: Sendable {
         }
         try pdb.execute(sql: "DELETE FROM kopa_objects WHERE projection = ?", arguments: [definition.name])
         try pdb.execute(sql: "DELETE FROM kopa_checkpoints WHERE projection = ?", arguments: [definition.name])
+        try pdb.execute(sql: "DELETE FROM kopa_snapshots WHERE projection = ?", arguments: [definition.name])
         let before = Set(try String.fetchAll(pdb, sql: "SELECT type || ' ' || name FROM sqlite_master"))
         try Self.executeSchema(definition, in: pdb)
         for row in try Row.fetchAll(pdb, sql: "SELECT type, name FROM sqlite_master") {

@@ -1,0 +1,206 @@
+import Foundation
+import GRDB
+import Logging
+
+// Snapshots let a report at a past time replay only a tail of the log.
+//
+// A full replay of a large ledger into the projection database copies each projection's tables,
+// at the cuts that divide the events into `snapshotParts` equal parts by valid time, into files in
+// `<projection database>.snapshots/`. A snapshot holds the events that start before its cut, as
+// corrected when it was taken. For a report at (as-of D, known-at T) it is used when
+//  - every event it applied ended by D (its `max_end`), and
+//  - the events recorded between its head and T (either way) include none that starts before the
+//    cut and that the projection receives, and no correction or retraction;
+// then the report copies the tables and replays the events starting at or after the cut. This
+// relies on `recorded_at` never decreasing along `seq` (appends and restore guarantee it).
+// Snapshots are as disposable as the projection database: deleted with the projection they belong
+// to, and passed over when missing, unreadable or stale.
+
+/// One projection's tables at one cut, as listed in `kopa_snapshots`.
+struct SnapshotRecord: Sendable, Equatable {
+    var projection: String
+    var file: String
+    var cutStart: String
+    var headSeq: Int64
+    var maxEnd: String
+}
+
+extension ProjectionEngine {
+    /// The folder of snapshot files beside the projection database: `kopa.projections.snapshots`.
+    public var snapshotFolder: String {
+        (databasePath.hasSuffix(".sqlite") ? String(databasePath.dropLast(7)) : databasePath) + ".snapshots"
+    }
+
+    /// The snapshots a replay of `definition` at `filter`'s time may start from, latest cut first.
+    /// - Parameter seqBound: the last seq the report sees (the head, or the last recorded by known-at).
+    func usableSnapshot(for definition: ProjectionDefinition, filter: ReplayFilter, seqBound: Int64, ledgerID: String) throws -> SnapshotRecord? {
+        guard FileManager.default.fileExists(atPath: databasePath) else { return nil }
+        let rows = try openDatabase().read { pdb in
+            try Row.fetchAll(pdb, sql: """
+                SELECT file, cut_start, head_seq, max_end FROM kopa_snapshots
+                WHERE projection = ? AND version = ? AND checksum = ? AND ledger = ? ORDER BY cut_start DESC
+                """, arguments: [definition.name, definition.version, definition.checksum, ledgerID])
+        }
+        let types = definition.handledTypes.contains("*") ? [] : definition.handledTypes.sorted()
+        let typeClause = types.isEmpty ? "" : " AND type IN (" + types.map { _ in "?" }.joined(separator: ",") + ")"
+        for row in rows {
+            let record = SnapshotRecord(projection: definition.name, file: row["file"], cutStart: row["cut_start"], headSeq: row["head_seq"], maxEnd: row["max_end"])
+            if let asOf = filter.asOf, record.maxEnd > asOf { continue }
+            let low = min(record.headSeq, seqBound)
+            let high = max(record.headSeq, seqBound)
+            if low < high {
+                let differs = try ledger.store.read { ldb in
+                    try Bool.fetchOne(ldb, sql: """
+                        SELECT EXISTS (SELECT 1 FROM events WHERE seq > ? AND seq <= ?
+                            AND (target IS NOT NULL OR (occurred_start < ?\(typeClause))))
+                        """, arguments: StatementArguments([low, high, record.cutStart] + types.map { $0 as any DatabaseValueConvertible })) ?? true
+                }
+                if differs { continue }
+            }
+            guard FileManager.default.fileExists(atPath: snapshotFolder + "/" + record.file) else { continue }
+            return record
+        }
+        return nil
+    }
+
+    /// The last seq recorded by `knownAt`, found by bisection (`recorded_at` never decreases along seq).
+    func lastSeq(recordedBy knownAt: String) throws -> Int64 {
+        let head = try ledger.head().seq
+        return try ledger.store.read { ldb in
+            let statement = try ldb.makeStatement(sql: "SELECT recorded_at FROM events WHERE seq = ?")
+            var low: Int64 = 0
+            var high = head
+            while low < high {
+                let middle = low + (high - low + 1) / 2
+                let recorded = try String.fetchOne(statement, arguments: [middle]) ?? ""
+                if recorded <= knownAt { low = middle } else { high = middle - 1 }
+            }
+            return low
+        }
+    }
+
+    /// Copies a snapshot's tables into a report's temporary database (whose tables are empty).
+    /// - Returns: false when the file cannot be read; the tables are then left empty.
+    func restore(_ snapshot: SnapshotRecord, tables: [String], into db: Database) -> Bool {
+        do {
+            try db.execute(sql: "ATTACH DATABASE ? AS kopa_snapshot", arguments: [snapshotFolder + "/" + snapshot.file])
+        } catch {
+            return false
+        }
+        defer { try? db.execute(sql: "DETACH DATABASE kopa_snapshot") }
+        do {
+            try db.inTransaction {
+                for table in tables {
+                    let name = table.quotedDatabaseIdentifier
+                    try db.execute(sql: "INSERT INTO main.\(name) SELECT * FROM kopa_snapshot.\(name)")
+                }
+                return .commit
+            }
+            return true
+        } catch {
+            logger.info("snapshot '\(snapshot.file)' of '\(snapshot.projection)' cannot be read (\(error)); replaying from the start")
+            return false
+        }
+    }
+}
+
+/// Takes the snapshots of one full replay in the projection database: creates one file per cut with
+/// the projections' tables, attaches them before the transaction, copies the tables at each cut, and
+/// afterwards detaches them and removes every file no longer listed.
+///
+/// It lives only inside the projection database's write closure.
+final class SnapshotWriter {
+    let engine: ProjectionEngine
+    /// Valid-time starts dividing the ledger's events into equal parts, ascending.
+    let cuts: [String]
+    /// The file of each cut.
+    let files: [String]
+    /// Projections whose tables the files hold.
+    let covered: Set<String>
+    private var attached = 0
+
+    /// Chooses the cuts, creates the files and attaches them to `pdb`.
+    init(engine: ProjectionEngine, definitions: [ProjectionDefinition], pdb: Database) throws {
+        self.engine = engine
+        covered = Set(definitions.map(\.name))
+        let head = try engine.ledger.head().seq
+        let parts = Int64(engine.snapshotParts)
+        cuts = try engine.ledger.store.read { ldb in
+            var cuts: [String] = []
+            let first = try String.fetchOne(ldb, sql: "SELECT occurred_start FROM events ORDER BY occurred_start, seq LIMIT 1") ?? ""
+            for part in 1..<parts {
+                let start = try String.fetchOne(ldb, sql: "SELECT occurred_start FROM events ORDER BY occurred_start, seq LIMIT 1 OFFSET ?", arguments: [head * part / parts])
+                // At the first of the month: events dated only by month then end before the cut, so a
+                // snapshot serves every --as-of from the cut on (one that straddles it cannot).
+                guard let month = start.map({ String($0.prefix(7)) + "-01T00:00:00.000Z" }) else { continue }
+                if month > (cuts.last ?? first) { cuts.append(month) }
+            }
+            return cuts
+        }
+        try FileManager.default.createDirectory(atPath: engine.snapshotFolder, withIntermediateDirectories: true)
+        var system = SystemRandomNumberGenerator()
+        files = cuts.map { _ in "cut-\(UUIDText.random(using: &system)).sqlite" }
+        do {
+            for file in files {
+                let path = engine.snapshotFolder + "/" + file
+                var configuration = Configuration()
+                configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF") }
+                let queue = try DatabaseQueue(path: path, configuration: configuration)
+                try queue.writeWithoutTransaction { db in
+                    for definition in definitions { try ProjectionEngine.executeSchema(definition, in: db) }
+                    // A schema may seed rows; the copy at the cut must go into empty tables.
+                    for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") {
+                        try db.execute(sql: "DELETE FROM \(table.quotedDatabaseIdentifier)")
+                    }
+                }
+                try queue.close()
+                try pdb.execute(sql: "ATTACH DATABASE ? AS \(alias(attached))", arguments: [path])
+                try pdb.execute(sql: "PRAGMA \(alias(attached)).journal_mode=OFF; PRAGMA \(alias(attached)).synchronous=OFF")
+                attached += 1
+            }
+        } catch {
+            finish(pdb)
+            throw error
+        }
+    }
+
+    private func alias(_ index: Int) -> String { "kopa_snapshot_\(index)" }
+
+    /// Copies the tables of `definitions` as they stand now into the file of cut `index`, and lists
+    /// them in `kopa_snapshots` (in the replay's transaction).
+    func take(_ index: Int, definitions: [ProjectionDefinition], maxEnds: [String], head: Int64, ledgerID: String, pdb: Database) throws {
+        for (definition, maxEnd) in zip(definitions, maxEnds) where covered.contains(definition.name) {
+            let tables = try String.fetchAll(pdb, sql: "SELECT name FROM kopa_objects WHERE projection = ? AND type = 'table'", arguments: [definition.name])
+            for table in tables {
+                let name = table.quotedDatabaseIdentifier
+                try pdb.execute(sql: "INSERT INTO \(alias(index)).\(name) SELECT * FROM main.\(name)")
+            }
+            try pdb.execute(sql: """
+                INSERT INTO kopa_snapshots (projection, version, checksum, ledger, file, cut_start, head_seq, max_end)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [definition.name, definition.version, definition.checksum, ledgerID, files[index], cuts[index], head, maxEnd])
+        }
+    }
+
+    /// Detaches the files and removes every snapshot file that `kopa_snapshots` no longer lists
+    /// (older snapshots of rebuilt projections, and this replay's files if it was rolled back).
+    func finish(_ pdb: Database) {
+        while attached > 0 {
+            attached -= 1
+            try? pdb.execute(sql: "DETACH DATABASE \(alias(attached))")
+        }
+        engine.removeUnlistedSnapshots(pdb)
+    }
+}
+
+extension ProjectionEngine {
+    /// Removes snapshot files that the projection database does not list.
+    func removeUnlistedSnapshots(_ pdb: Database) {
+        guard let listed = try? Set(String.fetchAll(pdb, sql: "SELECT DISTINCT file FROM kopa_snapshots")),
+            let present = try? FileManager.default.contentsOfDirectory(atPath: snapshotFolder)
+        else { return }
+        for file in present where file.hasPrefix("cut-") && !listed.contains(file) {
+            try? FileManager.default.removeItem(atPath: snapshotFolder + "/" + file)
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import GRDB
+import KopaTestSupport
+import Testing
+
+@testable import Ledger
+
+/// Projection snapshots (issue 5): a full replay keeps the projections' tables at valid-time cuts,
+/// and a report at a past time starts from the latest snapshot that the asked-for time allows.
+/// Whatever the snapshots, a report must equal the same report replayed from the start.
+@Suite("projection snapshots")
+struct SnapshotTests {
+    /// A ledger of ten years of monthly meetings and commitments, recorded in two batches (2015–2021,
+    /// then 2022–2024), with one meeting dated only by its month and one only by its year.
+    struct Story {
+        let test: TestLedger
+        /// The `recorded_at` of the last event of each batch.
+        let firstBatch: String
+        let secondBatch: String
+    }
+
+    static func months(_ years: ClosedRange<Int>) -> [String] {
+        years.flatMap { year in (1...12).map { String(format: "%04d-%02d", year, $0) } }
+    }
+
+    static func month(_ month: String, index: Int) -> [EventDraft] {
+        [
+            EventDraft(type: "meeting-held", data: .object(["meeting": .string("m-\(month)"), "kind": "workshop", "title": .string("Workshop \(month)"), "project": "p1"]), occurredAt: month + "-10"),
+            EventDraft(type: "funding-committed", data: .object(["project": "p1", "funding_source": index % 3 == 0 ? "municipality" : "erdf", "amount": money("\(100 + index).\(index % 100 < 10 ? "0" : "")\(index % 100)"), "rate": "85.00"]), occurredAt: month + "-20"),
+        ]
+    }
+
+    static func story() throws -> Story {
+        let test = try TestLedger(actor: "clerk-1")
+        var first: [EventDraft] = [
+            EventDraft(type: "organisation-registered", data: .object(["organisation": "kekava", "name": "Ķekavas novada pašvaldība", "kind": "municipality", "country": "LV"]), occurredAt: "2015-01-01"),
+            EventDraft(type: "project-registered", data: .object(["project": "p1", "title": "Project One", "programme": "URBACT III", "network_type": "action-planning", "lead_partner": "kekava"]), occurredAt: "2015-01-05"),
+            EventDraft(type: "meeting-held", data: .object(["meeting": "by-month", "kind": "workshop", "title": "Dated by month", "project": "p1"]), occurredAt: "2018-06"),
+            EventDraft(type: "meeting-held", data: .object(["meeting": "by-year", "kind": "workshop", "title": "Dated by year", "project": "p1"]), occurredAt: "2019"),
+        ]
+        for (index, month) in months(2015...2021).enumerated() { first += Self.month(month, index: index) }
+        let a = try test.ledger.append(first, actor: test.actor)
+        tick()
+        var second: [EventDraft] = []
+        for (index, month) in months(2022...2024).enumerated() { second += Self.month(month, index: 84 + index) }
+        let b = try test.ledger.append(second, actor: test.actor)
+        return Story(test: test, firstBatch: try #require(a.last).recordedAt, secondBatch: try #require(b.last).recordedAt)
+    }
+
+    /// An engine that keeps snapshots even on a small ledger.
+    static func engine(_ test: TestLedger, parts: Int = 4) throws -> ProjectionEngine {
+        var engine = try test.engine()
+        engine.snapshotMinimumEvents = 0
+        engine.snapshotParts = parts
+        return engine
+    }
+
+    /// An engine on its own, empty projection database: it has no snapshots and replays from the start.
+    static func reference(_ test: TestLedger) throws -> ProjectionEngine {
+        try ProjectionEngine(ledger: test.ledger, databasePath: test.directory.path("reference.projections.sqlite"))
+    }
+
+    static func listed(_ engine: ProjectionEngine) throws -> [Row] {
+        try DatabaseQueue(path: engine.databasePath).read { db in
+            try Row.fetchAll(db, sql: "SELECT projection, file, cut_start, head_seq, max_end FROM kopa_snapshots ORDER BY projection, cut_start")
+        }
+    }
+
+    static func files(_ engine: ProjectionEngine) -> Set<String> {
+        Set((try? FileManager.default.contentsOfDirectory(atPath: engine.snapshotFolder)) ?? [])
+    }
+
+    static let reports = ["overview", "funding", "timeline", "audit-trail"]
+
+    /// Each report at `time` from `engine`, all from one replay.
+    static func run(_ engine: ProjectionEngine, _ time: ReportTime) throws -> [ReportResult] {
+        try engine.withProjections(at: time) { db in
+            try reports.map { try ProjectionEngine.run(try engine.set.report($0), db: db, parameters: [:]) }
+        }
+    }
+
+    static func funding(_ engine: ProjectionEngine) throws -> ProjectionDefinition {
+        try #require(engine.set.projections.first { $0.name == "funding" })
+    }
+
+    @Test func aFullReplayKeepsSnapshotsAtMonthCutsAndRemovesTheOldOnes() throws {
+        let story = try Self.story()
+        let engine = try Self.engine(story.test)
+        let summary = try engine.catchUp()
+        #expect(summary.rebuilt.count == engine.set.projections.count)
+        let rows = try Self.listed(engine)
+        let cuts = Set(rows.map { $0["cut_start"] as String })
+        #expect(cuts.count == 3, "4 parts: 3 cuts")
+        for cut in cuts { #expect(cut.hasSuffix("-01T00:00:00.000Z"), "cut \(cut) at the first of a month") }
+        #expect(Set(rows.map { $0["projection"] as String }) == Set(engine.set.projections.map(\.name)))
+        let head = try story.test.head().seq
+        #expect(rows.allSatisfy { ($0["head_seq"] as Int64) == head })
+        // Every applied event ended before the cut, except where the meeting dated 2019 straddles it.
+        for row in rows where (row["projection"] as String) == "funding" {
+            #expect((row["max_end"] as String) < (row["cut_start"] as String))
+        }
+        let files = Self.files(engine)
+        #expect(files == Set(rows.map { $0["file"] as String }))
+        #expect(files.count == 3)
+
+        // Rebuilding one projection replaces its snapshots; the files of the others stay.
+        try engine.catchUp(rebuild: ["funding"])
+        let after = try Self.listed(engine)
+        #expect(after.count == rows.count)
+        let fundingFiles = Set(after.filter { ($0["projection"] as String) == "funding" }.map { $0["file"] as String })
+        #expect(fundingFiles.isDisjoint(with: files))
+        #expect(Self.files(engine) == files.union(fundingFiles))
+
+        // Rebuilding everything leaves only the new files.
+        try engine.catchUp(rebuild: nil)
+        let final = Set(try Self.listed(engine).map { $0["file"] as String })
+        #expect(final.count == 3 && final.isDisjoint(with: files) && Self.files(engine) == final)
+    }
+
+    @Test func aSmallLedgerOrOnePartKeepsNoSnapshots() throws {
+        let story = try Self.story()
+        var engine = try story.test.engine()
+        #expect(engine.snapshotMinimumEvents > (try story.test.head().seq))
+        try engine.catchUp()
+        #expect(try Self.listed(engine).isEmpty)
+        engine.snapshotMinimumEvents = 0
+        engine.snapshotParts = 1
+        try engine.catchUp(rebuild: nil)
+        #expect(try Self.listed(engine).isEmpty)
+        #expect(Self.files(engine).isEmpty)
+    }
+
+    /// Reports at many times, from snapshots, equal the same reports replayed from the start, also
+    /// after a back-dated commitment and a correction were recorded since the snapshots were taken.
+    @Test func reportsFromSnapshotsEqualReportsReplayedFromTheStart() throws {
+        let story = try Self.story()
+        let engine = try Self.engine(story.test)
+        try engine.catchUp()
+        let reference = try Self.reference(story.test)
+        let validTimes: [String?] = [nil, "2015-03-31", "2016-12-31", "2018-06-15", "2018-06-30", "2019-06-30", "2019-12-31", "2021-12-31", "2023-02-14"]
+        func compare(knownAt: [String?], _ context: String) throws {
+            for known in knownAt {
+                for asOf in validTimes {
+                    let time = ReportTime(asOf: try asOf.map { try TimeBound($0) }, knownAt: try known.map { try TimeBound($0) })
+                    let expected = try Self.run(reference, time)
+                    let actual = try Self.run(engine, time)
+                    for (name, (a, b)) in zip(Self.reports, zip(actual, expected)) {
+                        #expect(a == b, "\(context): \(name) as of \(asOf ?? "now") known at \(known ?? "now")")
+                    }
+                }
+            }
+        }
+        try compare(knownAt: [nil, story.firstBatch], "as taken")
+
+        // Used where the time allows it: known at the end of the first batch, the latest cut before
+        // the second batch's first event (2022-01-10) serves; as of a time before the first cut, none.
+        let funding = try Self.funding(engine)
+        let ledgerID = try engine.ledgerIdentity()
+        var filter = ReplayFilter()
+        filter.knownAt = try TimeBound(story.firstBatch).end
+        let early = try engine.usableSnapshot(for: funding, filter: filter, seqBound: try engine.lastSeq(recordedBy: filter.knownAt!), ledgerID: ledgerID)
+        let cuts = try Self.listed(engine).filter { ($0["projection"] as String) == "funding" }.map { $0["cut_start"] as String }.sorted()
+        #expect(cuts.last! > "2022-01-10", "the last cut falls in the second batch")
+        #expect(early != nil && early?.cutStart == cuts.last { $0 <= "2022-01-10" })
+        filter = ReplayFilter()
+        filter.asOf = try TimeBound("2015-03-31").end
+        #expect(try engine.usableSnapshot(for: funding, filter: filter, seqBound: try story.test.head().seq, ledgerID: ledgerID) == nil)
+
+        // A commitment back-dated to 2016-03-15 recorded after the snapshots: funding may now use only
+        // a cut before that date; the meetings' snapshots are untouched by it.
+        tick()
+        try story.test.record("funding-committed", ["project": "p1", "funding_source": "state", "amount": money("999.99"), "rate": "10.00"], occurredAt: "2016-03-15")
+        let now = try story.test.head().seq
+        let afterBackDated = try engine.usableSnapshot(for: funding, filter: ReplayFilter(), seqBound: now, ledgerID: ledgerID)
+        #expect(afterBackDated.map { $0.cutStart <= "2016-03-15" } ?? true)
+        let meetings = try #require(engine.set.projections.first { $0.name == "meetings" })
+        #expect(try engine.usableSnapshot(for: meetings, filter: ReplayFilter(), seqBound: now, ledgerID: ledgerID)?.cutStart == cuts.last)
+        try compare(knownAt: [nil, story.secondBatch], "after a back-dated commitment")
+
+        // A correction recorded since: no snapshot serves the present, every earlier time still can.
+        tick()
+        let target = try #require(try story.test.ledger.events().last { $0.type == "meeting-held" })
+        try story.test.append(draft: try story.test.ledger.correctionDraft(of: target.id, set: ["title": "Renamed"], occurredAt: "2016-01-10", reason: "minutes checked"))
+        #expect(try engine.usableSnapshot(for: meetings, filter: ReplayFilter(), seqBound: try story.test.head().seq, ledgerID: ledgerID) == nil)
+        try compare(knownAt: [nil], "after a correction")
+    }
+
+    @Test func aMissingOrDamagedSnapshotFileIsPassedOver() throws {
+        let story = try Self.story()
+        let engine = try Self.engine(story.test)
+        try engine.catchUp()
+        let reference = try Self.reference(story.test)
+        let time = ReportTime(asOf: try TimeBound("2023-02-14"))
+        let expected = try Self.run(reference, time)
+        let files = Self.files(engine).sorted()
+        try Data("not a database".utf8).write(to: URL(fileURLWithPath: engine.snapshotFolder + "/" + files[0]))
+        try FileManager.default.removeItem(atPath: engine.snapshotFolder + "/" + files[1])
+        #expect(try Self.run(engine, time) == expected)
+        try FileManager.default.removeItem(atPath: engine.snapshotFolder)
+        #expect(try Self.run(engine, time) == expected)
+    }
+
+    @Test func aChangedProjectionFileDoesNotUseTheOldSnapshots() throws {
+        let story = try Self.story()
+        let engine = try Self.engine(story.test)
+        try engine.catchUp()
+        var changed = try Self.funding(engine)
+        changed.checksum = String(repeating: "0", count: 64)
+        #expect(try engine.usableSnapshot(for: changed, filter: ReplayFilter(), seqBound: try story.test.head().seq, ledgerID: try engine.ledgerIdentity()) == nil)
+        #expect(try engine.usableSnapshot(for: try Self.funding(engine), filter: ReplayFilter(), seqBound: try story.test.head().seq, ledgerID: try engine.ledgerIdentity()) != nil)
+    }
+
+    @Test func theLastSeqKnownAtATimeIsFoundByBisection() throws {
+        let story = try Self.story()
+        let engine = try Self.engine(story.test)
+        let events = try story.test.ledger.events()
+        for event in events.filter({ $0.seq % 37 == 0 }) + [events[0], events[events.count - 1]] {
+            let expected = events.last { $0.recordedAt <= event.recordedAt }!.seq
+            #expect(try engine.lastSeq(recordedBy: event.recordedAt) == expected)
+        }
+        #expect(try engine.lastSeq(recordedBy: "2000-01-01T00:00:00.000Z") == 0)
+    }
+}
