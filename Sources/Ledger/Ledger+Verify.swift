@@ -87,6 +87,33 @@ public struct ChainVerifier {
         }
     }
 
+    /// Checks a canonical archive line (see ``CanonicalLine/layout(_:)``) without making a record
+    /// of it: the line without its `hash` member is the canonical record, so it is hashed in place.
+    /// - Returns: true when the record is accepted; false when it is `seq 1` or anything disagrees.
+    ///   Then nothing has changed, and ``check(_:)`` on the record must decide (and name the error).
+    mutating func checkCanonical(_ line: UnsafeBufferPointer<UInt8>, _ layout: CanonicalLine.Layout) -> Bool {
+        guard layout.seq == count + 1, layout.seq != 1 else { return false }
+        let recordedAt = UnsafeBufferPointer(rebasing: line[layout.recordedAt])
+        guard Self.equal(UnsafeBufferPointer(rebasing: line[layout.prev]), previousHash),
+            !Self.precedes(recordedAt, lastRecordedAt)
+        else { return false }
+        let member = layout.hashMember
+        var hasher = SHA256()
+        withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: line[..<member.lowerBound])))
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: line[member.upperBound...])))
+        EventHash.writeHex(hasher.finalize(), into: &hexDigest)
+        let hash = UnsafeBufferPointer(rebasing: line[layout.hash])
+        guard Self.equal(hash, hexDigest) else { return false }
+        // Reusing the buffers: no allocation per record.
+        lastRecordedAt.removeAll(keepingCapacity: true)
+        lastRecordedAt.append(contentsOf: recordedAt)
+        previousHash.removeAll(keepingCapacity: true)
+        previousHash.append(contentsOf: hash)
+        count += 1
+        return true
+    }
+
     static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         guard let left = a.baseAddress else { return true }

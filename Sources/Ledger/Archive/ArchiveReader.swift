@@ -43,6 +43,21 @@ public final class ArchiveReader {
     /// - Throws: the frame's errors, and ``LedgerError/Kind/integrity`` naming the line and seq of
     ///   the first line that is not a record.
     public func forEachRecord(expectedSeq: () -> Int64, _ body: (EventRecord) throws -> Void) throws {
+        try forEachLine(expectedSeq: expectedSeq) { line in
+            if let fast = CanonicalLine.record(line) {
+                try body(fast)
+            } else {
+                try body(try record(line, expectedSeq: expectedSeq()))
+            }
+        }
+    }
+
+    /// Calls `body` with the bytes of every line that is not blank (without its newline, valid
+    /// only during the call), in file order, with ``lineNumber`` at that line. Blank lines are
+    /// allowed only at the end.
+    /// - Throws: the frame's errors, and ``LedgerError/Kind/integrity`` for a blank line before a
+    ///   record or a line too long to be one.
+    func forEachLine(expectedSeq: () -> Int64, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         func handle(_ line: UnsafeBufferPointer<UInt8>) throws {
             lineNumber += 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
@@ -52,11 +67,7 @@ public final class ArchiveReader {
             if blankAt != 0 {
                 throw LedgerError(.integrity, "line \(blankAt) is empty; an archive holds one record per line", seq: expectedSeq(), file: name, line: blankAt)
             }
-            if let fast = CanonicalLine.record(line) {
-                try body(fast)
-            } else {
-                try body(try record(line, expectedSeq: expectedSeq()))
-            }
+            try body(line)
         }
         try frame.forEachChunk { chunk in
             guard let raw = chunk.baseAddress, chunk.count > 0 else { return }
@@ -183,8 +194,36 @@ public final class ArchiveReader {
 /// escaped object keys, deep nesting, any deviation from the layout) returns nil, and the full
 /// parser takes the line, with its error messages.
 enum CanonicalLine {
+    /// Where the fields of a canonical line are, as byte ranges of the line (strings without
+    /// their quotes, objects with their braces), and its integers.
+    struct Layout {
+        var data: Range<Int>, hash: Range<Int>, id: Range<Int>, meta: Range<Int>, occurredAt: Range<Int>
+        var prev: Range<Int>, recordedAt: Range<Int>, recordedBy: Range<Int>, stream: Range<Int>, type: Range<Int>
+        var seq: Int64, streamVersion: Int64, version: Int64
+
+        /// The `,"hash":"…"` member: the line without it is the canonical record that is hashed.
+        var hashMember: Range<Int> { (hash.lowerBound - 9)..<(hash.upperBound + 1) }
+    }
+
     /// The record, or nil when the line is not exactly canonical.
     static func record(_ line: UnsafeBufferPointer<UInt8>) -> EventRecord? {
+        layout(line).map { record(line, $0) }
+    }
+
+    /// The record of a line whose ``layout(_:)`` is `l`.
+    static func record(_ line: UnsafeBufferPointer<UInt8>, _ l: Layout) -> EventRecord {
+        func text(_ range: Range<Int>) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: line[range]), as: UTF8.self)
+        }
+        return EventRecord(
+            seq: l.seq, id: text(l.id), type: text(l.type), version: l.version, stream: text(l.stream), streamVersion: l.streamVersion,
+            occurredAt: text(l.occurredAt), recordedAt: text(l.recordedAt), recordedBy: text(l.recordedBy), dataJSON: text(l.data),
+            metaJSON: text(l.meta), prev: text(l.prev), hash: text(l.hash))
+    }
+
+    /// The layout of the line, or nil when the line is not exactly canonical. Its strings hold no
+    /// escapes and are valid UTF-8, so each field's bytes are the text of the record's field.
+    static func layout(_ line: UnsafeBufferPointer<UInt8>) -> Layout? {
         var c = Cursor(bytes: line)
         guard c.literal("{\"data\":"), let data = c.object(),
             c.literal(",\"hash\":"), let hash = c.plainString(), Self.isHash(line, hash),
@@ -201,13 +240,9 @@ enum CanonicalLine {
             c.literal(",\"version\":"), let version = c.positiveInteger(),
             c.literal("}"), c.index == line.count
         else { return nil }
-        func text(_ range: Range<Int>) -> String {
-            String(decoding: UnsafeBufferPointer(rebasing: line[range]), as: UTF8.self)
-        }
-        return EventRecord(
-            seq: seq, id: text(id), type: text(type), version: version, stream: text(stream), streamVersion: streamVersion,
-            occurredAt: text(occurredAt), recordedAt: text(recordedAt), recordedBy: text(recordedBy), dataJSON: text(data),
-            metaJSON: text(meta), prev: text(prev), hash: text(hash))
+        return Layout(
+            data: data, hash: hash, id: id, meta: meta, occurredAt: occurredAt, prev: prev, recordedAt: recordedAt,
+            recordedBy: recordedBy, stream: stream, type: type, seq: seq, streamVersion: streamVersion, version: version)
     }
 
     /// 64 lower-case hex digits.

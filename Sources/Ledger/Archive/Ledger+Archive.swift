@@ -125,7 +125,7 @@ extension Ledger {
     /// Reads and verifies every record of `reader`, handing each to `body` once it has checked.
     static func readArchive(
         _ reader: ArchiveReader, expectHead: String?, expectCount: Int64?, progress: ((Int64) -> Void)?,
-        verifyOnly: Bool = false, _ body: (EventRecord, _ line: Int) throws -> Void
+        verifyOnly: Bool = false, _ body: (ArchiveRecord, _ line: Int) throws -> Void
     ) throws -> ArchiveSummary {
         if let expectHead, !EventHash.isHash(expectHead) {
             throw LedgerError(.invalidInput, "--expect-head '\(expectHead)' is not a hash; expected 64 lower-case hex digits")
@@ -243,18 +243,22 @@ extension Ledger {
 
     /// Whether canonical meta text holds the key `idempotency_key` (a byte search, no parsing).
     static func mentionsIdempotencyKey(_ meta: String) -> Bool {
-        guard meta.utf8.count > 2 else { return false }
-        let needle = Array(#""idempotency_key""#.utf8)
         var copy = meta
-        return copy.withUTF8 { bytes in
-            guard bytes.count >= needle.count else { return false }
-            for start in 0...(bytes.count - needle.count) where bytes[start] == 0x22 {
-                var i = 1
-                while i < needle.count, bytes[start + i] == needle[i] { i += 1 }
-                if i == needle.count { return true }
-            }
-            return false
+        return copy.withUTF8 { mentionsIdempotencyKey($0) }
+    }
+
+    /// Whether canonical meta bytes hold the key `idempotency_key`.
+    static func mentionsIdempotencyKey(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let needle: StaticString = #""idempotency_key""#
+        let count = needle.utf8CodeUnitCount
+        guard bytes.count > 2, bytes.count >= count else { return false }
+        let pattern = needle.utf8Start
+        for start in 0...(bytes.count - count) where bytes[start] == 0x22 {
+            var i = 1
+            while i < count, bytes[start + i] == pattern[i] { i += 1 }
+            if i == count { return true }
         }
+        return false
     }
 
     /// Flushes a file to disk.
@@ -276,19 +280,62 @@ extension Ledger {
     }
 
     /// Inserts a verified record as it is, deriving the query columns the append path derives.
-    static func insert(_ record: EventRecord, into session: any AppendSession, archive: String, line: Int, occurredCache: inout [String: OccurredAt]) throws {
-        let occurred: OccurredAt
-        if let cached = occurredCache[record.occurredAt] {
-            occurred = cached
-        } else {
-            do {
-                occurred = try OccurredAt(record.occurredAt)
-            } catch {
-                throw LedgerError(.integrity, "the record cannot be restored: \(error.message)", seq: record.seq, file: archive, line: line)
-            }
-            if occurredCache.count >= 50_000 { occurredCache.removeAll(keepingCapacity: true) }
-            occurredCache[record.occurredAt] = occurred
+    ///
+    /// A canonical line is bound straight from its bytes unless its meta must be parsed (a
+    /// correction, a retraction, an idempotency key): then, like any other line, as a record.
+    static func insert(_ item: ArchiveRecord, into session: any AppendSession, archive: String, line: Int, occurredCache: inout [String: OccurredAt]) throws {
+        guard case .canonical(let text, let layout) = item, let sqlite = session as? SQLiteAppendSession,
+            !needsMeta(text, layout)
+        else {
+            try insert(item.record, into: session, archive: archive, line: line, occurredCache: &occurredCache)
+            return
         }
+        // Most valid times are short enough for a String without allocation.
+        let occurredText = String(decoding: UnsafeBufferPointer(rebasing: text[layout.occurredAt]), as: UTF8.self)
+        let occurred = try occurredAt(occurredText, seq: layout.seq, archive: archive, line: line, cache: &occurredCache)
+        do {
+            try sqlite.insertCanonical(text, layout, occurred: occurred)
+        } catch {
+            throw restoreError(error, seq: layout.seq, archive: archive, line: line)
+        }
+    }
+
+    /// Whether the derived columns of a canonical line need its meta parsed: a correction or
+    /// retraction (`target`), or a meta that mentions `idempotency_key`. A type with non-ASCII
+    /// bytes is left to the record path, which compares Strings.
+    static func needsMeta(_ text: UnsafeBufferPointer<UInt8>, _ layout: CanonicalLine.Layout) -> Bool {
+        let type = UnsafeBufferPointer(rebasing: text[layout.type])
+        if type.contains(where: { $0 >= 0x80 }) { return true }
+        if type.elementsEqual("event-corrected".utf8) || type.elementsEqual("event-retracted".utf8) { return true }
+        return mentionsIdempotencyKey(UnsafeBufferPointer(rebasing: text[layout.meta]))
+    }
+
+    /// The valid time of a record, parsed once per distinct text.
+    static func occurredAt(_ text: String, seq: Int64, archive: String, line: Int, cache: inout [String: OccurredAt]) throws -> OccurredAt {
+        if let cached = cache[text] { return cached }
+        let occurred: OccurredAt
+        do {
+            occurred = try OccurredAt(text)
+        } catch {
+            throw LedgerError(.integrity, "the record cannot be restored: \(error.message)", seq: seq, file: archive, line: line)
+        }
+        if cache.count >= 50_000 { cache.removeAll(keepingCapacity: true) }
+        cache[text] = occurred
+        return occurred
+    }
+
+    /// An insert's error as restore reports it: naming the record's seq and line.
+    static func restoreError(_ error: any Error, seq: Int64, archive: String, line: Int) -> any Error {
+        let mapped = SQLiteEventStore.map(error, path: archive)
+        if let ledgerError = mapped as? LedgerError {
+            return LedgerError(ledgerError.kind, "the record cannot be restored: \(ledgerError.message)", seq: seq, file: archive, line: line)
+        }
+        return mapped
+    }
+
+    /// Inserts a verified record as it is, deriving the query columns the append path derives.
+    static func insert(_ record: EventRecord, into session: any AppendSession, archive: String, line: Int, occurredCache: inout [String: OccurredAt]) throws {
+        let occurred = try occurredAt(record.occurredAt, seq: record.seq, archive: archive, line: line, cache: &occurredCache)
         // The columns derived from meta: parsed only when meta can hold them.
         var idempotencyKey: String?
         var target: String?
@@ -302,11 +349,7 @@ extension Ledger {
         do {
             try session.insert(record, occurred: occurred, idempotencyKey: idempotencyKey, target: target)
         } catch {
-            let mapped = SQLiteEventStore.map(error, path: archive)
-            if let ledgerError = mapped as? LedgerError {
-                throw LedgerError(ledgerError.kind, "the record cannot be restored: \(ledgerError.message)", seq: record.seq, file: archive, line: line)
-            }
-            throw mapped
+            throw restoreError(error, seq: record.seq, archive: archive, line: line)
         }
     }
 }
@@ -357,15 +400,39 @@ extension SQLiteEventStore {
     }
 }
 
+/// A record as ``RecordPipeline`` hands it over: a line in canonical form (its bytes, valid only
+/// during the call, and where its fields are), or a record the full parser read.
+enum ArchiveRecord {
+    case canonical(UnsafeBufferPointer<UInt8>, CanonicalLine.Layout)
+    case parsed(EventRecord)
+
+    /// The record (made from the line's bytes when it is canonical).
+    var record: EventRecord {
+        switch self {
+        case .canonical(let line, let layout): CanonicalLine.record(line, layout)
+        case .parsed(let record): record
+        }
+    }
+}
+
 /// Reads an archive's records and checks their chain on a second thread, handing them over in
 /// batches, so decompressing, parsing and hashing overlap with inserting. Records and the first error arrive in
 /// file order, exactly as a single-threaded read would give them; memory stays bounded (a few batches).
+///
+/// A canonical line (what `kopa export` writes) travels as its bytes and is hashed in place; any
+/// other line is parsed in full and travels as a record.
 // @unchecked: the reader is used only by the reading thread until it has finished (`done`); the
 // verifier by one of the two threads, as `checkWhileReading` says; the batches only under `condition`.
 final class RecordPipeline: @unchecked Sendable {
+    /// One line of a batch: where its bytes are in ``Batch/bytes``, or the record parsed from it.
+    enum Item {
+        case canonical(start: Int, count: Int, layout: CanonicalLine.Layout, line: Int)
+        case parsed(EventRecord, line: Int)
+    }
+
     struct Batch {
-        var records: [EventRecord] = []
-        var lines: [Int] = []
+        var bytes: [UInt8] = []
+        var items: [Item] = []
         var error: (any Error)?
     }
 
@@ -376,9 +443,13 @@ final class RecordPipeline: @unchecked Sendable {
     private var verifier = ChainVerifier()
     private let condition = NSCondition()
     private var batches: [Batch] = []
+    /// Consumed batches, kept for their buffers: no allocation (and no page faults) per batch.
+    private var spare: [Batch] = []
     private var cancelled = false
     private let done = DispatchSemaphore(value: 0)
-    static let batchSize = 2048
+    /// A batch ends after this many lines or bytes: small enough to stay in cache.
+    static let batchLines = 1024
+    static let batchBytes = 512 << 10
     static let capacity = 4
 
     /// Whether the reading thread checks the chain (else the consuming one does, before `body`).
@@ -395,6 +466,12 @@ final class RecordPipeline: @unchecked Sendable {
         } catch let error as LedgerError {
             throw error.at(file: reader.name, line: line)
         }
+    }
+
+    /// The fast check, and the full one (which names the error) whenever the fast one does not accept.
+    private func check(_ text: UnsafeBufferPointer<UInt8>, _ layout: CanonicalLine.Layout, line: Int) throws {
+        if verifier.checkCanonical(text, layout) { return }
+        try check(CanonicalLine.record(text, layout), line: line)
     }
 
     private func push(_ batch: Batch) throws {
@@ -415,20 +492,43 @@ final class RecordPipeline: @unchecked Sendable {
         return batch
     }
 
-    private func produce() {
+    private func emptyBatch() -> Batch {
+        condition.lock()
+        defer { condition.unlock() }
+        if let batch = spare.popLast() { return batch }
         var batch = Batch()
-        batch.records.reserveCapacity(Self.batchSize)
+        batch.bytes.reserveCapacity(Self.batchBytes + (64 << 10))
+        batch.items.reserveCapacity(Self.batchLines)
+        return batch
+    }
+
+    private func recycle(_ batch: inout Batch) {
+        batch.bytes.removeAll(keepingCapacity: true)
+        batch.items.removeAll(keepingCapacity: true)
+        condition.lock()
+        defer { condition.unlock() }
+        if spare.count < Self.capacity + 1 { spare.append(batch) }
+    }
+
+    private func produce() {
+        var batch = emptyBatch()
         var parsed: Int64 = 0
         do {
-            try reader.forEachRecord(expectedSeq: { parsed + 1 }) { record in
-                if checkWhileReading { try check(record, line: reader.lineNumber) }
+            try reader.forEachLine(expectedSeq: { parsed + 1 }) { text in
+                let line = reader.lineNumber
+                if let layout = CanonicalLine.layout(text) {
+                    if checkWhileReading { try check(text, layout, line: line) }
+                    batch.items.append(.canonical(start: batch.bytes.count, count: text.count, layout: layout, line: line))
+                    batch.bytes.append(contentsOf: text)
+                } else {
+                    let record = try reader.record(text, expectedSeq: parsed + 1)
+                    if checkWhileReading { try check(record, line: line) }
+                    batch.items.append(.parsed(record, line: line))
+                }
                 parsed += 1
-                batch.records.append(record)
-                batch.lines.append(reader.lineNumber)
-                if batch.records.count == Self.batchSize {
+                if batch.items.count >= Self.batchLines || batch.bytes.count >= Self.batchBytes {
                     try push(batch)
-                    batch = Batch()
-                    batch.records.reserveCapacity(Self.batchSize)
+                    batch = emptyBatch()
                 }
             }
         } catch is Cancelled {
@@ -447,7 +547,7 @@ final class RecordPipeline: @unchecked Sendable {
     /// Calls `body` with every record and its line, in order, on the calling thread, once the
     /// record has passed ``ChainVerifier``.
     /// - Throws: the first error, of the reader or of `body`, in file order.
-    func consume(_ body: (EventRecord, Int) throws -> Void) throws {
+    func consume(_ body: (ArchiveRecord, Int) throws -> Void) throws {
         let thread = Thread { [self] in
             produce()
             done.signal()
@@ -463,15 +563,25 @@ final class RecordPipeline: @unchecked Sendable {
             done.wait()
         }
         while true {
-            let batch = pop()
-            for (record, line) in zip(batch.records, batch.lines) {
-                if !checkWhileReading { try check(record, line: line) }
-                try body(record, line)
+            var batch = pop()
+            try batch.bytes.withUnsafeBufferPointer { bytes in
+                for item in batch.items {
+                    switch item {
+                    case .canonical(let start, let count, let layout, let line):
+                        let text = UnsafeBufferPointer(rebasing: bytes[start..<(start + count)])
+                        if !checkWhileReading { try check(text, layout, line: line) }
+                        try body(.canonical(text, layout), line)
+                    case .parsed(let record, let line):
+                        if !checkWhileReading { try check(record, line: line) }
+                        try body(.parsed(record), line)
+                    }
+                }
             }
             if let error = batch.error {
                 if error is EndOfArchive { return }
                 throw error
             }
+            recycle(&batch)
         }
     }
 }

@@ -245,13 +245,22 @@ public struct SQLiteEventStore: EventStore {
 /// The append transaction of the SQLite store, with prepared statements reused for every event.
 final class SQLiteAppendSession: AppendSession {
     let db: Database
-    private(set) var head: ChainHead
+    private var storedHead: ChainHead
+    /// The head after ``insertCanonical(_:_:occurred:)``, as bytes: made a ChainHead only when asked.
+    private var canonicalHead: (seq: Int64, hash: [UInt8], recordedAt: [UInt8])?
+
+    var head: ChainHead {
+        guard let canonicalHead else { return storedHead }
+        return ChainHead(
+            seq: canonicalHead.seq, hash: String(decoding: canonicalHead.hash, as: UTF8.self),
+            recordedAt: String(decoding: canonicalHead.recordedAt, as: UTF8.self))
+    }
     private let insertStatement: RawStatement
     private let versionStatement: RawStatement
 
     init(db: Database) throws {
         self.db = db
-        head = try SQLiteEventStore.head(db)
+        storedHead = try SQLiteEventStore.head(db)
         insertStatement = RawStatement(try db.makeStatement(sql: """
             INSERT INTO events (seq, id, type, version, stream, stream_version, occurred_at, recorded_at, recorded_by,
                 data, meta, prev, hash, occurred_start, occurred_end, idempotency_key, target)
@@ -312,6 +321,41 @@ final class SQLiteAppendSession: AppendSession {
         s.bind(16, idempotencyKey)
         s.bind(17, target)
         _ = try s.step()
-        head = ChainHead(seq: record.seq, hash: record.hash, recordedAt: record.recordedAt)
+        storedHead = ChainHead(seq: record.seq, hash: record.hash, recordedAt: record.recordedAt)
+        canonicalHead = nil
+    }
+
+    /// Inserts the next event of the chain straight from a canonical archive line's bytes (see
+    /// ``CanonicalLine/layout(_:)``), without making Strings of it: the same row as
+    /// ``insert(_:occurred:idempotencyKey:target:)`` with neither an idempotency key nor a target.
+    func insertCanonical(_ line: UnsafeBufferPointer<UInt8>, _ l: CanonicalLine.Layout, occurred: OccurredAt) throws {
+        let s = insertStatement
+        s.reset()
+        // The bytes outlive the step; the next reset clears the bindings before they go.
+        func bind(_ index: Int32, _ range: Range<Int>) { s.bindStatic(index, UnsafeBufferPointer(rebasing: line[range])) }
+        s.bind(1, l.seq)
+        bind(2, l.id)
+        bind(3, l.type)
+        s.bind(4, l.version)
+        bind(5, l.stream)
+        s.bind(6, l.streamVersion)
+        bind(7, l.occurredAt)
+        bind(8, l.recordedAt)
+        bind(9, l.recordedBy)
+        bind(10, l.data)
+        bind(11, l.meta)
+        bind(12, l.prev)
+        bind(13, l.hash)
+        s.bind(14, occurred.start)
+        s.bind(15, occurred.end)
+        s.bind(16, nil as String?)
+        s.bind(17, nil as String?)
+        _ = try s.step()
+        if canonicalHead == nil { canonicalHead = (0, [], []) }
+        canonicalHead!.seq = l.seq
+        canonicalHead!.hash.removeAll(keepingCapacity: true)
+        canonicalHead!.hash.append(contentsOf: UnsafeBufferPointer(rebasing: line[l.hash]))
+        canonicalHead!.recordedAt.removeAll(keepingCapacity: true)
+        canonicalHead!.recordedAt.append(contentsOf: UnsafeBufferPointer(rebasing: line[l.recordedAt]))
     }
 }

@@ -32,6 +32,16 @@ struct RawStatement {
         }
     }
 
+    private static let staticText = unsafeBitCast(0, to: sqlite3_destructor_type.self)
+
+    /// Binds text that SQLite does not copy: `bytes` must stay valid until the statement is reset
+    /// (or stepped for the last time).
+    func bindStatic(_ index: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
+        bytes.withMemoryRebound(to: CChar.self) { chars in
+            _ = sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), Self.staticText)
+        }
+    }
+
     func bind(_ index: Int32, _ value: Int64) {
         sqlite3_bind_int64(handle, index, value)
     }
