@@ -338,20 +338,45 @@ enum CanonicalLine {
         mutating func plainString() -> Range<Int>? {
             guard index < bytes.count, bytes[index] == 0x22 else { return nil }
             let start = index + 1
+            var high = false
+            let stop = Self.skipPlain(bytes, from: start, high: &high)
+            guard stop < bytes.count, bytes[stop] == 0x22 else { return nil }
+            index = stop + 1
+            if high, !CanonicalLine.isValidUTF8(UnsafeBufferPointer(rebasing: bytes[start..<stop])) { return nil }
+            return start..<stop
+        }
+
+        /// The index of the first byte from `start` on that is `"`, `\` or a control character (or
+        /// the end), setting `high` when a byte of 0x80 or above was passed. Strings are most of a
+        /// line, so they are skipped eight bytes at a time while no byte in the word is special
+        /// (the word tests are exact about whether such a byte is there, not where: the byte
+        /// loop then finds it).
+        @inline(__always)
+        static func skipPlain(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, high: inout Bool) -> Int {
+            guard let base = bytes.baseAddress else { return start }
+            let n = bytes.count
             var i = start
-            var high: UInt8 = 0
-            while i < bytes.count {
-                let b = bytes[i]
-                if b == 0x22 {
-                    index = i + 1
-                    if high >= 0x80, !CanonicalLine.isValidUTF8(UnsafeBufferPointer(rebasing: bytes[start..<i])) { return nil }
-                    return start..<i
-                }
-                if b == 0x5C || b < 0x20 { return nil }
-                high |= b
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            var passed: UInt64 = 0
+            let raw = UnsafeRawPointer(base)
+            while i + 8 <= n {
+                let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let quote = w ^ (ones &* 0x22)
+                let backslash = w ^ (ones &* 0x5C)
+                let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- ones &* 0x20) & ~w)
+                if special & highs != 0 { break }
+                passed |= w
+                i += 8
+            }
+            if passed & highs != 0 { high = true }
+            while i < n {
+                let b = base[i]
+                if b == 0x22 || b == 0x5C || b < 0x20 { return i }
+                if b >= 0x80 { high = true }
                 i += 1
             }
-            return nil
+            return i
         }
 
         /// An integer in canonical form, 1 … 2^53 - 1.
@@ -446,11 +471,12 @@ enum CanonicalLine {
         /// A string escaped exactly as RFC 8785 escapes (UTF-8 validity is checked by the caller).
         mutating func canonicalString() -> Bool {
             index += 1
-            while index < bytes.count {
+            while true {
+                index = Self.skipPlain(bytes, from: index, high: &sawNonASCII)
+                guard index < bytes.count else { return false }
                 let b = bytes[index]
                 if b == 0x22 { index += 1; return true }
                 if b < 0x20 { return false }
-                if b >= 0x80 { sawNonASCII = true }
                 if b == 0x5C {
                     guard index + 1 < bytes.count else { return false }
                     switch bytes[index + 1] {
@@ -475,9 +501,7 @@ enum CanonicalLine {
                     }
                     continue
                 }
-                index += 1
             }
-            return false
         }
 
         /// `0` or `-?[1-9][0-9]*` below 2^53 in magnitude, with no fraction or exponent.
