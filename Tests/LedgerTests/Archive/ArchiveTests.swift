@@ -434,4 +434,49 @@ struct ArchiveLineTests {
             #expect(Self.fast(variant) == nil, "the fast path accepted \(variant)")
         }
     }
+    /// The word-at-a-time skip over strings must stop at a special byte wherever it sits in a word.
+    @Test func aSpecialByteAtAnyPositionOfALongStringIsSeen() throws {
+        let filler = String(repeating: "abcdefgh", count: 4)
+        for position in 0..<filler.count {
+            for special in ["\"", "\\", "\u{1}", "\u{1F}", "ā", "😀"] {
+                var text = filler
+                text.insert(contentsOf: special, at: text.index(text.startIndex, offsetBy: position))
+                let record = try Self.record(data: ["t": .string(text)], meta: ["source": .string(text)])
+                let line = record.exportLine
+                #expect(Self.fast(line) == record, "\(line)")
+                // An escape written differently, or a raw control byte, leaves the fast path.
+                if special == "\u{1}" {
+                    #expect(Self.fast(line.replacingOccurrences(of: #"\u0001"#, with: #"\u0001"#.uppercased())) == nil)
+                    #expect(Self.fast(line.replacingOccurrences(of: #"\u0001"#, with: "\u{1}")) == nil)
+                }
+            }
+        }
+    }
+
+    /// A canonical line is checked without a record: the same verdict as the full check.
+    @Test func theInPlaceHashAgreesWithTheRecordHash() throws {
+        for data in Self.payloads {
+            var first = try Self.record(data: [:])
+            first.seq = 1
+            first.type = "ledger-created"
+            first.prev = EventRecord.genesisPrev
+            first.hash = first.computeHash()
+            var record = try Self.record(data: data, meta: ["source": "minutes"])
+            record.seq = 2
+            record.prev = first.hash
+            record.hash = record.computeHash()
+            for tamper in [false, true] {
+                if tamper { record.hash = String(repeating: "b", count: 64) }
+                var line = record.exportLine
+                let accepted: Bool? = try line.withUTF8 { bytes in
+                    guard let layout = CanonicalLine.layout(bytes) else { return nil }
+                    var verifier = ChainVerifier()
+                    try verifier.check(first)
+                    return verifier.checkCanonical(bytes, layout)
+                }
+                if let accepted { #expect(accepted == !tamper, "\(line)") }
+            }
+        }
+    }
 }
+
