@@ -56,16 +56,16 @@ final class CompiledStatement {
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    private func bindText(_ index: Int32, _ text: String) {
+    private func bindText(_ index: Int32, _ text: String) -> Int32 {
         var copy = text
-        copy.withUTF8 { buffer in
+        return copy.withUTF8 { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
-                _ = sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), Self.transient)
+                sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), Self.transient)
             }
         }
     }
 
-    private func bind(_ index: Int32, _ value: JSONValue?) {
+    private func bind(_ index: Int32, _ value: JSONValue?) -> Int32 {
         switch value {
         case nil, .null?: sqlite3_bind_null(handle, index)
         case .string(let s)?: bindText(index, s)
@@ -82,33 +82,38 @@ final class CompiledStatement {
         sqlite3_reset(handle)  // every parameter is bound below, so no clear_bindings
         let r = event.record
         for (index, binding) in bindings {
+            let bound: Int32
             switch binding {
-            case .seq: sqlite3_bind_int64(handle, index, r.seq)
-            case .id: bindText(index, r.id)
-            case .type: bindText(index, r.type)
-            case .version: sqlite3_bind_int64(handle, index, r.version)
-            case .stream: bindText(index, r.stream)
-            case .streamVersion: sqlite3_bind_int64(handle, index, r.streamVersion)
-            case .occurredAt: bindText(index, event.occurred.text)
-            case .occurredStart: bindText(index, event.occurred.start)
-            case .occurredEnd: bindText(index, event.occurred.end)
-            case .recordedAt: bindText(index, r.recordedAt)
-            case .recordedBy: bindText(index, r.recordedBy)
-            case .data: bindText(index, CanonicalJSON.string(.object(event.data)))
-            case .meta: bindText(index, r.metaJSON)
-            case .source: bind(index, event.metaObject()["source"])
-            case .evidence: bind(index, event.metaObject()["evidence"])
-            case .corrects: bind(index, event.metaObject()["corrects"])
-            case .retracts: bind(index, event.metaObject()["retracts"])
-            case .reason: bind(index, event.metaObject()["reason"])
-            case .field(let name): bind(index, event.data[name])
+            case .seq: bound = sqlite3_bind_int64(handle, index, r.seq)
+            case .id: bound = bindText(index, r.id)
+            case .type: bound = bindText(index, r.type)
+            case .version: bound = sqlite3_bind_int64(handle, index, r.version)
+            case .stream: bound = bindText(index, r.stream)
+            case .streamVersion: bound = sqlite3_bind_int64(handle, index, r.streamVersion)
+            case .occurredAt: bound = bindText(index, event.occurred.text)
+            case .occurredStart: bound = bindText(index, event.occurred.start)
+            case .occurredEnd: bound = bindText(index, event.occurred.end)
+            case .recordedAt: bound = bindText(index, r.recordedAt)
+            case .recordedBy: bound = bindText(index, r.recordedBy)
+            case .data: bound = bindText(index, CanonicalJSON.string(.object(event.data)))
+            case .meta: bound = bindText(index, r.metaJSON)
+            case .source: bound = bind(index, event.metaObject()["source"])
+            case .evidence: bound = bind(index, event.metaObject()["evidence"])
+            case .corrects: bound = bind(index, event.metaObject()["corrects"])
+            case .retracts: bound = bind(index, event.metaObject()["retracts"])
+            case .reason: bound = bind(index, event.metaObject()["reason"])
+            case .field(let name): bound = bind(index, event.data[name])
             case .cents(let name):
                 if let amount = event.data[name]?["amount"]?.stringValue, let cents = Money.cents(amount) {
-                    sqlite3_bind_int64(handle, index, cents)
+                    bound = sqlite3_bind_int64(handle, index, cents)
                 } else {
-                    sqlite3_bind_null(handle, index)
+                    bound = sqlite3_bind_null(handle, index)
                 }
-            case .currency(let name): bind(index, event.data[name]?["currency"])
+            case .currency(let name): bound = bind(index, event.data[name]?["currency"])
+            }
+            guard bound == SQLITE_OK else {
+                let name = sqlite3_bind_parameter_name(handle, index).map { String(cString: $0) } ?? "\(index)"
+                throw LedgerError(.invalidInput, "\(file):\(line): applying seq \(r.seq) '\(r.type)' (stream '\(r.stream)') failed: binding \(name): \(String(cString: sqlite3_errstr(bound)))")
             }
         }
         var code = sqlite3_step(handle)

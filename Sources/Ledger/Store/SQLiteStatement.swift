@@ -23,35 +23,44 @@ struct RawStatement {
         sqlite3_clear_bindings(handle)
     }
 
-    func bind(_ index: Int32, _ text: String) {
+    /// Throws SQLite's error when a bind fails (a parameter out of range, a value over SQLite's limits).
+    func check(_ code: Int32, _ index: Int32) throws {
+        guard code != SQLITE_OK else { return }
+        let sql = sqlite3_sql(handle).map { String(cString: $0) } ?? ""
+        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "binding parameter \(index) failed: \(String(cString: sqlite3_errstr(code)))", sql: sql)
+    }
+
+    func bind(_ index: Int32, _ text: String) throws {
         var copy = text
-        copy.withUTF8 { buffer in
+        let code = copy.withUTF8 { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
-                _ = sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), Self.transient)
+                sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), Self.transient)
             }
         }
+        try check(code, index)
     }
 
     private static let staticText = unsafeBitCast(0, to: sqlite3_destructor_type.self)
 
     /// Binds text that SQLite does not copy: `bytes` must stay valid until the statement is reset
     /// (or stepped for the last time).
-    func bindStatic(_ index: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
-        bytes.withMemoryRebound(to: CChar.self) { chars in
-            _ = sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), Self.staticText)
+    func bindStatic(_ index: Int32, _ bytes: UnsafeBufferPointer<UInt8>) throws {
+        let code = bytes.withMemoryRebound(to: CChar.self) { chars in
+            sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), Self.staticText)
         }
+        try check(code, index)
     }
 
-    func bind(_ index: Int32, _ value: Int64) {
-        sqlite3_bind_int64(handle, index, value)
+    func bind(_ index: Int32, _ value: Int64) throws {
+        try check(sqlite3_bind_int64(handle, index, value), index)
     }
 
-    func bind(_ index: Int32, _ text: String?) {
-        if let text { bind(index, text) } else { sqlite3_bind_null(handle, index) }
+    func bind(_ index: Int32, _ text: String?) throws {
+        if let text { try bind(index, text) } else { try check(sqlite3_bind_null(handle, index), index) }
     }
 
-    func bind(_ index: Int32, _ value: Int64?) {
-        if let value { bind(index, value) } else { sqlite3_bind_null(handle, index) }
+    func bind(_ index: Int32, _ value: Int64?) throws {
+        if let value { try bind(index, value) } else { try check(sqlite3_bind_null(handle, index), index) }
     }
 
     /// Steps once: true when a row is available, false when done.
