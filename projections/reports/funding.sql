@@ -54,11 +54,10 @@ spent AS (
     SELECT project, SUM(cents) AS cents FROM expenditure_groups GROUP BY project
 ),
 latest_verifications AS (
-    SELECT expenditure, amount_cents FROM (
-        SELECT expenditure, amount_cents,
-            row_number() OVER (PARTITION BY expenditure ORDER BY occurred_start DESC, seq DESC) AS n
-        FROM verifications
-    ) WHERE n = 1
+    -- The latest check by (occurred_start, seq): with one max() aggregate, SQLite takes the bare
+    -- columns from the row that holds the maximum (starts are fixed-width, seq is zero-padded).
+    SELECT expenditure, amount_cents, max(occurred_start || printf('%020d', seq)) AS latest
+    FROM verifications GROUP BY expenditure
 ),
 verified AS (
     SELECT e.project, SUM(v.amount_cents) AS cents
