@@ -106,7 +106,13 @@ public struct ProjectionEngine: Sendable {
             let firstHead = try ledger.head()
             let expected = try plan(pdb, head: firstHead.seq, rebuild: rebuild, ledgerID: ledgerID).full
             if !expected.isEmpty, snapshotParts > 1, firstHead.seq >= snapshotMinimumEvents {
-                snapshots = try SnapshotWriter(engine: self, definitions: expected, pdb: pdb)
+                // Snapshots only speed up reports at a past time: when their files cannot be made
+                // (disk full, a schema that cannot stand alone), the catch-up goes on without them.
+                do {
+                    snapshots = try SnapshotWriter(engine: self, definitions: expected, pdb: pdb)
+                } catch {
+                    logger.warning("no projection snapshots this time: \(error)")
+                }
             }
             defer { snapshots?.finish(pdb) }
             try pdb.inTransaction(.immediate) {
