@@ -58,11 +58,10 @@ extension ProjectionEngine {
         }
         defer { pipeline.stop() }
         var nextCut = 0
-        let ledgerID = snapshots == nil ? "" : try ledgerIdentity()
         while var event = try pipeline.next() {
             if let snapshots {
                 while nextCut < snapshots.cuts.count, event.occurred.start >= snapshots.cuts[nextCut] {
-                    try snapshots.take(nextCut, definitions: definitions, maxEnds: maxEnds, head: filter.untilSeq ?? 0, ledgerID: ledgerID, pdb: pdb)
+                    try snapshots.take(nextCut, definitions: definitions, maxEnds: maxEnds, head: filter.untilSeq ?? 0, pdb: pdb)
                     nextCut += 1
                 }
             }

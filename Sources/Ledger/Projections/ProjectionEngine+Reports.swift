@@ -104,7 +104,7 @@ extension ProjectionEngine {
                 for (definition, tables) in needed {
                     var cut: String?
                     if let snapshot = try usableSnapshot(for: definition, filter: filter, seqBound: seqBound, ledgerID: ledgerID),
-                        restore(snapshot, tables: tables, into: db)
+                        copySnapshot(snapshot, tables: tables, into: db)
                     {
                         cut = snapshot.cutStart
                         logger.info("'\(definition.name)' starts from its snapshot at \(snapshot.cutStart)")

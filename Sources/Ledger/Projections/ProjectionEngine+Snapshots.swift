@@ -81,7 +81,7 @@ extension ProjectionEngine {
 
     /// Copies a snapshot's tables into a report's temporary database (whose tables are empty).
     /// - Returns: false when the file cannot be read; the tables are then left empty.
-    func restore(_ snapshot: SnapshotRecord, tables: [String], into db: Database) -> Bool {
+    func copySnapshot(_ snapshot: SnapshotRecord, tables: [String], into db: Database) -> Bool {
         do {
             try db.execute(sql: "ATTACH DATABASE ? AS kopa_snapshot", arguments: [snapshotFolder + "/" + snapshot.file])
         } catch {
@@ -117,11 +117,14 @@ final class SnapshotWriter {
     let files: [String]
     /// Projections whose tables the files hold.
     let covered: Set<String>
+    /// The ledger the snapshots belong to (the hash of its seq 1).
+    let ledgerID: String
     private var attached = 0
 
     /// Chooses the cuts, creates the files and attaches them to `pdb`.
-    init(engine: ProjectionEngine, definitions: [ProjectionDefinition], pdb: Database) throws {
+    init(engine: ProjectionEngine, definitions: [ProjectionDefinition], ledgerID: String, pdb: Database) throws {
         self.engine = engine
+        self.ledgerID = ledgerID
         covered = Set(definitions.map(\.name))
         let head = try engine.ledger.head().seq
         let parts = Int64(engine.snapshotParts)
@@ -168,7 +171,7 @@ final class SnapshotWriter {
 
     /// Copies the tables of `definitions` as they stand now into the file of cut `index`, and lists
     /// them in `kopa_snapshots` (in the replay's transaction).
-    func take(_ index: Int, definitions: [ProjectionDefinition], maxEnds: [String], head: Int64, ledgerID: String, pdb: Database) throws {
+    func take(_ index: Int, definitions: [ProjectionDefinition], maxEnds: [String], head: Int64, pdb: Database) throws {
         for (definition, maxEnd) in zip(definitions, maxEnds) where covered.contains(definition.name) {
             let tables = try String.fetchAll(pdb, sql: "SELECT name FROM kopa_objects WHERE projection = ? AND type = 'table'", arguments: [definition.name])
             for table in tables {

@@ -109,7 +109,7 @@ public struct ProjectionEngine: Sendable {
                 // Snapshots only speed up reports at a past time: when their files cannot be made
                 // (disk full, a schema that cannot stand alone), the catch-up goes on without them.
                 do {
-                    snapshots = try SnapshotWriter(engine: self, definitions: expected, pdb: pdb)
+                    snapshots = try SnapshotWriter(engine: self, definitions: expected, ledgerID: ledgerID, pdb: pdb)
                 } catch {
                     logger.warning("no projection snapshots this time: \(error)")
                 }

@@ -69,37 +69,4 @@ extension Kopa {
             TableFormatter(columns: result.columns, rows: result.rows.map { $0.map(\.cell) }).print(global.format)
         }
     }
-
-    /// `kopa reports`: lists reports.
-    struct Reports: LedgerCommand {
-        static let configuration = CommandConfiguration(abstract: "List the reports with their descriptions.")
-
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var projections: ProjectionOptions
-
-        func run(ledger: Ledger) throws {
-            let set = try projections.engine(ledger).set
-            let rows: [[Cell]] = set.reports.keys.sorted().map { [.text($0), .text(set.reports[$0]!.description ?? "")] }
-            TableFormatter(columns: ["report", "description"], rows: rows).print(global.format)
-        }
-    }
-
-    /// `kopa rebuild [PROJECTION]`: drops and replays projections.
-    struct Rebuild: LedgerCommand {
-        static let configuration = CommandConfiguration(abstract: "Drop and replay all projections, or the named ones.")
-
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var projections: ProjectionOptions
-
-        @Argument(help: "Projections to rebuild (default: all).")
-        var names: [String] = []
-
-        func run(ledger: Ledger) throws {
-            let clock = ContinuousClock.now
-            let engine = try projections.engine(ledger)
-            let summary = try engine.catchUp(rebuild: names.isEmpty ? nil : names)
-            let seconds = (ContinuousClock.now - clock).seconds
-            Console.out(String(format: "rebuilt %d projections from %d events in %.2f s into %@", summary.rebuilt.count, summary.applied, seconds, engine.databasePath))
-        }
-    }
 }

@@ -217,11 +217,11 @@ struct ArchiveTests {
         },
         BadArchive(name: "an empty file", kind: .invalidInput, mentions: ["is empty", "expected an LZ4 frame"]) { _, _ in [] },
         BadArchive(name: "random bytes", kind: .invalidInput, mentions: ["is not an LZ4 frame", "instead of the LZ4 frame magic number"]) { _, _ in
-            var rng = SplitMix64(state: 42)
+            var rng = SplitMix64(seed: 42)
             return [0xA7] + rng.bytes(100_000)
         },
         BadArchive(name: "random bytes after the magic number", kind: .integrity, mentions: ["damaged LZ4 frame at byte"]) { _, _ in
-            var rng = SplitMix64(state: 43)
+            var rng = SplitMix64(seed: 43)
             return LZ4Frame.magic + rng.bytes(100_000)
         },
         BadArchive(name: "a valid frame with a missing line (lz4 tool)", kind: .integrity, mentions: ["bad.kopa:100", "seq 100", "seq gap: expected seq 100 but found seq 101"]) { source, dir in

@@ -4,17 +4,8 @@ import Testing
 
 @testable import Ledger
 
-/// Deterministic bytes: SplitMix64.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Deterministic bytes from the library's SplitMix64.
+extension SplitMix64 {
     /// `count` random bytes.
     mutating func bytes(_ count: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
@@ -76,7 +67,7 @@ enum Frames {
 
     /// NDJSON-like text that compresses the way an export does.
     static func text(lines: Int, seed: UInt64 = 7) -> [UInt8] {
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         var out: [UInt8] = []
         for i in 0..<lines {
             let n = rng.next() % 100_000
@@ -91,7 +82,7 @@ enum Frames {
 struct ArchiveLZ4FrameTests {
     @Test func roundTripsAcrossBlocksAndTheStockToolReadsIt() throws {
         let dir = try TemporaryDirectory("kopa-lz4")
-        var rng = SplitMix64(state: 1)
+        var rng = SplitMix64(seed: 1)
         // Compressible text and incompressible bytes, more than two 4 MiB blocks together.
         let content = Frames.text(lines: 60_000) + rng.bytes(6 << 20) + Frames.text(lines: 10)
         let frame = dir.path("content.lz4")
@@ -144,7 +135,7 @@ struct ArchiveLZ4FrameTests {
         let dir = try TemporaryDirectory("kopa-lz4")
         let ndjson = try dir.write("plain.ndjson", #"{"data":{},"seq":1}"# + "\n")
         expectLedgerError(.invalidInput, mentioning: ["not an LZ4 frame", "plain JSON/NDJSON"]) { _ = try Frames.decompress(ndjson) }
-        var rng = SplitMix64(state: 3)
+        var rng = SplitMix64(seed: 3)
         let random = dir.path("random")
         try Frames.write([0x11] + rng.bytes(4095), to: random)
         expectLedgerError(.invalidInput, mentioning: ["not an LZ4 frame", "11 "]) { _ = try Frames.decompress(random) }
@@ -194,7 +185,7 @@ struct ArchiveLZ4FrameTests {
 
     @Test func aDamagedBlockIsNamedByItsOffset() throws {
         let dir = try TemporaryDirectory("kopa-lz4")
-        var rng = SplitMix64(state: 9)
+        var rng = SplitMix64(seed: 9)
         // Incompressible, so three blocks of 4 MiB stored as they are: offsets are easy to predict.
         let content = rng.bytes(10 << 20)
         let frame = dir.path("frame.lz4")

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+import Ledger
+
+extension Kopa {
+    /// `kopa rebuild [PROJECTION]`: drops and replays projections.
+    struct Rebuild: LedgerCommand {
+        static let configuration = CommandConfiguration(abstract: "Drop and replay all projections, or the named ones.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var projections: ProjectionOptions
+
+        @Argument(help: "Projections to rebuild (default: all).")
+        var names: [String] = []
+
+        func run(ledger: Ledger) throws {
+            let clock = ContinuousClock.now
+            let engine = try projections.engine(ledger)
+            let summary = try engine.catchUp(rebuild: names.isEmpty ? nil : names)
+            let seconds = (ContinuousClock.now - clock).seconds
+            Console.out(String(format: "rebuilt %d projections from %d events in %.2f s into %@", summary.rebuilt.count, summary.applied, seconds, engine.databasePath))
+        }
+    }
+}
