@@ -64,17 +64,41 @@ public enum LZ4Frame {
 /// checksum and block checksums on, 4 MiB blocks. Memory stays flat (about three blocks).
 ///
 /// Whole blocks are compressed and written on a second thread while the caller fills the next
-/// one, so producing the content and compressing it overlap.
+/// one, so producing the content and compressing it overlap. The two block buffers are allocated
+/// once and filled in turn: no allocation (and no fresh pages to fault in) per block.
 ///
 /// ```swift
 /// let writer = try LZ4FrameWriter(fd: fd, name: "ledger.kopa")
-/// writer.buffer.append(contentsOf: line)   // then
-/// try writer.flushIfFull()
+/// try writer.write(line)
 /// let (raw, compressed) = try writer.finish()
 /// ```
-// @unchecked: the liblz4 context, the output buffer and the counters are touched by one thread at a
-// time, handed over through the `idle` semaphore (one block in flight at most).
+// @unchecked: the liblz4 context, the output buffer, the block being compressed and the counters
+// are touched by one thread at a time, handed over through the `idle` semaphore (one block in
+// flight at most); `filling` only by the caller's thread.
 public final class LZ4FrameWriter: @unchecked Sendable {
+    /// A block buffer: raw memory, so appending through a ``ByteCursor`` needs no checks per byte.
+    struct Block {
+        var base: UnsafeMutablePointer<UInt8>
+        var capacity: Int
+        var count = 0
+
+        init(capacity: Int) {
+            base = .allocate(capacity: capacity)
+            self.capacity = capacity
+        }
+
+        /// Makes room for `extra` more bytes, keeping the content.
+        mutating func reserve(_ extra: Int) {
+            guard capacity - count < extra else { return }
+            let grown = max(capacity * 2, count + extra)
+            let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+            bigger.update(from: base, count: count)
+            base.deallocate()
+            base = bigger
+            capacity = grown
+        }
+    }
+
     private let fd: Int32
     private let name: String
     private var context: OpaquePointer?
@@ -84,8 +108,10 @@ public final class LZ4FrameWriter: @unchecked Sendable {
     private let worker = DispatchQueue(label: "kopa.lz4-writer")
     private let idle = DispatchSemaphore(value: 1)
     private var workerError: (any Error)?
-    /// Uncompressed bytes waiting to be compressed; append to it, then call ``flushIfFull()``.
-    public var buffer: [UInt8] = []
+    /// The block the caller appends to.
+    private var filling: Block
+    /// The other block: being compressed, or waiting to be filled next.
+    private var other: Block
     /// Uncompressed bytes taken so far.
     public private(set) var uncompressedBytes: Int64 = 0
     /// Compressed bytes written so far.
@@ -96,6 +122,8 @@ public final class LZ4FrameWriter: @unchecked Sendable {
     public init(fd: Int32, name: String) throws {
         self.fd = fd
         self.name = name
+        filling = Block(capacity: Self.bufferCapacity)
+        other = Block(capacity: Self.bufferCapacity)
         let created = LZ4F_createCompressionContext(&context, UInt32(LZ4F_VERSION))
         _ = try LZ4Frame.check(created, "compression setup")
         preferences.frameInfo.blockSizeID = LZ4F_max4MB
@@ -105,7 +133,6 @@ public final class LZ4FrameWriter: @unchecked Sendable {
         preferences.frameInfo.frameType = LZ4F_frame
         preferences.compressionLevel = 0
         preferences.autoFlush = 0
-        buffer.reserveCapacity(Self.bufferCapacity)
         reserveOutput(for: Self.bufferCapacity)
         let header = output.withUnsafeMutableBytes { out in
             LZ4F_compressBegin(context, out.baseAddress, out.count, &preferences)
@@ -113,7 +140,12 @@ public final class LZ4FrameWriter: @unchecked Sendable {
         try emit(try LZ4Frame.check(header, "frame header"))
     }
 
-    deinit { LZ4F_freeCompressionContext(context) }
+    // No block is in flight here: the compressing closure holds the writer until it is done.
+    deinit {
+        LZ4F_freeCompressionContext(context)
+        filling.base.deallocate()
+        other.base.deallocate()
+    }
 
     private func reserveOutput(for sourceBytes: Int) {
         let bound = LZ4F_compressBound(sourceBytes, &preferences) + Int(LZ4F_HEADER_SIZE_MAX)
@@ -126,30 +158,40 @@ public final class LZ4FrameWriter: @unchecked Sendable {
         compressedBytes += Int64(count)
     }
 
-    /// Hands ``buffer`` to the compressing thread once it holds a whole block or more.
-    public func flushIfFull() throws {
-        guard buffer.count >= LZ4Frame.blockSize else { return }
+    /// Appends at most `maxBytes` bytes, written by `body` through a cursor, then hands the block
+    /// to the compressing thread once it is full.
+    /// - Precondition: `body` writes no more than `maxBytes` bytes.
+    func append(upTo maxBytes: Int, _ body: (inout ByteCursor) throws -> Void) throws {
+        filling.reserve(maxBytes)
+        let start = filling.base + filling.count
+        var cursor = ByteCursor(start)
+        try body(&cursor)
+        let written = start.distance(to: cursor.position)
+        precondition(written <= maxBytes, "wrote \(written) bytes into room for \(maxBytes)")
+        filling.count += written
+        if filling.count >= LZ4Frame.blockSize { try handOver() }
+    }
+
+    /// Compresses the full block on the worker thread and starts filling the other one.
+    private func handOver() throws {
         idle.wait()
         if let workerError {
             idle.signal()
             throw workerError
         }
-        let full = buffer
-        buffer = []
-        buffer.reserveCapacity(Self.bufferCapacity)
+        swap(&filling, &other)
+        filling.count = 0
         worker.async { [self] in
-            do { try compress(full) } catch { workerError = error }
+            do { try compress(UnsafeBufferPointer(start: other.base, count: other.count)) } catch { workerError = error }
             idle.signal()
         }
     }
 
-    private func compress(_ bytes: [UInt8]) throws {
+    private func compress(_ bytes: UnsafeBufferPointer<UInt8>) throws {
         guard !bytes.isEmpty else { return }
         reserveOutput(for: bytes.count)
-        let written = bytes.withUnsafeBytes { source in
-            output.withUnsafeMutableBytes { out in
-                LZ4F_compressUpdate(context, out.baseAddress, out.count, source.baseAddress, source.count, nil)
-            }
+        let written = output.withUnsafeMutableBytes { out in
+            LZ4F_compressUpdate(context, out.baseAddress, out.count, bytes.baseAddress, bytes.count, nil)
         }
         try emit(try LZ4Frame.check(written, "compression"))
         uncompressedBytes += Int64(bytes.count)
@@ -157,8 +199,11 @@ public final class LZ4FrameWriter: @unchecked Sendable {
 
     /// Appends bytes (compressing whole blocks as they fill).
     public func write(_ bytes: some Collection<UInt8>) throws {
-        buffer.append(contentsOf: bytes)
-        try flushIfFull()
+        let count = bytes.count
+        try append(upTo: count) { cursor in
+            let copied: Void? = bytes.withContiguousStorageIfAvailable { cursor.write($0) }
+            if copied == nil { for byte in bytes { cursor.write(byte) } }
+        }
     }
 
     /// Waits until no block is being compressed (before giving up on a frame after an error,
@@ -177,8 +222,8 @@ public final class LZ4FrameWriter: @unchecked Sendable {
         defer { idle.signal() }
         if let workerError { throw workerError }
         guard !finished else { return (uncompressedBytes, compressedBytes) }
-        try compress(buffer)
-        buffer.removeAll()
+        try compress(UnsafeBufferPointer(start: filling.base, count: filling.count))
+        filling.count = 0
         reserveOutput(for: 0)
         let end = output.withUnsafeMutableBytes { out in LZ4F_compressEnd(context, out.baseAddress, out.count, nil) }
         try emit(try LZ4Frame.check(end, "frame end"))

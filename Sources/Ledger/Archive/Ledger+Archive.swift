@@ -375,9 +375,7 @@ extension SQLiteEventStore {
                 guard seq == count + 1, ChainVerifier.equal(prev, previous) else {
                     throw LedgerError(.integrity, "the log is broken at seq \(count + 1) (found seq \(seq) with prev \(s.text(11))); run `kopa verify`: a broken log is not archived", seq: count + 1)
                 }
-                s.writeCanonicalRecord(into: &writer.buffer, includingHash: true)
-                writer.buffer.append(UInt8(ascii: "\n"))
-                try writer.flushIfFull()
+                try s.writeExportLine(into: writer)
 
                 count += 1
                 previous.removeAll(keepingCapacity: true)

@@ -130,3 +130,46 @@ extension RawStatement {
         out.append(UInt8(ascii: "}"))
     }
 }
+
+extension RawStatement {
+    /// Appends the export line (the RFC 8785 record with `hash`, and a newline) of the event row
+    /// the statement is on to `writer`: the same bytes as ``writeCanonicalRecord(into:includingHash:)``
+    /// plus the newline, written through a ``ByteCursor`` with each column read once.
+    func writeExportLine(into writer: LZ4FrameWriter) throws {
+        let data = bytes(9), meta = bytes(10), hash = bytes(12), id = bytes(1), occurredAt = bytes(6)
+        let prev = bytes(11), recordedAt = bytes(7), recordedBy = bytes(8), stream = bytes(4), type = bytes(2)
+        let seq = int64(0), streamVersion = int64(5), version = int64(3)
+        // A string grows at most sixfold (\u00XX) plus its quotes; keys and integers fit in 256 bytes.
+        let strings = hash.count + id.count + occurredAt.count + prev.count + recordedAt.count + recordedBy.count + stream.count + type.count
+        try writer.append(upTo: data.count + meta.count + 6 * strings + 256) { out in
+            out.write(#"{"data":"#)
+            out.write(data)
+            out.write(#","hash":"#)
+            out.writeString(hash)
+            out.write(#","id":"#)
+            out.writeString(id)
+            out.write(#","meta":"#)
+            out.write(meta)
+            out.write(#","occurred_at":"#)
+            out.writeString(occurredAt)
+            out.write(#","prev":"#)
+            out.writeString(prev)
+            out.write(#","recorded_at":"#)
+            out.writeString(recordedAt)
+            out.write(#","recorded_by":"#)
+            out.writeString(recordedBy)
+            out.write(#","seq":"#)
+            out.writeInteger(seq)
+            out.write(#","stream":"#)
+            out.writeString(stream)
+            out.write(#","stream_version":"#)
+            out.writeInteger(streamVersion)
+            out.write(#","type":"#)
+            out.writeString(type)
+            out.write(#","version":"#)
+            out.writeInteger(version)
+            out.write(#"}"#)
+            out.write(0x0A)
+        }
+    }
+}

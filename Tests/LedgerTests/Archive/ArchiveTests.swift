@@ -453,6 +453,46 @@ struct ArchiveLineTests {
         }
     }
 
+    /// Export writes its lines straight from the stored columns: the same bytes as the record's
+    /// export line, escapes and integers included, whatever the strings hold.
+    @Test func exportLinesAreTheRecordsExportLines() throws {
+        let dir = try TemporaryDirectory("kopa-export-lines")
+        let store = try SQLiteEventStore.create(path: dir.path("odd.sqlite"))
+        let odd = ["\u{0}\u{1}\u{8}\u{9}\u{A}\u{B}\u{C}\u{D}\u{1F}\u{7F}", "q\"b\\s/", "Ķekava 😀", "", String(repeating: "abcdefg\"", count: 9)]
+        var records: [EventRecord] = []
+        var prev = EventRecord.genesisPrev
+        for (i, text) in odd.enumerated() {
+            var record = try Self.record(data: ["t": .string(text)], meta: i % 2 == 0 ? [:] : ["source": .string(text)])
+            record.seq = Int64(i + 1)
+            record.id = "id-\(text)"
+            record.stream = "s/\(text)"
+            record.type = "t\(text)"
+            record.recordedBy = text
+            record.occurredAt = text
+            record.version = [1, 9, 10, 99, 9_007_199_254_740_991][i]
+            record.streamVersion = Int64(1 + i * 1_000_003)
+            record.prev = prev
+            record.hash = record.computeHash()
+            prev = record.hash
+            records.append(record)
+        }
+        try store.append { session in
+            for record in records {
+                try session.insert(record, occurred: try OccurredAt("2022-05"), idempotencyKey: nil, target: nil)
+            }
+        }
+        let path = dir.path("odd.kopa")
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(fd >= 0)
+        let writer = try LZ4FrameWriter(fd: fd, name: path)
+        let report = try store.writeExportLines(until: nil, into: writer, progress: nil)
+        try writer.finish()
+        close(fd)
+        #expect(report.count == Int64(records.count))
+        let expected = records.map { $0.exportLine + "\n" }.joined()
+        #expect(String(decoding: try Frames.decompress(path), as: UTF8.self) == expected)
+    }
+
     /// A canonical line is checked without a record: the same verdict as the full check.
     @Test func theInPlaceHashAgreesWithTheRecordHash() throws {
         for data in Self.payloads {
