@@ -18,7 +18,6 @@ public final class ArchiveReader {
     /// The 1-based number of the line read last.
     public private(set) var lineNumber = 0
     private var carry: [UInt8] = []
-    private var canonical: [UInt8] = []
     private var blankAt = 0
     /// A line may hold a 1 MiB record plus its envelope; anything far longer is not a record.
     static let maxLineBytes = 8 << 20
@@ -102,7 +101,13 @@ public final class ArchiveReader {
     /// One line as a record, parsed in full: any key order and whitespace, and an error naming
     /// what is wrong when the line is not a record.
     func record(_ line: UnsafeBufferPointer<UInt8>, expectedSeq: Int64) throws -> EventRecord {
-        let at = lineNumber
+        try Self.record(line, expectedSeq: expectedSeq, line: lineNumber, file: name)
+    }
+
+    /// One line as a record, parsed in full, `at` being its line number in `file`: it touches no
+    /// reader state, so any thread may parse a line.
+    static func record(_ line: UnsafeBufferPointer<UInt8>, expectedSeq: Int64, line at: Int, file name: String) throws -> EventRecord {
+        var canonical: [UInt8] = []
         func broken(_ message: String, seq: Int64? = nil) -> LedgerError {
             LedgerError(.integrity, message, seq: seq ?? expectedSeq, file: name, line: at)
         }
@@ -226,12 +231,12 @@ enum CanonicalLine {
     static func layout(_ line: UnsafeBufferPointer<UInt8>) -> Layout? {
         var c = Cursor(bytes: line)
         guard c.literal("{\"data\":"), let data = c.object(),
-            c.literal(",\"hash\":"), let hash = c.plainString(), Self.isHash(line, hash),
+            c.literal(",\"hash\":"), let hash = c.hashString(),
             c.literal(",\"id\":"), let id = c.plainString(),
             c.literal(",\"meta\":"), let meta = c.object(),
             c.literal(",\"occurred_at\":"), let occurredAt = c.plainString(),
-            c.literal(",\"prev\":"), let prev = c.plainString(),
-            c.literal(",\"recorded_at\":"), let recordedAt = c.plainString(), Self.isRecordedAt(line, recordedAt),
+            c.literal(",\"prev\":"), let prev = c.hashString() ?? c.plainString(),
+            c.literal(",\"recorded_at\":"), let recordedAt = c.recordedAtString(),
             c.literal(",\"recorded_by\":"), let recordedBy = c.plainString(),
             c.literal(",\"seq\":"), let seq = c.positiveInteger(),
             c.literal(",\"stream\":"), let stream = c.plainString(),
@@ -245,40 +250,86 @@ enum CanonicalLine {
             recordedBy: recordedBy, stream: stream, type: type, seq: seq, streamVersion: streamVersion, version: version)
     }
 
-    /// 64 lower-case hex digits.
+    /// 64 lower-case hex digits, tested eight at a time (a byte test per digit was a tenth of the
+    /// line check).
     static func isHash(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
-        guard range.count == 64 else { return false }
-        for i in range {
-            let b = line[i]
-            if !((b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66)) { return false }
+        guard range.count == 64, let base = line.baseAddress else { return false }
+        let raw = UnsafeRawPointer(base + range.lowerBound)
+        for offset in stride(from: 0, to: 64, by: 8) {
+            if !isHexWord(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))) { return false }
         }
         return true
     }
 
-    /// `YYYY-MM-DDThh:mm:ss.sssZ`.
+    /// Whether all eight bytes of `w` are `0`…`9` or `a`…`f`.
+    @inline(__always)
+    static func isHexWord(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        guard w & highs == 0 else { return false }
+        // With every byte below 0x80, adding 0x80 - lo sets a byte's top bit exactly when the byte
+        // is >= lo, and adding 0x7F - hi exactly when it is > hi; no carry crosses bytes.
+        func inRange(_ lo: UInt64, _ hi: UInt64) -> UInt64 {
+            (w &+ ones &* (0x80 - lo)) & ~(w &+ ones &* (0x7F - hi)) & highs
+        }
+        return inRange(0x30, 0x39) | inRange(0x61, 0x66) == highs
+    }
+
+    /// `YYYY-MM-DDThh:mm:ss.sssZ`, tested as three words against the pattern.
     static func isRecordedAt(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
-        guard range.count == 24 else { return false }
-        for (offset, i) in range.enumerated() {
-            let b = line[i]
-            switch offset {
-            case 4, 7: if b != 0x2D { return false }
-            case 10: if b != 0x54 { return false }
-            case 13, 16: if b != 0x3A { return false }
-            case 19: if b != 0x2E { return false }
-            case 23: if b != 0x5A { return false }
-            default: if b < 0x30 || b > 0x39 { return false }
-            }
+        guard range.count == 24, let base = line.baseAddress else { return false }
+        let raw = UnsafeRawPointer(base + range.lowerBound)
+        for (offset, pattern) in zip([0, 8, 16], recordedAtPattern) {
+            let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            guard w & highs == 0, w & pattern.separatorMask == pattern.separators,
+                digitBits(w) & pattern.digitBits == pattern.digitBits
+            else { return false }
         }
         return true
     }
+
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// The top bit of each byte of `w` (all below 0x80) that is a digit `0`…`9`.
+    @inline(__always)
+    static func digitBits(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        return (w &+ ones &* 0x50) & ~(w &+ ones &* 0x46) & highs
+    }
+
+    /// Per word of `YYYY-MM-DDThh:mm:ss.sssZ`: where the separators are and what they are, and
+    /// the top bits of the bytes that must be digits.
+    static let recordedAtPattern: [(separatorMask: UInt64, separators: UInt64, digitBits: UInt64)] = {
+        let template = Array("0000-00-00T00:00:00.000Z".utf8)
+        return stride(from: 0, to: 24, by: 8).map { start in
+            var mask: UInt64 = 0, separators: UInt64 = 0, digits: UInt64 = 0
+            for i in 0..<8 {
+                let b = template[start + i]
+                if b == UInt8(ascii: "0") {
+                    digits |= 0x80 << (8 * UInt64(i))
+                } else {
+                    mask |= 0xFF << (8 * UInt64(i))
+                    separators |= UInt64(b) << (8 * UInt64(i))
+                }
+            }
+            return (mask, separators, digits)
+        }
+    }()
 
     /// Strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
     static func isValidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         var i = 0
         let n = b.count
+        guard let base = b.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
         while i < n {
             let c = b[i]
-            if c < 0x80 { i += 1; continue }
+            if c < 0x80 {
+                // Text is mostly ASCII: skip it eight bytes at a time.
+                i += 1
+                while i + 8 <= n, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+                continue
+            }
             if c < 0xC2 { return false }
             if c < 0xE0 {
                 guard i + 1 < n, b[i + 1] & 0xC0 == 0x80 else { return false }
@@ -332,6 +383,30 @@ enum CanonicalLine {
             for i in 0..<count where bytes[index + i] != start[i] { return false }
             index += count
             return true
+        }
+
+        /// The range of a string of 64 lower-case hex digits, or nil (then the index is unchanged).
+        @inline(__always)
+        mutating func hashString() -> Range<Int>? {
+            fixedString(64) { CanonicalLine.isHash($0, $1) }
+        }
+
+        /// The range of a `YYYY-MM-DDThh:mm:ss.sssZ` string, or nil.
+        @inline(__always)
+        mutating func recordedAtString() -> Range<Int>? {
+            fixedString(24) { CanonicalLine.isRecordedAt($0, $1) }
+        }
+
+        /// A string of exactly `count` bytes that `test` accepts (bytes no plain string could hold
+        /// fail the tests above: they take no quote, backslash, control or non-ASCII byte).
+        @inline(__always)
+        mutating func fixedString(_ count: Int, _ test: (UnsafeBufferPointer<UInt8>, Range<Int>) -> Bool) -> Range<Int>? {
+            let start = index + 1
+            guard start + count < bytes.count, bytes[index] == 0x22, bytes[start + count] == 0x22,
+                test(bytes, start..<(start + count))
+            else { return nil }
+            index = start + count + 1
+            return start..<(start + count)
         }
 
         /// The range of a string without escapes or control characters, valid UTF-8.

@@ -518,5 +518,85 @@ struct ArchiveLineTests {
             }
         }
     }
-}
 
+    /// The word-at-a-time tests of the fast path agree with the byte-by-byte ones of the full
+    /// parser, whatever byte sits at any position.
+    @Test func theWordTestsOfHashesAndTimesAgreeWithTheByteTests() throws {
+        let bytes: [UInt8] = [0x00, 0x1F, 0x20, 0x22, 0x2D, 0x2E, 0x2F, 0x30, 0x35, 0x39, 0x3A, 0x40, 0x41, 0x46, 0x47, 0x54,
+                              0x5A, 0x5C, 0x60, 0x61, 0x66, 0x67, 0x7A, 0x7F, 0x80, 0xB0, 0xC3, 0xE6, 0xFF]
+        let hash = Array("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".utf8)
+        let time = Array("2024-02-29T23:59:58.123Z".utf8)
+        for (sample, fast, slow) in [
+            (hash, { (b: UnsafeBufferPointer<UInt8>) in CanonicalLine.isHash(b, 0..<b.count) }, { (t: String) in EventHash.isHash(t) }),
+            (time, { (b: UnsafeBufferPointer<UInt8>) in CanonicalLine.isRecordedAt(b, 0..<b.count) }, { (t: String) in ArchiveReader.isRecordedAt(t) }),
+        ] {
+            #expect(sample.withUnsafeBufferPointer(fast))
+            for position in sample.indices {
+                for byte in bytes {
+                    var changed = sample
+                    changed[position] = byte
+                    let verdict = changed.withUnsafeBufferPointer(fast)
+                    #expect(verdict == slow(String(decoding: changed, as: UTF8.self)) && (byte < 0x80 || !verdict),
+                            "byte \(byte) at \(position) of \(String(decoding: sample, as: UTF8.self))")
+                }
+            }
+            #expect(!Array(sample.dropLast()).withUnsafeBufferPointer(fast))
+            #expect(!(sample + [0x30]).withUnsafeBufferPointer(fast))
+        }
+    }
+
+    /// A chain of `count` records (seq 1 is `ledger-created`) as export lines.
+    static func chain(_ count: Int) throws -> [String] {
+        var lines: [String] = []
+        var prev = EventRecord.genesisPrev
+        for seq in 1...count {
+            var record = try Self.record(data: ["n": .integer(Int64(seq)), "name": .string("Ķekava \(seq)")], meta: seq % 3 == 0 ? ["source": "minutes"] : [:])
+            record.seq = Int64(seq)
+            record.id = "id-\(seq)"
+            record.stream = "meeting/m-\(seq)"
+            if seq == 1 { record.type = "ledger-created" }
+            record.prev = prev
+            record.hash = record.computeHash()
+            prev = record.hash
+            lines.append(record.exportLine)
+        }
+        return lines
+    }
+
+    /// An archive of many batches, some lines not canonical (the full parser reads those): the
+    /// two threads share the reading, and the first broken line is still the one named, with
+    /// the same message as restore's.
+    @Test func aLongArchiveWithLinesInAnyFormIsReadInOrder() throws {
+        let dir = try TemporaryDirectory("kopa-long-archive")
+        var lines = try Self.chain(6000)
+        for i in stride(from: 4, to: lines.count, by: 97) {
+            lines[i] = lines[i].replacingOccurrences(of: #","seq":"#, with: #", "seq" : "#)
+        }
+        func archive(_ lines: [String]) throws -> String {
+            let path = dir.path("long-\(UUID().uuidString).kopa")
+            try Frames.compress(Array((lines.joined(separator: "\n") + "\n").utf8), to: path)
+            return path
+        }
+        let good = try archive(lines)
+        let summary = try Ledger.verifyArchive(path: good, expectCount: 6000)
+        #expect(summary.chain.head == (try Self.parse(lines[5999], with: try Self.fullParser(dir)).hash))
+
+        var notJSON = lines
+        notJSON[4320] = String(notJSON[4320].dropLast())
+        var badHash = lines
+        badHash[3000] = badHash[3000].replacingOccurrences(of: "Ķekava", with: "Kekava")
+        var badSpaced = lines
+        badSpaced[4] = badSpaced[4].replacingOccurrences(of: "Ķekava", with: "Kekava")
+        for (broken, mentions) in [
+            (notJSON, [":4321", "seq 4321", "not valid JSON"]), (badHash, [":3001", "seq 3001", "hash mismatch"]),
+            (badSpaced, [":5", "seq 5", "hash mismatch"]),
+        ] {
+            let path = try archive(broken)
+            let verifyError = expectLedgerError(.integrity, mentioning: mentions) { _ = try Ledger.verifyArchive(path: path) }
+            let restoreError = expectLedgerError(.integrity, mentioning: mentions) {
+                try Ledger.restore(from: path, to: dir.path("restored-\(UUID().uuidString).sqlite"))
+            }
+            #expect(verifyError?.description == restoreError?.description)
+        }
+    }
+}
