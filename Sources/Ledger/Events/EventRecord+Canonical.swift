@@ -93,6 +93,23 @@ public enum EventHash {
         }
     }
 
+    /// Writes the lower-case hex of a SHA-256 digest into a 64-byte buffer, reading the digest in
+    /// place (its generic iterator was most of the cost of checking a hash).
+    public static func writeHex(_ digest: SHA256Digest, into out: inout [UInt8]) {
+        precondition(out.count >= 2 * SHA256Digest.byteCount, "the hex of a SHA-256 digest takes 64 bytes")
+        let hex: StaticString = "0123456789abcdef"
+        let table = hex.utf8Start
+        digest.withUnsafeBytes { digest in
+            out.withUnsafeMutableBufferPointer { out in
+                for i in 0..<digest.count {
+                    let byte = digest[i]
+                    out[2 * i] = table[Int(byte >> 4)]
+                    out[2 * i + 1] = table[Int(byte & 0x0F)]
+                }
+            }
+        }
+    }
+
     /// Lower-case hex SHA-256 of arbitrary bytes (evidence files, documents).
     public static func sha256Hex(_ bytes: [UInt8]) -> String { hex(SHA256.hash(data: bytes)) }
 

@@ -27,8 +27,10 @@ public struct SQLiteEventStore: EventStore {
     }
 
     /// Creates a new, empty ledger file with the events table, its indexes and triggers.
+    /// - Parameter pageSize: SQLite's page size for the file, when not the default (4096); fixed
+    ///   once the file exists.
     /// - Throws: ``LedgerError/Kind/conflict`` when the file exists already (Kopa never overwrites).
-    public static func create(path: String) throws -> SQLiteEventStore {
+    public static func create(path: String, pageSize: Int? = nil) throws -> SQLiteEventStore {
         if FileManager.default.fileExists(atPath: path) {
             throw LedgerError(.conflict, "'\(path)' exists already; Kopa never overwrites a ledger (choose another --ledger PATH)")
         }
@@ -39,6 +41,8 @@ public struct SQLiteEventStore: EventStore {
         let store = try SQLiteEventStore(path: path, readonly: false)
         try wrap(path: path) {
             try store.queue.writeWithoutTransaction { db in
+                // Before anything is written: WAL mode fixes the page size of the file it starts.
+                if let pageSize { try db.execute(sql: "PRAGMA page_size=\(pageSize)") }
                 try db.execute(sql: "PRAGMA journal_mode=WAL")
                 try db.execute(sql: "PRAGMA application_id=\(applicationID)")
             }

@@ -599,4 +599,17 @@ struct ArchiveLineTests {
             #expect(verifyError?.description == restoreError?.description)
         }
     }
+
+    /// Restore parses a meta only when it may hold an idempotency key: the byte search finds the
+    /// key wherever it is, and only the key with its quotes.
+    @Test func theIdempotencyKeySearchFindsTheQuotedKeyAnywhere() {
+        let metas = [
+            #"{}"#, #"{"idempotency_key":"k"}"#, #"{"a":"\"","idempotency_key":"k"}"#, #"{"idempotency_key":1}"#,
+            #"{"idempotency_keys":"k"}"#, #"{"x":"idempotency_key"}"#, #"{"z":{"idempotency_key":"k"}}"#,
+            #""idempotency_key""#, #""idempotency_ke"#, #"""""""""""""""""""""""""#, "",
+        ]
+        for meta in metas {
+            #expect(Ledger.mentionsIdempotencyKey(meta) == meta.contains(#""idempotency_key""#), "\(meta)")
+        }
+    }
 }
