@@ -201,10 +201,52 @@ public final class ArchiveReader {
 enum CanonicalLine {
     /// Where the fields of a canonical line are, as byte ranges of the line (strings without
     /// their quotes, objects with their braces), and its integers.
+    ///
+    /// The ranges are kept as 32-bit offsets (a line is at most ``ArchiveReader/maxLineBytes``): a
+    /// layout travels with every line between the threads, and half the size is half the copying.
     struct Layout {
-        var data: Range<Int>, hash: Range<Int>, id: Range<Int>, meta: Range<Int>, occurredAt: Range<Int>
-        var prev: Range<Int>, recordedAt: Range<Int>, recordedBy: Range<Int>, stream: Range<Int>, type: Range<Int>
+        /// A range of the line as two 32-bit offsets.
+        struct Span {
+            var start: UInt32, end: UInt32
+
+            init(_ range: Range<Int>) {
+                start = UInt32(truncatingIfNeeded: range.lowerBound)
+                end = UInt32(truncatingIfNeeded: range.upperBound)
+            }
+
+            var range: Range<Int> { Int(start)..<Int(end) }
+        }
+
+        private var spans: (
+            data: Span, hash: Span, id: Span, meta: Span, occurredAt: Span,
+            prev: Span, recordedAt: Span, recordedBy: Span, stream: Span, type: Span
+        )
         var seq: Int64, streamVersion: Int64, version: Int64
+
+        init(
+            data: Range<Int>, hash: Range<Int>, id: Range<Int>, meta: Range<Int>, occurredAt: Range<Int>,
+            prev: Range<Int>, recordedAt: Range<Int>, recordedBy: Range<Int>, stream: Range<Int>, type: Range<Int>,
+            seq: Int64, streamVersion: Int64, version: Int64
+        ) {
+            spans = (
+                Span(data), Span(hash), Span(id), Span(meta), Span(occurredAt),
+                Span(prev), Span(recordedAt), Span(recordedBy), Span(stream), Span(type)
+            )
+            self.seq = seq
+            self.streamVersion = streamVersion
+            self.version = version
+        }
+
+        var data: Range<Int> { spans.data.range }
+        var hash: Range<Int> { spans.hash.range }
+        var id: Range<Int> { spans.id.range }
+        var meta: Range<Int> { spans.meta.range }
+        var occurredAt: Range<Int> { spans.occurredAt.range }
+        var prev: Range<Int> { spans.prev.range }
+        var recordedAt: Range<Int> { spans.recordedAt.range }
+        var recordedBy: Range<Int> { spans.recordedBy.range }
+        var stream: Range<Int> { spans.stream.range }
+        var type: Range<Int> { spans.type.range }
 
         /// The `,"hash":"…"` member: the line without it is the canonical record that is hashed.
         var hashMember: Range<Int> { (hash.lowerBound - 9)..<(hash.upperBound + 1) }
