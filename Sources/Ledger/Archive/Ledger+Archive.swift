@@ -204,7 +204,7 @@ extension Ledger {
                     }
                 }
                 summary = try store.append { session in
-                    var occurredCache: [String: OccurredAt] = [:]
+                    var occurredCache: [String: RestoredTime] = [:]
                     return try readArchive(reader, expectHead: expectHead, expectCount: expectCount, progress: progress) { record, line in
                         try insert(record, into: session, archive: archive, line: line, occurredCache: &occurredCache)
                     }
@@ -292,7 +292,7 @@ extension Ledger {
     ///
     /// A canonical line is bound straight from its bytes unless its meta must be parsed (a
     /// correction, a retraction, an idempotency key): then, like any other line, as a record.
-    static func insert(_ item: ArchiveRecord, into session: any AppendSession, archive: String, line: Int, occurredCache: inout [String: OccurredAt]) throws {
+    static func insert(_ item: ArchiveRecord, into session: any AppendSession, archive: String, line: Int, occurredCache: inout [String: RestoredTime]) throws {
         guard case .canonical(let text, let layout) = item, let sqlite = session as? SQLiteAppendSession,
             !needsMeta(text, layout)
         else {
@@ -303,7 +303,11 @@ extension Ledger {
         let occurredText = String(decoding: UnsafeBufferPointer(rebasing: text[layout.occurredAt]), as: UTF8.self)
         let occurred = try occurredAt(occurredText, seq: layout.seq, archive: archive, line: line, cache: &occurredCache)
         do {
-            try sqlite.insertCanonical(text, layout, occurred: occurred)
+            try occurred.start.withUnsafeBufferPointer { start in
+                try occurred.end.withUnsafeBufferPointer { end in
+                    try sqlite.insertCanonical(text, layout, occurredStart: start, occurredEnd: end)
+                }
+            }
         } catch {
             throw restoreError(error, seq: layout.seq, archive: archive, line: line)
         }
@@ -320,7 +324,7 @@ extension Ledger {
     }
 
     /// The valid time of a record, parsed once per distinct text.
-    static func occurredAt(_ text: String, seq: Int64, archive: String, line: Int, cache: inout [String: OccurredAt]) throws -> OccurredAt {
+    static func occurredAt(_ text: String, seq: Int64, archive: String, line: Int, cache: inout [String: RestoredTime]) throws -> RestoredTime {
         if let cached = cache[text] { return cached }
         let occurred: OccurredAt
         do {
@@ -329,8 +333,9 @@ extension Ledger {
             throw LedgerError(.integrity, "the record cannot be restored: \(error.message)", seq: seq, file: archive, line: line)
         }
         if cache.count >= 50_000 { cache.removeAll(keepingCapacity: true) }
-        cache[text] = occurred
-        return occurred
+        let time = RestoredTime(occurred: occurred, start: Array(occurred.start.utf8), end: Array(occurred.end.utf8))
+        cache[text] = time
+        return time
     }
 
     /// An insert's error as restore reports it: naming the record's seq and line.
@@ -343,8 +348,8 @@ extension Ledger {
     }
 
     /// Inserts a verified record as it is, deriving the query columns the append path derives.
-    static func insert(_ record: EventRecord, into session: any AppendSession, archive: String, line: Int, occurredCache: inout [String: OccurredAt]) throws {
-        let occurred = try occurredAt(record.occurredAt, seq: record.seq, archive: archive, line: line, cache: &occurredCache)
+    static func insert(_ record: EventRecord, into session: any AppendSession, archive: String, line: Int, occurredCache: inout [String: RestoredTime]) throws {
+        let occurred = try occurredAt(record.occurredAt, seq: record.seq, archive: archive, line: line, cache: &occurredCache).occurred
         // The columns derived from meta: parsed only when meta can hold them.
         var idempotencyKey: String?
         var target: String?
@@ -405,6 +410,14 @@ extension SQLiteEventStore {
             count: count, head: String(decoding: previous, as: UTF8.self),
             firstRecordedAt: String(decoding: first, as: UTF8.self), lastRecordedAt: String(decoding: last, as: UTF8.self))
     }
+}
+
+/// A valid time as restore binds it: parsed once per distinct text, with its bounds as bytes that
+/// SQLite reads in place (bound as text, they were copied by SQLite for every row).
+struct RestoredTime {
+    var occurred: OccurredAt
+    var start: [UInt8]
+    var end: [UInt8]
 }
 
 /// A record as ``RecordPipeline`` hands it over: a line in canonical form (its bytes, valid only

@@ -250,7 +250,7 @@ public struct SQLiteEventStore: EventStore {
 final class SQLiteAppendSession: AppendSession {
     let db: Database
     private var storedHead: ChainHead
-    /// The head after ``insertCanonical(_:_:occurred:)``, as bytes: made a ChainHead only when asked.
+    /// The head after ``insertCanonical(_:_:occurredStart:occurredEnd:)``, as bytes: made a ChainHead only when asked.
     private var canonicalHead: (seq: Int64, hash: [UInt8], recordedAt: [UInt8])?
 
     var head: ChainHead {
@@ -332,7 +332,11 @@ final class SQLiteAppendSession: AppendSession {
     /// Inserts the next event of the chain straight from a canonical archive line's bytes (see
     /// ``CanonicalLine/layout(_:)``), without making Strings of it: the same row as
     /// ``insert(_:occurred:idempotencyKey:target:)`` with neither an idempotency key nor a target.
-    func insertCanonical(_ line: UnsafeBufferPointer<UInt8>, _ l: CanonicalLine.Layout, occurred: OccurredAt) throws {
+    /// The bounds of the valid time are bytes too; all of them must stay valid until it has stepped.
+    func insertCanonical(
+        _ line: UnsafeBufferPointer<UInt8>, _ l: CanonicalLine.Layout,
+        occurredStart: UnsafeBufferPointer<UInt8>, occurredEnd: UnsafeBufferPointer<UInt8>
+    ) throws {
         let s = insertStatement
         s.reset()
         // The bytes outlive the step; the next reset clears the bindings before they go.
@@ -350,8 +354,8 @@ final class SQLiteAppendSession: AppendSession {
         try bind(11, l.meta)
         try bind(12, l.prev)
         try bind(13, l.hash)
-        try s.bind(14, occurred.start)
-        try s.bind(15, occurred.end)
+        try s.bindStatic(14, occurredStart)
+        try s.bindStatic(15, occurredEnd)
         try s.bind(16, nil as String?)
         try s.bind(17, nil as String?)
         _ = try s.step()
