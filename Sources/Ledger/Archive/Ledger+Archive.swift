@@ -318,8 +318,15 @@ extension Ledger {
     /// bytes is left to the record path, which compares Strings.
     static func needsMeta(_ text: UnsafeBufferPointer<UInt8>, _ layout: CanonicalLine.Layout) -> Bool {
         let type = UnsafeBufferPointer(rebasing: text[layout.type])
-        if type.contains(where: { $0 >= 0x80 }) { return true }
-        if type.elementsEqual("event-corrected".utf8) || type.elementsEqual("event-retracted".utf8) { return true }
+        var bits: UInt8 = 0
+        for byte in type { bits |= byte }
+        if bits >= 0x80 { return true }
+        let corrected: StaticString = "event-corrected", retracted: StaticString = "event-retracted"
+        if type.count == corrected.utf8CodeUnitCount, let base = type.baseAddress,
+            memcmp(base, corrected.utf8Start, type.count) == 0 || memcmp(base, retracted.utf8Start, type.count) == 0
+        {
+            return true
+        }
         return mentionsIdempotencyKey(UnsafeBufferPointer(rebasing: text[layout.meta]))
     }
 

@@ -612,4 +612,22 @@ struct ArchiveLineTests {
             #expect(Ledger.mentionsIdempotencyKey(meta) == meta.contains(#""idempotency_key""#), "\(meta)")
         }
     }
+
+    /// Restore binds a canonical line straight from its bytes unless a derived column needs its
+    /// meta: a correction, a retraction, an idempotency key; a non-ASCII type goes the record way.
+    @Test func onlyLinesWithDerivedColumnsTakeTheRecordPath() throws {
+        for (type, meta, expected) in [
+            ("event-corrected", [:], true), ("event-retracted", [:], true), ("event-correcteD", [:], false),
+            ("event-corrected-x", [:], false), ("meeting-held", [:], false), ("meeting-héld", [:], true),
+            ("meeting-held", ["idempotency_key": "k"], true), ("meeting-held", ["source": "idempotency key"], false),
+            // The search is conservative: the quoted text as a value takes the record path too.
+            ("meeting-held", ["source": "idempotency_key"], true),
+        ] as [(String, JSONValue, Bool)] {
+            var record = try Self.record(data: [:], meta: meta)
+            record.type = type
+            var line = record.exportLine
+            let needs: Bool? = line.withUTF8 { bytes in CanonicalLine.layout(bytes).map { Ledger.needsMeta(bytes, $0) } }
+            #expect(needs == expected, "\(type) \(meta)")
+        }
+    }
 }
