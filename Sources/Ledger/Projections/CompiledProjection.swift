@@ -2,7 +2,7 @@ import GRDB
 import GRDBSQLite
 
 /// What a statement parameter is bound to.
-enum Binding {
+enum Binding: Hashable, Sendable {
     case seq, id, type, version, stream, streamVersion, occurredAt, occurredStart, occurredEnd
     case recordedAt, recordedBy, data, meta, source, evidence, corrects, retracts, reason
     case field(String)
@@ -18,25 +18,6 @@ enum Binding {
     ]
 }
 
-/// An event as a projection receives it: corrections already applied, payload and meta decoded.
-struct ReplayEvent: Sendable {
-    let record: EventRecord
-    let data: [String: JSONValue]
-    let occurred: OccurredAt
-    let meta: [String: JSONValue]
-
-    /// - Parameter decodeMeta: whether any statement binds a meta field (most projections do not,
-    ///   and decoding it for every event of a large replay is measurable).
-    init(record: EventRecord, data: [String: JSONValue], occurred: OccurredAt, decodeMeta: Bool = true) {
-        self.record = record
-        self.data = data
-        self.occurred = occurred
-        meta = !decodeMeta || record.metaJSON == "{}" ? [:] : (record.meta.objectValue ?? [:])
-    }
-
-    func metaObject() -> [String: JSONValue] { meta }
-}
-
 /// One prepared statement of a projection block, with its parameter plan.
 /// It lives only inside the projection database's write closure, and is finalized there.
 final class CompiledStatement {
@@ -44,6 +25,8 @@ final class CompiledStatement {
     let line: Int
     let file: String
     let bindings: [(index: Int32, binding: Binding)]
+    /// Where each binding's value is among an event's prepared values (set by ``ReplayPlan``).
+    var slots: [Int32] = []
 
     init(handle: OpaquePointer, line: Int, file: String, bindings: [(Int32, Binding)]) {
         self.handle = handle
@@ -54,66 +37,28 @@ final class CompiledStatement {
 
     func finalize() { sqlite3_finalize(handle) }
 
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    /// SQLite reads the text from the chunk without copying it; the chunk outlives the step.
+    private static let staticText = unsafeBitCast(0, to: sqlite3_destructor_type.self)
 
-    private func bindText(_ index: Int32, _ text: String) -> Int32 {
-        var copy = text
-        return copy.withUTF8 { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), Self.transient)
-            }
-        }
-    }
-
-    private func bind(_ index: Int32, _ value: JSONValue?) -> Int32 {
-        switch value {
-        case nil, .null?: sqlite3_bind_null(handle, index)
-        case .string(let s)?: bindText(index, s)
-        case .integer(let n)?: sqlite3_bind_int64(handle, index, n)
-        case .bool(let b)?: sqlite3_bind_int64(handle, index, b ? 1 : 0)
-        case .object(let members)? where members["amount"] != nil && members["currency"] != nil:
-            bind(index, members["amount"])
-        case let other?: bindText(index, CanonicalJSON.string(other))
-        }
-    }
-
-    /// Binds the event and runs the statement to completion.
-    func run(_ event: inout ReplayEvent, db: Database) throws {
+    /// Binds the event's prepared values and runs the statement to completion.
+    func run(_ event: PreparedEvent, values: UnsafeBufferPointer<BoundValue>, bytes: UnsafeBufferPointer<UInt8>, db: Database) throws {
         sqlite3_reset(handle)  // every parameter is bound below, so no clear_bindings
-        let r = event.record
-        for (index, binding) in bindings {
+        let first = Int(event.firstValue)
+        for (position, slot) in slots.enumerated() {
+            let index = bindings[position].index
+            let value = values[first + Int(slot)]
             let bound: Int32
-            switch binding {
-            case .seq: bound = sqlite3_bind_int64(handle, index, r.seq)
-            case .id: bound = bindText(index, r.id)
-            case .type: bound = bindText(index, r.type)
-            case .version: bound = sqlite3_bind_int64(handle, index, r.version)
-            case .stream: bound = bindText(index, r.stream)
-            case .streamVersion: bound = sqlite3_bind_int64(handle, index, r.streamVersion)
-            case .occurredAt: bound = bindText(index, event.occurred.text)
-            case .occurredStart: bound = bindText(index, event.occurred.start)
-            case .occurredEnd: bound = bindText(index, event.occurred.end)
-            case .recordedAt: bound = bindText(index, r.recordedAt)
-            case .recordedBy: bound = bindText(index, r.recordedBy)
-            case .data: bound = bindText(index, CanonicalJSON.string(.object(event.data)))
-            case .meta: bound = bindText(index, r.metaJSON)
-            case .source: bound = bind(index, event.metaObject()["source"])
-            case .evidence: bound = bind(index, event.metaObject()["evidence"])
-            case .corrects: bound = bind(index, event.metaObject()["corrects"])
-            case .retracts: bound = bind(index, event.metaObject()["retracts"])
-            case .reason: bound = bind(index, event.metaObject()["reason"])
-            case .field(let name): bound = bind(index, event.data[name])
-            case .cents(let name):
-                if let amount = event.data[name]?["amount"]?.stringValue, let cents = Money.cents(amount) {
-                    bound = sqlite3_bind_int64(handle, index, cents)
-                } else {
-                    bound = sqlite3_bind_null(handle, index)
-                }
-            case .currency(let name): bound = bind(index, event.data[name]?["currency"])
+            switch value.kind {
+            case .null: bound = sqlite3_bind_null(handle, index)
+            case .integer: bound = sqlite3_bind_int64(handle, index, value.number)
+            case .text:
+                // A non-null pointer even for "": SQLite binds NULL for a null pointer.
+                let pointer = value.length == 0 ? UnsafeRawPointer(bitPattern: 1)! : UnsafeRawPointer(bytes.baseAddress! + Int(value.number))
+                bound = sqlite3_bind_text(handle, index, pointer.assumingMemoryBound(to: CChar.self), value.length, Self.staticText)
             }
             guard bound == SQLITE_OK else {
                 let name = sqlite3_bind_parameter_name(handle, index).map { String(cString: $0) } ?? "\(index)"
-                throw LedgerError(.invalidInput, "\(file):\(line): applying seq \(r.seq) '\(r.type)' (stream '\(r.stream)') failed: binding \(name): \(String(cString: sqlite3_errstr(bound)))")
+                throw LedgerError(.invalidInput, "\(file):\(line): applying \(Self.describe(event, bytes)) failed: binding \(name): \(String(cString: sqlite3_errstr(bound)))")
             }
         }
         var code = sqlite3_step(handle)
@@ -121,8 +66,16 @@ final class CompiledStatement {
         if code != SQLITE_DONE {
             let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
             sqlite3_reset(handle)
-            throw LedgerError(.invalidInput, "\(file):\(line): applying seq \(r.seq) '\(r.type)' (stream '\(r.stream)') failed: \(message)")
+            throw LedgerError(.invalidInput, "\(file):\(line): applying \(Self.describe(event, bytes)) failed: \(message)")
         }
+    }
+
+    /// "seq 12 'meeting-held' (stream 'meeting/x')".
+    static func describe(_ event: PreparedEvent, _ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        func text(_ span: ByteSpan) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(span.offset)..<Int(span.offset + span.count)]), as: UTF8.self)
+        }
+        return "seq \(event.seq) '\(text(event.typeName))' (stream '\(text(event.stream))')"
     }
 }
 
@@ -131,18 +84,6 @@ final class CompiledProjection {
     let definition: ProjectionDefinition
     var statements: [String: [CompiledStatement]] = [:]
     var wildcard: [CompiledStatement] = []
-
-    /// Whether a statement binds `:_source`, `:_evidence`, `:_corrects`, `:_retracts` or `:_reason`.
-    var bindsMeta: Bool {
-        (statements.values.flatMap { $0 } + wildcard).contains { statement in
-            statement.bindings.contains {
-                switch $0.binding {
-                case .source, .evidence, .corrects, .retracts, .reason: true
-                default: false
-                }
-            }
-        }
-    }
 
     init(_ definition: ProjectionDefinition, catalog: EventCatalog, db: Database) throws {
         self.definition = definition

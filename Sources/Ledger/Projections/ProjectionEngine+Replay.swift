@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// Which events a replay sees.
@@ -26,59 +27,82 @@ extension ProjectionEngine {
     /// each projection received (what its incremental catch-up must not go back before).
     /// With `snapshots`, the projections' tables are copied at each cut the replay passes.
     func replay(_ definitions: [ProjectionDefinition], into pdb: Database, filter: ReplayFilter, lastStarts: inout [String: String], snapshots: SnapshotWriter? = nil) throws -> Int {
-        var maxima = definitions.map { lastStarts[$0.name] ?? "" }
-        var maxEnds = definitions.map { _ in "" }
-        defer { for (definition, start) in zip(definitions, maxima) { lastStarts[definition.name] = start } }
+        // Valid times are compared as bytes: ISO 8601 in UTC orders as text.
+        var maxima = definitions.map { Array((lastStarts[$0.name] ?? "").utf8) }
+        var maxEnds = definitions.map { _ in [UInt8]() }
+        defer {
+            for (definition, start) in zip(definitions, maxima) { lastStarts[definition.name] = String(decoding: start, as: UTF8.self) }
+        }
         let compiled = try definitions.map { try CompiledProjection($0, catalog: ledger.catalog, db: pdb) }
         defer { compiled.forEach { $0.finalize() } }
-        let handled = Set(compiled.flatMap { $0.statements.keys })
-        let everything = compiled.contains { !$0.wildcard.isEmpty }
-        var delivered = 0
-        func deliver(_ event: inout ReplayEvent) throws {
-            for (i, projection) in compiled.enumerated() {
-                var received = !projection.wildcard.isEmpty
-                if let list = projection.statements[event.record.type] {
-                    received = true
-                    for statement in list { try statement.run(&event, db: pdb) }
-                }
-                for statement in projection.wildcard { try statement.run(&event, db: pdb) }
-                if received {
-                    if event.occurred.start > maxima[i] { maxima[i] = event.occurred.start }
-                    if event.occurred.end > maxEnds[i] { maxEnds[i] = event.occurred.end }
-                }
+        let plan = ReplayPlan(compiled)
+        // Per projection and type index: whether it receives the type, and the statements to run.
+        let routes: [[(received: Bool, statements: [CompiledStatement])]] = compiled.map { projection in
+            (plan.types.map { projection.statements[$0] } + [nil]).map { typed in
+                (typed != nil || !projection.wildcard.isEmpty, (typed ?? []) + projection.wildcard)
             }
-            delivered += 1
         }
-        // The ledger is read and the payloads decoded on a second thread while this one runs the
-        // projections' statements.
-        let types = everything ? nil : handled
-        let decodeMeta = compiled.contains { $0.bindsMeta }
-        let pipeline = BatchPipeline<ReplayEvent> { emit in
-            try self.events(filter: filter, types: types, decodeMeta: decodeMeta, emit)
+        let everything = compiled.contains { !$0.wildcard.isEmpty }
+        let types = everything ? nil : Set(plan.types)
+        // The ledger is read and every bound value worked out on a second thread while this one
+        // runs the projections' statements.
+        let pipeline = BatchPipeline<ReplayChunk>(batchSize: 1) { emit in
+            try self.events(filter: filter, types: types, plan: plan, emit)
         }
         defer { pipeline.stop() }
+        let cuts = snapshots?.cuts.map { Array($0.utf8) } ?? []
         var nextCut = 0
-        while var event = try pipeline.next() {
-            if let snapshots {
-                while nextCut < snapshots.cuts.count, event.occurred.start >= snapshots.cuts[nextCut] {
-                    try snapshots.take(nextCut, definitions: definitions, maxEnds: maxEnds, head: filter.untilSeq ?? 0, pdb: pdb)
-                    nextCut += 1
+        var delivered = 0
+        while let chunk = try pipeline.next() {
+            try chunk.bytes.withUnsafeBufferPointer { bytes in
+                try chunk.values.withUnsafeBufferPointer { values in
+                    func span(_ s: ByteSpan) -> UnsafeBufferPointer<UInt8> {
+                        UnsafeBufferPointer(rebasing: bytes[Int(s.offset)..<Int(s.offset + s.count)])
+                    }
+                    for event in chunk.events {
+                        let start = span(event.start)
+                        if let snapshots {
+                            while nextCut < cuts.count, Self.compare(start, cuts[nextCut]) >= 0 {
+                                let ends = maxEnds.map { String(decoding: $0, as: UTF8.self) }
+                                try snapshots.take(nextCut, definitions: definitions, maxEnds: ends, head: filter.untilSeq ?? 0, pdb: pdb)
+                                nextCut += 1
+                            }
+                        }
+                        let end = span(event.end)
+                        for i in compiled.indices {
+                            let route = routes[i][Int(event.type)]
+                            guard route.received else { continue }
+                            for statement in route.statements { try statement.run(event, values: values, bytes: bytes, db: pdb) }
+                            if Self.compare(start, maxima[i]) > 0 { maxima[i] = Array(start) }
+                            if Self.compare(end, maxEnds[i]) > 0 { maxEnds[i] = Array(end) }
+                        }
+                        delivered += 1
+                    }
                 }
             }
-            try deliver(&event)
         }
         return delivered
     }
 
+    /// Byte order of UTF-8 text, which is code point order.
+    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Int {
+        let common = min(a.count, b.count)
+        if common > 0 {
+            let c = b.withUnsafeBufferPointer { memcmp(a.baseAddress!, $0.baseAddress!, common) }
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
+    }
+
     /// Reads the events a replay sees, in valid-time order, corrections applied, retracted ones left
-    /// out, and hands each to `emit`.
-    func events(filter: ReplayFilter, types: Set<String>?, decodeMeta: Bool, _ emit: (ReplayEvent) throws -> Void) throws {
+    /// out, works out the values `plan` asks for, and hands them to `emit` a chunk at a time.
+    func events(filter: ReplayFilter, types: Set<String>?, plan: ReplayPlan, _ emit: (ReplayChunk) throws -> Void) throws {
         try ledger.store.read { ldb in
             let corrections = try CorrectionIndex.load(ldb, knownAt: filter.knownAt)
             // Events whose corrected valid time differs replay at the corrected time: they are taken
             // out of the ordered scan and merged back in from this (small) sorted list.
             var moved: [String: OccurredAt] = [:]
-            var side: [ReplayEvent] = []
+            var side: [(record: EventRecord, data: String, occurred: OccurredAt)] = []
             for (id, _) in corrections.corrections {
                 guard let record = try Self.fetch(ldb, id: id, knownAt: filter.knownAt) else { continue }
                 let effective = corrections.effective(record)
@@ -90,10 +114,18 @@ extension ProjectionEngine {
                 if let asOf = filter.asOf, occurred.end > asOf { continue }
                 if let fromStart = filter.fromStart, occurred.start < fromStart { continue }
                 if let types, !types.contains(record.type) { continue }
-                side.append(ReplayEvent(record: record, data: effective.data.objectValue ?? [:], occurred: occurred, decodeMeta: decodeMeta))
+                side.append((record, CanonicalJSON.string(.object(effective.data.objectValue ?? [:])), occurred))
             }
             side.sort { ($0.occurred.start, $0.record.seq) < ($1.occurred.start, $1.record.seq) }
+            let sideStarts = side.map { Array($0.occurred.start.utf8) }
             var sideIndex = 0
+            var chunk = ReplayChunk()
+            func appendSide() throws {
+                let s = side[sideIndex]
+                RawEventRow.with(s.record, data: s.data, occurred: s.occurred) { chunk.append($0, plan: plan) }
+                sideIndex += 1
+                if chunk.isFull { try emit(chunk); chunk = ReplayChunk() }
+            }
 
             var clauses: [String] = []
             var arguments: [any DatabaseValueConvertible] = []
@@ -116,24 +148,38 @@ extension ProjectionEngine {
             let statement = try ldb.makeStatement(sql: sql)
             try statement.setArguments(StatementArguments(arguments))
             let raw = RawStatement(statement, in: ldb)
+            let anyCorrection = !corrections.corrections.isEmpty || !corrections.retracted.isEmpty
             while try raw.step() {
-                let record = SQLiteEventStore.record(raw, withChain: false)
-                let start = raw.text(13)
-                while sideIndex < side.count, (side[sideIndex].occurred.start, side[sideIndex].record.seq) < (start, record.seq) {
-                    try emit(side[sideIndex])
-                    sideIndex += 1
+                let seq = raw.int64(0)
+                let start = raw.bytes(13)
+                while sideIndex < side.count {
+                    let order = Self.compare(start, sideStarts[sideIndex])
+                    guard order > 0 || (order == 0 && side[sideIndex].record.seq < seq) else { break }
+                    try appendSide()
                 }
-                if corrections.retracted.contains(record.id) || moved[record.id] != nil { continue }
-                var data = record.data.objectValue ?? [:]
-                if !corrections.corrections.isEmpty, corrections.corrections[record.id] != nil {
-                    data = corrections.effective(record).data.objectValue ?? data
+                var row = RawEventRow(
+                    seq: seq, version: raw.int64(3), streamVersion: raw.int64(5), id: raw.bytes(1), type: raw.bytes(2),
+                    stream: raw.bytes(4), occurredAt: raw.bytes(6), start: start, end: raw.bytes(14), recordedAt: raw.bytes(7),
+                    recordedBy: raw.bytes(8), data: raw.bytes(9), meta: raw.bytes(10))
+                if anyCorrection {
+                    let id = String(decoding: row.id, as: UTF8.self)
+                    if corrections.retracted.contains(id) || moved[id] != nil { continue }
+                    if corrections.corrections[id] != nil {
+                        let record = SQLiteEventStore.record(raw, withChain: false)
+                        var data = CanonicalJSON.string(.object(corrections.effective(record).data.objectValue ?? record.data.objectValue ?? [:]))
+                        data.withUTF8 { corrected in
+                            row.data = corrected
+                            chunk.append(row, plan: plan)
+                        }
+                        if chunk.isFull { try emit(chunk); chunk = ReplayChunk() }
+                        continue
+                    }
                 }
-                try emit(ReplayEvent(record: record, data: data, occurred: OccurredAt(trusted: record.occurredAt, start: start, end: raw.text(14)), decodeMeta: decodeMeta))
+                chunk.append(row, plan: plan)
+                if chunk.isFull { try emit(chunk); chunk = ReplayChunk() }
             }
-            while sideIndex < side.count {
-                try emit(side[sideIndex])
-                sideIndex += 1
-            }
+            while sideIndex < side.count { try appendSide() }
+            if !chunk.events.isEmpty { try emit(chunk) }
         }
     }
 

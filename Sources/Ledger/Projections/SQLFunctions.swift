@@ -23,13 +23,16 @@ enum SQLFunctions {
 /// Exact conversions between decimal strings and integer cents.
 public enum Money {
     /// Cents of a decimal string with at most two decimals ("48454.95" → 4845495).
-    public static func cents(_ amount: String) -> Int64? {
+    public static func cents(_ amount: String) -> Int64? { cents(utf8: amount.utf8) }
+
+    /// Cents of a decimal string given as UTF-8 bytes.
+    static func cents<S: Sequence<UInt8>>(utf8 amount: S) -> Int64? {
         var whole: Int64 = 0
         var fraction: Int64 = 0
         var fractionDigits = 0
         var sawDot = false
         var digits = 0
-        for byte in amount.utf8 {
+        for byte in amount {
             if byte == UInt8(ascii: ".") {
                 if sawDot { return nil }
                 sawDot = true
