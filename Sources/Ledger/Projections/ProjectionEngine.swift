@@ -51,7 +51,9 @@ public struct ProjectionEngine: Sendable {
         configuration.prepareDatabase { db in
             SQLFunctions.install(db)
             // Disposable: rebuilt by replay whenever lost, so no fsync; a larger page cache for rebuilds.
-            try db.execute(sql: "PRAGMA synchronous=OFF; PRAGMA cache_size=-16384")
+            // No zero-filling of freed pages (Debian builds SQLite with SECURE_DELETE on): a rebuild
+            // drops whole tables, and zeroing them wrote every old page once more (~5 % of a rebuild).
+            try db.execute(sql: "PRAGMA synchronous=OFF; PRAGMA cache_size=-16384; PRAGMA secure_delete=OFF")
         }
         do {
             let queue = try DatabaseQueue(path: databasePath, configuration: configuration)
