@@ -73,8 +73,9 @@ extension ProjectionEngine {
                             let route = routes[i][Int(event.type)]
                             guard route.received else { continue }
                             for statement in route.statements { try statement.run(event, values: values, bytes: bytes, db: pdb) }
-                            if Self.compare(start, maxima[i]) > 0 { maxima[i] = Array(start) }
-                            if Self.compare(end, maxEnds[i]) > 0 { maxEnds[i] = Array(end) }
+                            // In place: the start grows with nearly every event.
+                            if Self.compare(start, maxima[i]) > 0 { maxima[i].replaceSubrange(maxima[i].indices, with: start) }
+                            if Self.compare(end, maxEnds[i]) > 0 { maxEnds[i].replaceSubrange(maxEnds[i].indices, with: end) }
                         }
                         delivered += 1
                     }
