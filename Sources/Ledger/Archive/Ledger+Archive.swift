@@ -188,7 +188,7 @@ extension Ledger {
             let summary: ArchiveSummary
             do {
                 // 16 KiB pages: a bulk load of the five indexes writes and rereads fewer, larger
-                // pages (measured: the same inserts ~15 % faster than with 4 KiB pages).
+                // pages (measured on 1M events: half the system time, ~10 % less wall time).
                 let store = try SQLiteEventStore.create(path: temporary, pageSize: Self.restorePageSize)
                 defer { try? store.queue.close() }
                 // The file is private until it is complete and renamed into place (a failure
