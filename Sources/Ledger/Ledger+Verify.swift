@@ -114,20 +114,10 @@ public struct ChainVerifier {
         return true
     }
 
-    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        guard let left = a.baseAddress else { return true }
-        return b.withUnsafeBufferPointer { memcmp(left, $0.baseAddress!, a.count) == 0 }
-    }
+    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool { Bytes.equal(a, b) }
 
     /// Byte order of two `YYYY-MM-DDThh:mm:ss.sssZ` texts, which is their time order.
-    static func precedes(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool {
-        b.withUnsafeBufferPointer { b in
-            let common = min(a.count, b.count)
-            let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
-            return order < 0 || (order == 0 && a.count < b.count)
-        }
-    }
+    static func precedes(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool { Bytes.compare(a, b) < 0 }
 
     /// The summary once every record has been checked.
     public var report: VerifyReport {

@@ -72,9 +72,7 @@ final class CompiledStatement {
 
     /// "seq 12 'meeting-held' (stream 'meeting/x')".
     static func describe(_ event: PreparedEvent, _ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        func text(_ span: ByteSpan) -> String {
-            String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(span.offset)..<Int(span.offset + span.count)]), as: UTF8.self)
-        }
+        func text(_ span: ByteSpan) -> String { String(decoding: span.of(bytes), as: UTF8.self) }
         return "seq \(event.seq) '\(text(event.typeName))' (stream '\(text(event.stream))')"
     }
 }

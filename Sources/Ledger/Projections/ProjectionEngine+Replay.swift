@@ -56,26 +56,23 @@ extension ProjectionEngine {
         while let chunk = try pipeline.next() {
             try chunk.bytes.withUnsafeBufferPointer { bytes in
                 try chunk.values.withUnsafeBufferPointer { values in
-                    func span(_ s: ByteSpan) -> UnsafeBufferPointer<UInt8> {
-                        UnsafeBufferPointer(rebasing: bytes[Int(s.offset)..<Int(s.offset + s.count)])
-                    }
                     for event in chunk.events {
-                        let start = span(event.start)
+                        let start = event.start.of(bytes)
                         if let snapshots {
-                            while nextCut < cuts.count, Self.compare(start, cuts[nextCut]) >= 0 {
+                            while nextCut < cuts.count, Bytes.compare(start, cuts[nextCut]) >= 0 {
                                 let ends = maxEnds.map { String(decoding: $0, as: UTF8.self) }
                                 try snapshots.take(nextCut, definitions: definitions, maxEnds: ends, head: filter.untilSeq ?? 0, pdb: pdb)
                                 nextCut += 1
                             }
                         }
-                        let end = span(event.end)
+                        let end = event.end.of(bytes)
                         for i in compiled.indices {
                             let route = routes[i][Int(event.type)]
                             guard route.received else { continue }
                             for statement in route.statements { try statement.run(event, values: values, bytes: bytes, db: pdb) }
                             // In place: the start grows with nearly every event.
-                            if Self.compare(start, maxima[i]) > 0 { maxima[i].replaceSubrange(maxima[i].indices, with: start) }
-                            if Self.compare(end, maxEnds[i]) > 0 { maxEnds[i].replaceSubrange(maxEnds[i].indices, with: end) }
+                            if Bytes.compare(start, maxima[i]) > 0 { maxima[i].replaceSubrange(maxima[i].indices, with: start) }
+                            if Bytes.compare(end, maxEnds[i]) > 0 { maxEnds[i].replaceSubrange(maxEnds[i].indices, with: end) }
                         }
                         delivered += 1
                     }
@@ -83,16 +80,6 @@ extension ProjectionEngine {
             }
         }
         return delivered
-    }
-
-    /// Byte order of UTF-8 text, which is code point order.
-    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Int {
-        let common = min(a.count, b.count)
-        if common > 0 {
-            let c = b.withUnsafeBufferPointer { memcmp(a.baseAddress!, $0.baseAddress!, common) }
-            if c != 0 { return Int(c) }
-        }
-        return a.count - b.count
     }
 
     /// Reads the events a replay sees, in valid-time order, corrections applied, retracted ones left
@@ -121,11 +108,14 @@ extension ProjectionEngine {
             let sideStarts = side.map { Array($0.occurred.start.utf8) }
             var sideIndex = 0
             var chunk = ReplayChunk()
+            func emitIfFull() throws {
+                if chunk.isFull { try emit(chunk); chunk = ReplayChunk() }
+            }
             func appendSide() throws {
                 let s = side[sideIndex]
                 RawEventRow.with(s.record, data: s.data, occurred: s.occurred) { chunk.append($0, plan: plan) }
                 sideIndex += 1
-                if chunk.isFull { try emit(chunk); chunk = ReplayChunk() }
+                try emitIfFull()
             }
 
             var clauses: [String] = []
@@ -154,7 +144,7 @@ extension ProjectionEngine {
                 let seq = raw.int64(0)
                 let start = raw.bytes(13)
                 while sideIndex < side.count {
-                    let order = Self.compare(start, sideStarts[sideIndex])
+                    let order = Bytes.compare(start, sideStarts[sideIndex])
                     guard order > 0 || (order == 0 && side[sideIndex].record.seq < seq) else { break }
                     try appendSide()
                 }
@@ -172,12 +162,12 @@ extension ProjectionEngine {
                             row.data = corrected
                             chunk.append(row, plan: plan)
                         }
-                        if chunk.isFull { try emit(chunk); chunk = ReplayChunk() }
+                        try emitIfFull()
                         continue
                     }
                 }
                 chunk.append(row, plan: plan)
-                if chunk.isFull { try emit(chunk); chunk = ReplayChunk() }
+                try emitIfFull()
             }
             while sideIndex < side.count { try appendSide() }
             if !chunk.events.isEmpty { try emit(chunk) }

@@ -23,6 +23,11 @@ struct ReplayChunk: Sendable {
 struct ByteSpan: Sendable {
     var offset: Int32
     var count: Int32
+
+    /// These bytes of a chunk's buffer.
+    func of(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[Int(offset)..<Int(offset + count)])
+    }
 }
 
 /// One value to bind: NULL, an integer, or text in the chunk's bytes.
@@ -100,10 +105,7 @@ struct ReplayPlan: Sendable {
 
     /// The index of a type given as bytes (`types.count` when no block names it).
     func index(of type: UnsafeBufferPointer<UInt8>) -> Int {
-        for (i, name) in typeBytes.enumerated() where name.count == type.count {
-            if type.isEmpty || name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, type.baseAddress!, type.count) == 0 }) { return i }
-        }
-        return typeBytes.count
+        typeBytes.firstIndex { Bytes.equal(type, $0) } ?? typeBytes.count
     }
 }
 
