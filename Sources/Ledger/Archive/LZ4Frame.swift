@@ -1,5 +1,7 @@
 import CLZ4
 import Dispatch
+import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -16,8 +18,9 @@ public enum LZ4Frame {
     public static let magic: [UInt8] = [0x04, 0x22, 0x4D, 0x18]
     /// The first four bytes of the old "legacy" LZ4 format (0x184C2102), which is not a frame.
     static let legacyMagic: [UInt8] = [0x02, 0x21, 0x4C, 0x18]
-    /// Uncompressed bytes per block (the frame's block size is 4 MiB).
-    public static let blockSize = 4 << 20
+
+    /// The largest block a frame can have (4 MiB): what a reader must hold at once.
+    static let largestBlock = 4 << 20
 
     /// The error liblz4 reported, named in words.
     static func reason(_ code: Int) -> String {
@@ -60,175 +63,296 @@ public enum LZ4Frame {
     }
 }
 
-/// Compresses a stream into one LZ4 frame written to a file descriptor, block by block: content
-/// checksum and block checksums on, 4 MiB blocks. Memory stays flat (about three blocks).
+/// Compresses a stream into one LZ4 frame written to a file descriptor: content checksum and block
+/// checksums on, independent blocks of at most 1 MiB.
 ///
-/// Whole blocks are compressed and written on a second thread while the caller fills the next
-/// one, so producing the content and compressing it overlap. The two block buffers are allocated
-/// once and filled in turn: no allocation (and no fresh pages to fault in) per block.
+/// The frame is laid out here (header, blocks, end mark, checksums, as the LZ4 frame format
+/// specifies) and each block is compressed with liblz4's block API, because liblz4's frame API
+/// compresses on one thread only. Content comes either in order through ``write(_:)`` (compressed
+/// on the caller's thread), or in numbered parts that two threads produce and compress at once
+/// (``writeParts(_:produce:inOrder:)``), written in order. Independent blocks compress ~0.4 % worse
+/// than linked ones (1M-event archive), and let two threads compress.
 ///
 /// ```swift
 /// let writer = try LZ4FrameWriter(fd: fd, name: "ledger.kopa")
 /// try writer.write(line)
 /// let (raw, compressed) = try writer.finish()
 /// ```
-// @unchecked: the liblz4 context, the output buffer, the block being compressed and the counters
-// are touched by one thread at a time, handed over through the `idle` semaphore (one block in
-// flight at most); `filling` only by the caller's thread.
-public final class LZ4FrameWriter: @unchecked Sendable {
-    /// A block buffer: raw memory, so appending through a ``ByteCursor`` needs no checks per byte.
-    struct Block {
-        var base: UnsafeMutablePointer<UInt8>
-        var capacity: Int
-        var count = 0
+public final class LZ4FrameWriter {
+    /// Content on its way into the frame, in raw memory so appending through a ``ByteCursor``
+    /// needs no checks per byte; and the blocks it compresses to (size, data, checksum each).
+    public struct Part {
+        fileprivate var base: UnsafeMutablePointer<UInt8>
+        fileprivate var capacity: Int
+        fileprivate var count = 0
+        fileprivate var output: UnsafeMutableRawPointer
+        fileprivate var outputCapacity: Int
+        fileprivate var outputCount = 0
 
-        init(capacity: Int) {
+        fileprivate init() {
+            capacity = LZ4FrameWriter.blockSize + (256 << 10)
             base = .allocate(capacity: capacity)
-            self.capacity = capacity
+            outputCapacity = Self.bound(capacity)
+            output = .allocate(byteCount: outputCapacity, alignment: 8)
         }
 
-        /// Makes room for `extra` more bytes, keeping the content.
-        mutating func reserve(_ extra: Int) {
-            guard capacity - count < extra else { return }
-            let grown = max(capacity * 2, count + extra)
-            let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
-            bigger.update(from: base, count: count)
+        fileprivate func free() {
             base.deallocate()
-            base = bigger
-            capacity = grown
+            output.deallocate()
+        }
+
+        /// Room for the blocks of `count` bytes: each block's size, data (at worst stored as it
+        /// is) and checksum.
+        private static func bound(_ count: Int) -> Int {
+            (count / LZ4FrameWriter.blockSize + 1) * (8 + Int(LZ4_compressBound(Int32(LZ4FrameWriter.blockSize))))
+        }
+
+        /// Appends at most `maxBytes` bytes, written by `body` through a cursor.
+        /// - Precondition: `body` writes no more than `maxBytes` bytes.
+        mutating func append(upTo maxBytes: Int, _ body: (inout ByteCursor) throws -> Void) rethrows {
+            if capacity - count < maxBytes {
+                let grown = max(capacity * 2, count + maxBytes)
+                let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+                bigger.update(from: base, count: count)
+                base.deallocate()
+                base = bigger
+                capacity = grown
+            }
+            let start = base + count
+            var cursor = ByteCursor(start)
+            try body(&cursor)
+            let written = start.distance(to: cursor.position)
+            precondition(written <= maxBytes, "wrote \(written) bytes into room for \(maxBytes)")
+            count += written
+        }
+
+        /// Compresses the content into blocks of at most ``LZ4FrameWriter/blockSize`` bytes; a block
+        /// that does not shrink is stored as it is, which the format marks by the size's high bit.
+        fileprivate mutating func compress() {
+            if outputCapacity < Self.bound(count) {
+                output.deallocate()
+                outputCapacity = Self.bound(count)
+                output = .allocate(byteCount: outputCapacity, alignment: 8)
+            }
+            let capacity = LZ4_compressBound(Int32(LZ4FrameWriter.blockSize))
+            outputCount = 0
+            var offset = 0
+            while offset < count {
+                let size = min(LZ4FrameWriter.blockSize, count - offset)
+                let source = base + offset
+                let block = output + outputCount
+                let compressed = Int(LZ4_compress_fast(UnsafeRawPointer(source).assumingMemoryBound(to: CChar.self), (block + 4).assumingMemoryBound(to: CChar.self), Int32(size), capacity, LZ4FrameWriter.acceleration))
+                let stored: Int
+                if compressed > 0, compressed < size {
+                    stored = compressed
+                    block.storeBytes(of: UInt32(compressed).littleEndian, as: UInt32.self)
+                } else {
+                    stored = size
+                    (block + 4).copyMemory(from: source, byteCount: size)
+                    block.storeBytes(of: (UInt32(size) | 0x8000_0000).littleEndian, as: UInt32.self)
+                }
+                let checksum = XXH32.hash(UnsafeRawBufferPointer(start: block + 4, count: stored))
+                block.storeBytes(of: checksum.littleEndian, toByteOffset: 4 + stored, as: UInt32.self)
+                outputCount += 8 + stored
+                offset += size
+            }
         }
     }
 
+    /// Uncompressed bytes per block at most (the frame header says 1 MiB).
+    static let blockSize = 1 << 20
+    /// liblz4's acceleration: 2 compresses ~15 % faster than 1 for ~0.4 % larger archives (measured
+    /// on 200 MB of a 1M-event export).
+    static let acceleration: Int32 = 2
+    /// Parts in flight in ``writeParts(_:produce:inOrder:)``.
+    static let slotCount = 8
+
     private let fd: Int32
     private let name: String
-    private var context: OpaquePointer?
-    private var preferences = LZ4F_preferences_t()
-    private var output: [UInt8] = []
+    private var part = Part()
+    private var content = XXH32()
     private var finished = false
-    private let worker = DispatchQueue(label: "kopa.lz4-writer")
-    private let idle = DispatchSemaphore(value: 1)
-    private var workerError: (any Error)?
-    /// The block the caller appends to.
-    private var filling: Block
-    /// The other block: being compressed, or waiting to be filled next.
-    private var other: Block
     /// Uncompressed bytes taken so far.
     public private(set) var uncompressedBytes: Int64 = 0
     /// Compressed bytes written so far.
     public private(set) var compressedBytes: Int64 = 0
-    private static let bufferCapacity = LZ4Frame.blockSize + (1 << 20)
 
     /// Starts a frame on `fd` (which stays owned by the caller); `name` is used in error messages.
     public init(fd: Int32, name: String) throws {
         self.fd = fd
         self.name = name
-        filling = Block(capacity: Self.bufferCapacity)
-        other = Block(capacity: Self.bufferCapacity)
-        let created = LZ4F_createCompressionContext(&context, UInt32(LZ4F_VERSION))
-        _ = try LZ4Frame.check(created, "compression setup")
-        preferences.frameInfo.blockSizeID = LZ4F_max4MB
-        preferences.frameInfo.blockMode = LZ4F_blockLinked
-        preferences.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled
-        preferences.frameInfo.blockChecksumFlag = LZ4F_blockChecksumEnabled
-        preferences.frameInfo.frameType = LZ4F_frame
-        preferences.compressionLevel = 0
-        preferences.autoFlush = 0
-        reserveOutput(for: Self.bufferCapacity)
-        let header = output.withUnsafeMutableBytes { out in
-            LZ4F_compressBegin(context, out.baseAddress, out.count, &preferences)
-        }
-        try emit(try LZ4Frame.check(header, "frame header"))
+        // Magic; FLG: version 01, independent blocks, block checksums, content checksum; BD: 1 MiB
+        // blocks; then the descriptor's checksum (the second byte of its XXH32).
+        var header: [UInt8] = LZ4Frame.magic + [0x74, 0x60]
+        let descriptor = header[4...].withUnsafeBytes { XXH32.hash($0) }
+        header.append(UInt8(truncatingIfNeeded: descriptor >> 8))
+        try header.withUnsafeBytes { try emit($0) }
     }
 
-    // No block is in flight here: the compressing closure holds the writer until it is done.
     deinit {
-        LZ4F_freeCompressionContext(context)
-        filling.base.deallocate()
-        other.base.deallocate()
+        part.free()
     }
 
-    private func reserveOutput(for sourceBytes: Int) {
-        let bound = LZ4F_compressBound(sourceBytes, &preferences) + Int(LZ4F_HEADER_SIZE_MAX)
-        if output.count < bound { output = [UInt8](repeating: 0, count: bound) }
+    private func emit(_ bytes: UnsafeRawBufferPointer) throws {
+        try LZ4Frame.writeAll(fd, bytes, name: name)
+        compressedBytes += Int64(bytes.count)
     }
 
-    private func emit(_ count: Int) throws {
-        guard count > 0 else { return }
-        try output.withUnsafeBytes { try LZ4Frame.writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[0..<count]), name: name) }
-        compressedBytes += Int64(count)
+    /// Adds a compressed part to the content checksum and writes its blocks.
+    private func emit(_ part: Part) throws {
+        content.update(UnsafeRawBufferPointer(start: part.base, count: part.count))
+        uncompressedBytes += Int64(part.count)
+        try emit(UnsafeRawBufferPointer(start: part.output, count: part.outputCount))
     }
 
-    /// Appends at most `maxBytes` bytes, written by `body` through a cursor, then hands the block
-    /// to the compressing thread once it is full.
-    /// - Precondition: `body` writes no more than `maxBytes` bytes.
-    func append(upTo maxBytes: Int, _ body: (inout ByteCursor) throws -> Void) throws {
-        filling.reserve(maxBytes)
-        let start = filling.base + filling.count
-        var cursor = ByteCursor(start)
-        try body(&cursor)
-        let written = start.distance(to: cursor.position)
-        precondition(written <= maxBytes, "wrote \(written) bytes into room for \(maxBytes)")
-        filling.count += written
-        if filling.count >= LZ4Frame.blockSize { try handOver() }
+    /// Compresses and writes what ``write(_:)`` has gathered.
+    private func flush() throws {
+        guard part.count > 0 else { return }
+        part.compress()
+        try emit(part)
+        part.count = 0
     }
 
-    /// Compresses the full block on the worker thread and starts filling the other one.
-    private func handOver() throws {
-        idle.wait()
-        if let workerError {
-            idle.signal()
-            throw workerError
-        }
-        swap(&filling, &other)
-        filling.count = 0
-        worker.async { [self] in
-            do { try compress(UnsafeBufferPointer(start: other.base, count: other.count)) } catch { workerError = error }
-            idle.signal()
-        }
-    }
-
-    private func compress(_ bytes: UnsafeBufferPointer<UInt8>) throws {
-        guard !bytes.isEmpty else { return }
-        reserveOutput(for: bytes.count)
-        let written = output.withUnsafeMutableBytes { out in
-            LZ4F_compressUpdate(context, out.baseAddress, out.count, bytes.baseAddress, bytes.count, nil)
-        }
-        try emit(try LZ4Frame.check(written, "compression"))
-        uncompressedBytes += Int64(bytes.count)
-    }
-
-    /// Appends bytes (compressing whole blocks as they fill).
+    /// Appends bytes, compressing and writing each block once it is full.
     public func write(_ bytes: some Collection<UInt8>) throws {
         let count = bytes.count
-        try append(upTo: count) { cursor in
+        part.append(upTo: count) { cursor in
             let copied: Void? = bytes.withContiguousStorageIfAvailable { cursor.write($0) }
             if copied == nil { for byte in bytes { cursor.write(byte) } }
         }
+        if part.count >= Self.blockSize { try flush() }
     }
 
-    /// Waits until no block is being compressed (before giving up on a frame after an error,
-    /// so nothing writes to the descriptor once the caller closes it).
+    /// Writes the content of `count` parts, produced and compressed by two threads at once
+    /// (the caller's and one more), in part order.
+    ///
+    /// `produce(thread, part, &content)` fills part `part` (thread 0 takes the even parts, thread 1
+    /// the odd ones, each in increasing order) and returns what `inOrder` should know of it;
+    /// `inOrder` is called with each part's result in part order, one call at a time, just before
+    /// the part is written, and may throw to stop. The first error (by part) is thrown; parts
+    /// after it are not written. At most ``slotCount`` parts are in memory at once.
+    func writeParts<Summary: Sendable>(_ count: Int, produce: @escaping @Sendable (_ thread: Int, _ part: Int, _ content: inout Part) throws -> Summary, inOrder: @escaping (Summary) throws -> Void) throws {
+        try flush()
+        guard count > 0 else { return }
+        let job = PartsJob(writer: self, inOrder: inOrder, produce: produce)
+        let worker = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            job.run(thread: 1, of: count)
+            worker.signal()
+        }
+        job.run(thread: 0, of: count)
+        worker.wait()
+        if let failure = job.failure { throw failure }
+    }
+
+    /// Stops writing (before giving up on a frame after an error).
     public func abandon() {
-        idle.wait()
         finished = true
-        idle.signal()
     }
 
-    /// Compresses what is left and writes the end mark and the content checksum.
+    /// Writes what is left, the end mark and the content checksum.
     /// - Returns: uncompressed and compressed byte counts of the whole frame.
     @discardableResult
     public func finish() throws -> (uncompressed: Int64, compressed: Int64) {
-        idle.wait()
-        defer { idle.signal() }
-        if let workerError { throw workerError }
         guard !finished else { return (uncompressedBytes, compressedBytes) }
-        try compress(UnsafeBufferPointer(start: filling.base, count: filling.count))
-        filling.count = 0
-        reserveOutput(for: 0)
-        let end = output.withUnsafeMutableBytes { out in LZ4F_compressEnd(context, out.baseAddress, out.count, nil) }
-        try emit(try LZ4Frame.check(end, "frame end"))
         finished = true
+        try flush()
+        var end = [UInt8](repeating: 0, count: 8)
+        let digest = content.digest()
+        for i in 0..<4 { end[4 + i] = UInt8(truncatingIfNeeded: digest >> (8 * UInt32(i))) }
+        try end.withUnsafeBytes { try emit($0) }
         return (uncompressedBytes, compressedBytes)
+    }
+
+    /// One call of ``writeParts(_:produce:inOrder:)``: the slots the two threads fill, and who
+    /// writes.
+    // @unchecked: a slot is touched by one thread at a time. The thread that owns a part fills and
+    // compresses its slot, then records the result under `shared`; the parts are written (and
+    // `inOrder` called, and the writer touched) only by the thread holding `writing`; a slot is
+    // filled again only after its `free` semaphore says its part was written.
+    private final class PartsJob<Summary: Sendable>: @unchecked Sendable {
+        struct Shared {
+            /// Per slot: the produced, compressed part's result, not yet written.
+            var results: [Result<Summary, any Error>?] = Array(repeating: nil, count: LZ4FrameWriter.slotCount)
+            /// Parts written so far (the next to write).
+            var written = 0
+            /// Whether a thread is writing parts now.
+            var writing = false
+            var failure: (any Error)?
+        }
+
+        let writer: LZ4FrameWriter
+        let inOrder: (Summary) throws -> Void
+        let produce: @Sendable (Int, Int, inout Part) throws -> Summary
+        /// Raw memory: each thread fills its own slots, and an array would be one shared variable.
+        let slots = UnsafeMutablePointer<Part>.allocate(capacity: LZ4FrameWriter.slotCount)
+        let free = (0..<LZ4FrameWriter.slotCount).map { _ in DispatchSemaphore(value: 0) }
+        let shared = Mutex(Shared())
+        var failure: (any Error)? { shared.withLock { $0.failure } }
+
+        init(writer: LZ4FrameWriter, inOrder: @escaping (Summary) throws -> Void, produce: @escaping @Sendable (Int, Int, inout Part) throws -> Summary) {
+            self.writer = writer
+            self.inOrder = inOrder
+            self.produce = produce
+            for index in 0..<LZ4FrameWriter.slotCount { (slots + index).initialize(to: Part()) }
+        }
+
+        deinit {
+            for index in 0..<LZ4FrameWriter.slotCount { slots[index].free() }
+            slots.deinitialize(count: LZ4FrameWriter.slotCount)
+            slots.deallocate()
+        }
+
+        func run(thread: Int, of count: Int) {
+            for part in stride(from: thread, to: count, by: 2) {
+                let index = part % LZ4FrameWriter.slotCount
+                if part >= LZ4FrameWriter.slotCount { free[index].wait() }
+                if failure != nil { return }
+                slots[index].count = 0
+                let result = Result { try produce(thread, part, &slots[index]) }
+                if case .success = result { slots[index].compress() }
+                let writes = shared.withLock { shared in
+                    shared.results[index] = result
+                    if shared.writing { return false }
+                    shared.writing = true
+                    return true
+                }
+                if writes { writeReady() }
+            }
+        }
+
+        /// Writes every part that is next in order and produced, until one is missing.
+        func writeReady() {
+            while true {
+                let next: (part: Int, result: Result<Summary, any Error>)? = shared.withLock { shared in
+                    let index = shared.written % LZ4FrameWriter.slotCount
+                    guard let result = shared.results[index], shared.failure == nil else {
+                        shared.writing = false
+                        return nil
+                    }
+                    return (shared.written, result)
+                }
+                guard let next else { return }
+                let index = next.part % LZ4FrameWriter.slotCount
+                do {
+                    try inOrder(try next.result.get())
+                    try writer.emit(slots[index])
+                } catch {
+                    shared.withLock { shared in
+                        shared.failure = error
+                        shared.writing = false
+                    }
+                    // Wake the threads waiting for a slot: they see the failure and stop.
+                    for semaphore in free { semaphore.signal() }
+                    return
+                }
+                shared.withLock { shared in
+                    shared.results[index] = nil
+                    shared.written += 1
+                }
+                free[index].signal()
+            }
+        }
     }
 }
 
@@ -286,7 +410,7 @@ public final class LZ4FrameReader {
         self.name = name
         self.ownsDescriptor = owns
         input = .allocate(byteCount: Self.chunk, alignment: 16)
-        output = .allocate(byteCount: LZ4Frame.blockSize, alignment: 16)
+        output = .allocate(byteCount: LZ4Frame.largestBlock, alignment: 16)
         let created = LZ4F_createDecompressionContext(&context, UInt32(LZ4F_VERSION))
         if LZ4F_isError(created) != 0 {
             if owns { close(fd) }

@@ -376,46 +376,91 @@ extension Ledger {
 }
 
 extension SQLiteEventStore {
-    /// Writes the export line of every event (seq 1 … `until`) into `writer`, straight from the
-    /// stored columns in one read snapshot: the same bytes as ``EventRecord/exportLine``, without
-    /// building a record per row. Seq continuity and `prev` links are checked on the way, so a
-    /// broken log is never archived.
-    func writeExportLines(until: Int64?, into writer: LZ4FrameWriter, progress: ((Int64) -> Void)?) throws -> VerifyReport {
-        var sql = "SELECT \(Self.columns) FROM events"
-        if let until { sql += " WHERE seq <= \(until)" }
-        sql += " ORDER BY seq"
-        var count: Int64 = 0
-        var previous = Array(EventRecord.genesisPrev.utf8)
-        var first: [UInt8] = []
-        var last: [UInt8] = []
-        try read { db in
-            let s = RawStatement(try db.makeStatement(sql: sql), in: db)
-            while try s.step() {
-                let seq = s.int64(0)
-                let prev = s.bytes(11)
-                guard seq == count + 1, ChainVerifier.equal(prev, previous) else {
-                    throw LedgerError(.integrity, "the log is broken at seq \(count + 1) (found seq \(seq) with prev \(s.text(11))); run `kopa verify`: a broken log is not archived", seq: count + 1)
-                }
-                try s.writeExportLine(into: writer)
+    /// Events per part of an export: about 650 KB of lines, one block of the frame.
+    static let exportPartSize: Int64 = 1024
 
-                count += 1
-                previous.removeAll(keepingCapacity: true)
-                previous.append(contentsOf: s.bytes(12))
-                if count == 1 { first = Array(s.bytes(7)) }
-                if count % Ledger.progressInterval == 0 { progress?(count) }
-                last.removeAll(keepingCapacity: true)
-                last.append(contentsOf: s.bytes(7))
-            }
-        }
-        guard count > 0 else {
+    /// Writes the export line of every event (seq 1 … `until`, or the head) into `writer`, straight
+    /// from the stored columns: the same bytes as ``EventRecord/exportLine``, without building a
+    /// record per row. Seq continuity and `prev` links are checked on the way, so a broken log is
+    /// never archived.
+    ///
+    /// Two threads read and compress at once, each through its own connection, 1024 events at a
+    /// time (even parts and odd parts); the parts are checked against each other and written in
+    /// order. Separate read transactions see the same events: events up to the head never change
+    /// (the store's triggers forbid it) and later appends only add higher seqs.
+    func writeExportLines(until: Int64?, into writer: LZ4FrameWriter, partSize: Int64 = exportPartSize, progress: ((Int64) -> Void)?) throws -> VerifyReport {
+        let last = try until ?? head().seq
+        guard last > 0 else {
             throw LedgerError(.integrity, "the ledger '\(path)' holds no events; expected seq 1 'ledger-created'")
         }
-        if let until, count != until {
-            throw LedgerError(.invalidInput, "--until \(until) is beyond the end of the log: the ledger '\(path)' ends at seq \(count)")
+        let stores = [self, try SQLiteEventStore(path: path, readonly: true)]
+        let parts = Int((last + partSize - 1) / partSize)
+        var previous = Array(EventRecord.genesisPrev.utf8)
+        var first: [UInt8] = []
+        var lastRecorded: [UInt8] = []
+        var count: Int64 = 0
+        try writer.writeParts(parts) { thread, part, content in
+            let start = Int64(part) * partSize + 1
+            return try stores[thread].exportPart(seq: start...min(last, start + partSize - 1), into: &content)
+        } inOrder: { (part: ExportPart) in
+            guard part.firstPrev == previous else {
+                throw LedgerError(.integrity, "the log is broken at seq \(part.firstSeq) (found seq \(part.firstSeq) with prev \(String(decoding: part.firstPrev, as: UTF8.self))); run `kopa verify`: a broken log is not archived", seq: part.firstSeq)
+            }
+            if count == 0 { first = part.firstRecorded }
+            for crossed in stride(from: (count / Ledger.progressInterval + 1) * Ledger.progressInterval, through: count + part.count, by: Int(Ledger.progressInterval)) {
+                progress?(crossed)
+            }
+            count += part.count
+            previous = part.lastHash
+            lastRecorded = part.lastRecorded
         }
         return VerifyReport(
             count: count, head: String(decoding: previous, as: UTF8.self),
-            firstRecordedAt: String(decoding: first, as: UTF8.self), lastRecordedAt: String(decoding: last, as: UTF8.self))
+            firstRecordedAt: String(decoding: first, as: UTF8.self), lastRecordedAt: String(decoding: lastRecorded, as: UTF8.self))
+    }
+
+    /// What the parts of an export must agree on: a part's first `prev` is the hash its predecessor ends with.
+    struct ExportPart: Sendable {
+        var firstSeq: Int64
+        var count: Int64
+        var firstPrev: [UInt8]
+        var lastHash: [UInt8]
+        var firstRecorded: [UInt8]
+        var lastRecorded: [UInt8]
+    }
+
+    /// Writes the export lines of the events in `range` into `content`, checking that every seq is
+    /// there and each `prev` is the hash before it.
+    func exportPart(seq range: ClosedRange<Int64>, into content: inout LZ4FrameWriter.Part) throws -> ExportPart {
+        try read { db in
+            let statement = try db.cachedStatement(sql: "SELECT \(Self.columns) FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq")
+            try statement.setArguments([range.lowerBound, range.upperBound])
+            let s = RawStatement(statement, in: db)
+            var part = ExportPart(firstSeq: range.lowerBound, count: 0, firstPrev: [], lastHash: [], firstRecorded: [], lastRecorded: [])
+            while try s.step() {
+                let seq = s.int64(0)
+                let prev = s.bytes(11)
+                let expected = range.lowerBound + part.count
+                guard seq == expected, part.count == 0 || Bytes.equal(prev, part.lastHash) else {
+                    throw LedgerError(.integrity, "the log is broken at seq \(expected) (found seq \(seq) with prev \(s.text(11))); run `kopa verify`: a broken log is not archived", seq: expected)
+                }
+                s.writeExportLine(into: &content)
+                if part.count == 0 {
+                    part.firstPrev = Array(prev)
+                    part.firstRecorded = Array(s.bytes(7))
+                }
+                part.count += 1
+                // The next row's prev is checked against this hash, so it is kept for every row;
+                // the recorded time only from the part's last row.
+                part.lastHash.replaceSubrange(part.lastHash.indices, with: s.bytes(12))
+                if seq == range.upperBound { part.lastRecorded = Array(s.bytes(7)) }
+            }
+            let expected = range.lowerBound + part.count
+            guard expected > range.upperBound else {
+                throw LedgerError(.integrity, "the log is broken at seq \(expected) (no such event); run `kopa verify`: a broken log is not archived", seq: expected)
+            }
+            return part
+        }
     }
 }
 

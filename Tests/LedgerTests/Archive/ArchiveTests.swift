@@ -493,6 +493,55 @@ struct ArchiveLineTests {
         #expect(String(decoding: try Frames.decompress(path), as: UTF8.self) == expected)
     }
 
+    /// A chain of `count` records in a new store at `path`; `brokenAt` gets a wrong prev (the
+    /// records after it link to it), `missing` is left out (the next links over it).
+    static func chainStore(_ path: String, count: Int, brokenAt: Int64? = nil, missing: Int64? = nil) throws -> (SQLiteEventStore, [EventRecord]) {
+        let store = try SQLiteEventStore.create(path: path)
+        var records: [EventRecord] = []
+        var prev = EventRecord.genesisPrev
+        for seq in Int64(1)...Int64(count) where seq != missing {
+            var record = try Self.record(data: ["n": .integer(seq)])
+            record.seq = seq
+            record.id = "id-\(seq)"
+            record.streamVersion = seq
+            record.prev = seq == brokenAt ? String(repeating: "b", count: 64) : prev
+            record.hash = record.computeHash()
+            prev = record.hash
+            records.append(record)
+        }
+        try store.append { session in
+            for record in records { try session.insert(record, occurred: try OccurredAt("2022-05"), idempotencyKey: nil, target: nil) }
+        }
+        return (store, records)
+    }
+
+    /// Exports in parts of 7 events (more parts than the writer holds at once): the archive is the
+    /// records' lines in order, and a broken link or a missing seq inside a part or at a part's
+    /// first event stops the export at that seq.
+    @Test("export checks the chain within and across parts", arguments: [(nil, nil), (23, nil), (22, nil), (2, nil), (nil, 30), (nil, 15), (nil, 60)] as [(Int64?, Int64?)])
+    func exportChecksTheChainWithinAndAcrossParts(brokenAt: Int64?, missing: Int64?) throws {
+        let dir = try TemporaryDirectory("kopa-export-parts")
+        let (store, records) = try Self.chainStore(dir.path("chain.sqlite"), count: 71, brokenAt: brokenAt, missing: missing)
+        let path = dir.path("chain.kopa")
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        let writer = try LZ4FrameWriter(fd: fd, name: path)
+        var progress: [Int64] = []
+        let export = { try store.writeExportLines(until: nil, into: writer, partSize: 7) { progress.append($0) } }
+        if let broken = brokenAt ?? missing {
+            let error = expectLedgerError(.integrity, mentioning: ["the log is broken at seq \(broken) "]) { _ = try export() }
+            #expect(error?.seq == broken)
+            writer.abandon()
+            return
+        }
+        let report = try export()
+        try writer.finish()
+        #expect(report.count == 71 && report.head == records.last?.hash)
+        #expect(String(decoding: try Frames.decompress(path), as: UTF8.self) == records.map { $0.exportLine + "\n" }.joined())
+        #expect(progress.isEmpty)
+    }
+
     /// A canonical line is checked without a record: the same verdict as the full check.
     @Test func theInPlaceHashAgreesWithTheRecordHash() throws {
         for data in Self.payloads {

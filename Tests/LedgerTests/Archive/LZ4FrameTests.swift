@@ -83,7 +83,7 @@ struct ArchiveLZ4FrameTests {
     @Test func roundTripsAcrossBlocksAndTheStockToolReadsIt() throws {
         let dir = try TemporaryDirectory("kopa-lz4")
         var rng = SplitMix64(seed: 1)
-        // Compressible text and incompressible bytes, more than two 4 MiB blocks together.
+        // Compressible text and incompressible bytes, several 1 MiB blocks together.
         let content = Frames.text(lines: 60_000) + rng.bytes(6 << 20) + Frames.text(lines: 10)
         let frame = dir.path("content.lz4")
         try Frames.compress(content, to: frame)
@@ -94,7 +94,7 @@ struct ArchiveLZ4FrameTests {
         #expect(try Frames.read(dir.path("by-lz4")) == content)
     }
 
-    @Test func headerHasContentAndBlockChecksumsAndFourMebibyteBlocks() throws {
+    @Test func headerHasContentAndBlockChecksumsAndIndependentOneMebibyteBlocks() throws {
         let dir = try TemporaryDirectory("kopa-lz4")
         let frame = dir.path("small.lz4")
         try Frames.compress(Array("hello\n".utf8), to: frame)
@@ -102,9 +102,10 @@ struct ArchiveLZ4FrameTests {
         #expect(Array(bytes.prefix(4)) == LZ4Frame.magic)
         let flags = bytes[4]
         #expect(flags >> 6 == 0b01, "frame version 01")
+        #expect(flags & 0x20 != 0, "independent blocks")
         #expect(flags & 0x10 != 0, "block checksums on")
         #expect(flags & 0x04 != 0, "content checksum on")
-        #expect(bytes[5] >> 4 == 7, "4 MiB maximum block size")
+        #expect(bytes[5] >> 4 == 6, "1 MiB maximum block size")
         let info = try runTool("/bin/sh", ["-c", "lz4 -v --list '\(frame)' 2>&1 || true"])
         #expect(info.stdout.contains("LZ4Frame"), "\(info.stdout)")
     }
@@ -186,13 +187,13 @@ struct ArchiveLZ4FrameTests {
     @Test func aDamagedBlockIsNamedByItsOffset() throws {
         let dir = try TemporaryDirectory("kopa-lz4")
         var rng = SplitMix64(seed: 9)
-        // Incompressible, so three blocks of 4 MiB stored as they are: offsets are easy to predict.
-        let content = rng.bytes(10 << 20)
+        // Incompressible, so blocks of 1 MiB stored as they are: offsets are easy to predict.
+        let content = rng.bytes(3 << 20)
         let frame = dir.path("frame.lz4")
         try Frames.compress(content, to: frame)
         var bytes = try Frames.read(frame)
-        // Header 7 bytes; block 1: size 4 + data 4 MiB + checksum 4; block 2's data starts after its size.
-        let block2Data = 7 + 4 + (4 << 20) + 4 + 4
+        // Header 7 bytes; block 1: size 4 + data 1 MiB + checksum 4; block 2's data starts after its size.
+        let block2Data = 7 + 4 + (1 << 20) + 4 + 4
         let position = block2Data + 123_456
         bytes[position] ^= 0x20
         try Frames.write(bytes, to: frame)
@@ -213,5 +214,65 @@ struct ArchiveLZ4FrameTests {
         let junk = dir.path("junk.lz4")
         try Frames.write(bytes + Array("\n".utf8), to: junk)
         expectLedgerError(.integrity, mentioning: ["unexpected data at byte \(bytes.count)", "after the end of the LZ4 frame"]) { _ = try Frames.decompress(junk) }
+    }
+
+    /// Parts made on two threads land in the frame in part order, each thread taking every other
+    /// part; a part larger than a block spans several.
+    @Test func partsFromTwoThreadsAreWrittenInOrder() throws {
+        let dir = try TemporaryDirectory("kopa-lz4")
+        let path = dir.path("parts.lz4")
+        let count = 3 * LZ4FrameWriter.slotCount + 1
+        let parts: [[UInt8]] = (0..<count).map { i in
+            i == 5 ? Frames.text(lines: 40_000, seed: 5) : Frames.text(lines: i * 37 % 500, seed: UInt64(i))
+        }
+        #expect(parts[5].count > 2 * LZ4FrameWriter.blockSize)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        let writer = try LZ4FrameWriter(fd: fd, name: path)
+        try writer.write(Array("first ".utf8))
+        var seen: [(part: Int, thread: Int)] = []
+        try writer.writeParts(count) { thread, part, content in
+            parts[part].withUnsafeBufferPointer { bytes in content.append(upTo: bytes.count) { $0.write(bytes) } }
+            return [part, thread]
+        } inOrder: { seen.append(($0[0], $0[1])) }
+        try writer.write(Array("last".utf8))
+        let (raw, _) = try writer.finish()
+        #expect(seen.map(\.part) == Array(0..<count))
+        #expect(seen.allSatisfy { $0.thread == $0.part % 2 })
+        let content = Array("first ".utf8) + parts.flatMap { $0 } + Array("last".utf8)
+        #expect(raw == Int64(content.count))
+        #expect(try Frames.decompress(path) == content)
+        try Frames.shell("lz4 -q -t '\(path)'")
+    }
+
+    struct PartFailure: Error, Equatable {
+        let part: Int
+    }
+
+    /// The error of the first failing part (by part, whichever thread failed first) is thrown,
+    /// and no later part is handed on, whether making the part or checking it in order failed.
+    @Test("the first failing part is the error", arguments: [([3], nil), ([9, 4], nil), ([20, 2], nil), ([], 6), ([12], 7)] as [([Int], Int?)])
+    func theFirstFailingPartIsTheError(failingParts: [Int], refusedInOrder: Int?) throws {
+        let dir = try TemporaryDirectory("kopa-lz4")
+        let path = dir.path("parts.lz4")
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        let writer = try LZ4FrameWriter(fd: fd, name: path)
+        var handedOn: [Int] = []
+        let first = (failingParts + [refusedInOrder].compactMap { $0 }).min()!
+        #expect(throws: PartFailure(part: first)) {
+            try writer.writeParts(30) { _, part, content in
+                if failingParts.contains(part) { throw PartFailure(part: part) }
+                Frames.text(lines: 1, seed: UInt64(part)).withUnsafeBufferPointer { line in content.append(upTo: line.count) { $0.write(line) } }
+                return part
+            } inOrder: { part in
+                if part == refusedInOrder { throw PartFailure(part: part) }
+                handedOn.append(part)
+            }
+        }
+        writer.abandon()
+        #expect(handedOn == Array(0..<first))
     }
 }
