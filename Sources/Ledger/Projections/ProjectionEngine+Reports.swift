@@ -123,7 +123,10 @@ extension ProjectionEngine {
                 for group in groups {
                     var tail = filter
                     tail.fromStart = group.cut
-                    _ = try replay(group.definitions, into: db, filter: tail)
+                    let names = Set(group.definitions.map(\.name))
+                    let tables = needed.filter { names.contains($0.definition.name) }.flatMap(\.tables)
+                    var lastStarts: [String: String] = [:]
+                    _ = try replay(group.definitions, into: db, filter: tail, lastStarts: &lastStarts, deferringIndexesOf: tables)
                 }
                 result = try body(db)
                 return .commit

@@ -156,6 +156,12 @@ final class SnapshotWriter {
                     for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") {
                         try db.execute(sql: "DELETE FROM \(table.quotedDatabaseIdentifier)")
                     }
+                    // Only the tables: a snapshot is read whole into a report's database, which has
+                    // the indexes; and a copy must not fire triggers. (Constraints' own indexes stay.)
+                    for row in try Row.fetchAll(db, sql: "SELECT type, name FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL") {
+                        let type: String = row["type"], name: String = row["name"]
+                        try db.execute(sql: "DROP \(type.uppercased()) \(name.quotedDatabaseIdentifier)")
+                    }
                 }
                 try queue.close()
                 try pdb.execute(sql: "ATTACH DATABASE ? AS \(alias(attached))", arguments: [path])

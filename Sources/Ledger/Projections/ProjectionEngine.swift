@@ -128,7 +128,8 @@ public struct ProjectionEngine: Sendable {
                     var filter = ReplayFilter()
                     filter.untilSeq = head.seq
                     var lastStarts: [String: String] = [:]
-                    summary.applied += try replay(plan.full, into: pdb, filter: filter, lastStarts: &lastStarts, snapshots: snapshots)
+                    let tables = try String.fetchAll(pdb, sql: "SELECT name FROM kopa_objects WHERE type = 'table' AND projection IN (\(plan.full.map { _ in "?" }.joined(separator: ",")))", arguments: StatementArguments(plan.full.map(\.name)))
+                    summary.applied += try replay(plan.full, into: pdb, filter: filter, lastStarts: &lastStarts, snapshots: snapshots, deferringIndexesOf: tables)
                     summary.rebuilt = plan.full.map(\.name)
                     for definition in plan.full {
                         try saveCheckpoint(definition, head: head.seq, lastStart: lastStarts[definition.name] ?? "", in: pdb, ledgerID: ledgerID)
