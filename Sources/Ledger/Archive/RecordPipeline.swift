@@ -200,14 +200,13 @@ final class RecordPipeline: @unchecked Sendable {
         swap(&items, &batch.items)
         var parsed: Int64 = 0
         do {
-            try reader.forEachLine(expectedSeq: { parsed + 1 }) { text in
-                let line = reader.lineNumber
+            try reader.forEachLine(expectedSeq: { parsed + 1 }) { text, line in
                 if let layout = CanonicalLine.layout(text) {
                     try check(text, layout, line: line, with: &verifier)
                     items.append(.canonical(start: bytes.count, count: text.count, layout: layout, line: line))
                     bytes.append(contentsOf: text)
                 } else {
-                    let record = try reader.record(text, expectedSeq: parsed + 1)
+                    let record = try ArchiveReader.record(text, expectedSeq: parsed + 1, line: line, file: reader.name)
                     try check(record, line: line, with: &verifier)
                     items.append(.parsed(record, line: line))
                 }
@@ -243,8 +242,8 @@ final class RecordPipeline: @unchecked Sendable {
         swap(&lines, &batch.lines)
         var count: Int64 = 0
         do {
-            try reader.forEachLine(expectedSeq: { count + 1 }) { text in
-                lines.append(Line(start: bytes.count, count: text.count, number: reader.lineNumber))
+            try reader.forEachLine(expectedSeq: { count + 1 }) { text, number in
+                lines.append(Line(start: bytes.count, count: text.count, number: number))
                 bytes.append(contentsOf: text)
                 count += 1
                 if lines.count >= Self.batchLines || bytes.count >= Self.batchBytes {
