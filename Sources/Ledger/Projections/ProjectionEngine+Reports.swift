@@ -72,7 +72,7 @@ extension ProjectionEngine {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             SQLFunctions.install(db)
-            try db.execute(sql: "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384")
+            try db.execute(sql: "PRAGMA page_size=\(Self.pageSize); PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384")
         }
         // A temporary file rather than memory: on a large ledger the replayed tables outgrow the
         // memory budget, while SQLite's page cache stays bounded. Removed afterwards.

@@ -446,6 +446,15 @@ struct ProjectionEngineTests {
         #expect(try Self.values(test, "SELECT meeting FROM meeting_days ORDER BY meeting") == ["m1", "m2", "m3"])
     }
 
+    /// A new projection database gets 16 KiB pages (set before WAL mode fixes the page size).
+    @Test func aNewProjectionDatabaseHasSixteenKibibytePages() throws {
+        let test = try TestLedger().withFixtures()
+        try test.engine().catchUp()
+        let pageSize: [Int] = try Self.values(test, "PRAGMA page_size")
+        #expect(pageSize == [ProjectionEngine.pageSize])
+        #expect(ProjectionEngine.pageSize == 16384)
+    }
+
     // MARK: - Indexes built after a replay
 
     static func indexed(trigger: Bool = false) -> String {
