@@ -24,6 +24,17 @@ struct EventStoreTests {
         #expect(FileManager.default.contents(atPath: notes) == Data("keep me".utf8))
     }
 
+    /// A new ledger has 16 KiB pages and is in WAL mode (WAL fixes the page size, so the order of
+    /// the two settings matters).
+    @Test func aNewLedgerHasSixteenKibibytePagesAndAWriteAheadLog() throws {
+        let test = try TestLedger()
+        let settings = try DatabaseQueue(path: test.path).read { db in
+            (try Int.fetchOne(db, sql: "PRAGMA page_size"), try String.fetchOne(db, sql: "PRAGMA journal_mode"))
+        }
+        #expect(settings.0 == 16384 && settings.0 == SQLiteEventStore.pageSize)
+        #expect(settings.1 == "wal")
+    }
+
     @Test func createInAMissingFolderIsNotFound() throws {
         let folder = try TemporaryDirectory()
         let path = folder.path("no/such/folder/kopa.sqlite")
