@@ -48,6 +48,9 @@ public struct SQLiteEventStore: EventStore {
                 // Before anything is written: WAL mode fixes the page size of the file it starts.
                 try db.execute(sql: "PRAGMA page_size=\(pageSize)")
                 try db.execute(sql: "PRAGMA journal_mode=WAL")
+                // Again: SQLite turned the cache size into a number of pages of the size then in
+                // force (4 KiB), so it would be four times as large now.
+                try db.execute(sql: "PRAGMA cache_size=-16384")
                 try db.execute(sql: "PRAGMA application_id=\(applicationID)")
             }
             try migrator.migrate(store.queue)
