@@ -2,22 +2,26 @@
 # Kopa's benchmark: throughput and peak memory of each operation on a synthetic ledger, next to
 # the raw-SQLite ceiling measured in the same run, and the targets of DESIGN.md.
 #
-#   scripts/bench.sh [--events N] [--seed S] [--keep]     (default 1,000,000 events)
+#   scripts/bench.sh [--events N] [--seed S] [--runs R] [--keep]     (default 1,000,000 events, 3 runs)
 #
-# Needs a release build (`make release`, which `make bench` runs first), python3, cc and
-# /usr/bin/time. Prints one table; the work folder is removed unless --keep.
+# Each operation runs R times; the table shows the median wall time and the largest peak memory
+# (single runs on a shared 2-core machine varied by ±15 %). Needs a release build (`make release`,
+# which `make bench` runs first), python3, cc and /usr/bin/time. Prints one table; the work folder
+# is removed unless --keep.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 EVENTS=1000000
 SEED=42
+RUNS=3
 KEEP=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --events) EVENTS="$2"; shift 2 ;;
     --seed) SEED="$2"; shift 2 ;;
+    --runs) RUNS="$2"; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    *) echo "usage: $0 [--events N] [--seed S] [--keep]" >&2; exit 64 ;;
+    *) echo "usage: $0 [--events N] [--seed S] [--runs R] [--keep]" >&2; exit 64 ;;
   esac
 done
 
@@ -43,20 +47,30 @@ RAW_INSERT=$(awk '/insert_rows_per_s/ {print $2}' "$WORK/raw.txt")
 RAW_SCAN=$(awk '/scan_rows_per_s/ {print $2}' "$WORK/raw.txt")
 
 ROWS=()
-# run NAME EVENTS TARGET CEILING -- command …: wall time and peak RSS from /usr/bin/time -v
+# run NAME EVENTS TARGET CEILING [--before 'shell code'] -- command …: RUNS runs (each after
+# `before`, untimed); the median wall time and the largest peak RSS, from /usr/bin/time -v
 run() {
-  local name="$1" n="$2" target="$3" ceiling="$4"; shift 5
-  sync  # the previous step's dirty pages are written back before this one is timed
-  /usr/bin/time -v -o "$WORK/time.txt" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || {
-    echo "failed: $name: $*" >&2; cat "$WORK/err.txt" >&2; exit 1; }
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$WORK/time.txt")
-  rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$WORK/time.txt")
+  local name="$1" n="$2" target="$3" ceiling="$4" before=":"; shift 4
+  if [ "$1" = "--before" ]; then before="$2"; shift 2; fi
+  shift  # --
+  local walls=() rss=0 wall peak i
+  for i in $(seq 1 "$RUNS"); do
+    eval "$before"
+    sync  # the previous step's dirty pages are written back before this one is timed
+    /usr/bin/time -v -o "$WORK/time.txt" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || {
+      echo "failed: $name: $*" >&2; cat "$WORK/err.txt" >&2; exit 1; }
+    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$WORK/time.txt")
+    peak=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$WORK/time.txt")
+    walls+=("$wall")
+    [ "$peak" -gt "$rss" ] && rss=$peak
+  done
+  wall=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   ROWS+=("$name|$n|$wall|$rss|$target|$ceiling")
 }
 
-"$KOPA" init --ledger "$WORK/k.sqlite" --name bench > /dev/null
-run "import" "$FIRST" ">= 300000/s" "$RAW_INSERT" -- "$KOPA" import --ledger "$WORK/k.sqlite" "$WORK/part1.ndjson"
+run "import" "$FIRST" ">= 300000/s" "$RAW_INSERT" \
+  --before 'rm -f "$WORK/k.sqlite" "$WORK/k.sqlite-wal" "$WORK/k.sqlite-shm"; "$KOPA" init --ledger "$WORK/k.sqlite" --name bench > /dev/null' \
+  -- "$KOPA" import --ledger "$WORK/k.sqlite" "$WORK/part1.ndjson"
 KNOWN_AT=$("$KOPA" log --ledger "$WORK/k.sqlite" --from "$FIRST" --limit 1 --format ndjson | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["recorded_at"])')
 sleep 0.01
 "$KOPA" import --ledger "$WORK/k.sqlite" "$WORK/part2.ndjson" > /dev/null
@@ -66,7 +80,8 @@ run "verify" "$TOTAL" ">= 1500000/s" "$RAW_SCAN" -- "$KOPA" verify --ledger "$WO
 if "$KOPA" export --help > /dev/null 2>&1; then
   run "export" "$TOTAL" ">= 1000000/s" "$RAW_SCAN" -- "$KOPA" export --ledger "$WORK/k.sqlite" --out "$WORK/k.kopa"
   run "verify FILE" "$TOTAL" ">= 1500000/s" "$RAW_SCAN" -- "$KOPA" verify "$WORK/k.kopa"
-  run "restore" "$TOTAL" ">= 300000/s" "$RAW_INSERT" -- "$KOPA" restore "$WORK/k.kopa" --ledger "$WORK/restored.sqlite"
+  run "restore" "$TOTAL" ">= 300000/s" "$RAW_INSERT" --before 'rm -f "$WORK"/restored.sqlite*' \
+    -- "$KOPA" restore "$WORK/k.kopa" --ledger "$WORK/restored.sqlite"
   # The restored ledger must hold the same records: its archive must be the same bytes.
   "$KOPA" export --ledger "$WORK/restored.sqlite" --out "$WORK/restored.kopa" 2> /dev/null
   if cmp -s "$WORK/k.kopa" "$WORK/restored.kopa"; then ROUND_TRIP="identical"; else ROUND_TRIP="DIFFERENT"; fi
@@ -85,7 +100,9 @@ done
 RECORD_MS=$(sort -n "$WORK/record.txt" | awk '{a[NR]=$1; m[NR]=$2} END {printf "%.1f", a[int((NR+1)/2)]*1000}')
 RECORD_RSS=$(sort -n -k2 "$WORK/record.txt" | awk '{m[NR]=$2} END {printf "%.0f", m[NR]/1024}')
 
-printf '\n%-34s %10s %9s %12s %9s %14s %12s %7s\n' "operation" "events" "wall s" "events/s" "peak MiB" "target" "ceiling/s" "ratio"
+echo
+echo "median wall time of $RUNS runs each; peak memory: the largest of the runs"
+printf '%-34s %10s %9s %12s %9s %14s %12s %7s\n' "operation" "events" "wall s" "events/s" "peak MiB" "target" "ceiling/s" "ratio"
 for row in "${ROWS[@]}"; do
   IFS='|' read -r name n wall rss target ceiling <<< "$row"
   rate=$(awk -v n="$n" -v w="$wall" 'BEGIN { if (w > 0) printf "%.0f", n / w; else print "-" }')
