@@ -441,7 +441,8 @@ extension SQLiteEventStore {
                 guard seq == expected, part.count == 0 || Bytes.equal(prev, part.lastHash) else {
                     throw LedgerError(.integrity, "the log is broken at seq \(expected) (found seq \(seq) with prev \(s.text(11))); run `kopa verify`: a broken log is not archived", seq: expected)
                 }
-                s.writeExportLine(into: &content)
+                let hash = s.bytes(12)
+                s.writeExportLine(into: &content, seq: seq, prev: prev, hash: hash)
                 if part.count == 0 {
                     part.firstPrev = Array(prev)
                     part.firstRecorded = Array(s.bytes(7))
@@ -449,7 +450,7 @@ extension SQLiteEventStore {
                 part.count += 1
                 // The next row's prev is checked against this hash, so it is kept for every row;
                 // the recorded time only from the part's last row.
-                part.lastHash.replaceSubrange(part.lastHash.indices, with: s.bytes(12))
+                part.lastHash.replaceSubrange(part.lastHash.indices, with: hash)
                 if seq == range.upperBound { part.lastRecorded = Array(s.bytes(7)) }
             }
             let expected = range.lowerBound + part.count

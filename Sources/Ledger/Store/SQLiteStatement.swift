@@ -134,11 +134,12 @@ extension RawStatement {
 extension RawStatement {
     /// Appends the export line (the RFC 8785 record with `hash`, and a newline) of the event row
     /// the statement is on to `writer`: the same bytes as ``writeCanonicalRecord(into:includingHash:)``
-    /// plus the newline, written through a ``ByteCursor`` with each column read once.
-    func writeExportLine(into part: inout LZ4FrameWriter.Part) {
-        let data = bytes(9), meta = bytes(10), hash = bytes(12), id = bytes(1), occurredAt = bytes(6)
-        let prev = bytes(11), recordedAt = bytes(7), recordedBy = bytes(8), stream = bytes(4), type = bytes(2)
-        let seq = int64(0), streamVersion = int64(5), version = int64(3)
+    /// plus the newline, written through a ``ByteCursor`` with each column read once (`seq`,
+    /// `prev` and `hash` by the caller, who checks the chain with them).
+    func writeExportLine(into part: inout LZ4FrameWriter.Part, seq: Int64, prev: UnsafeBufferPointer<UInt8>, hash: UnsafeBufferPointer<UInt8>) {
+        let data = bytes(9), meta = bytes(10), id = bytes(1), occurredAt = bytes(6)
+        let recordedAt = bytes(7), recordedBy = bytes(8), stream = bytes(4), type = bytes(2)
+        let streamVersion = int64(5), version = int64(3)
         // A string grows at most sixfold (\u00XX) plus its quotes; keys and integers fit in 256 bytes.
         let strings = hash.count + id.count + occurredAt.count + prev.count + recordedAt.count + recordedBy.count + stream.count + type.count
         part.append(upTo: data.count + meta.count + 6 * strings + 256) { out in
