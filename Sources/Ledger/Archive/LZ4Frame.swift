@@ -172,6 +172,10 @@ public final class LZ4FrameWriter {
     private var part = Part()
     private var content = XXH32()
     private var finished = false
+    /// Whether to have the kernel start writing each 8 MiB to disk as soon as it is written: for a
+    /// file the caller syncs at the end (a 185 MB archive's fsync took ~75 ms of a 1 s export).
+    public var startsWriteBack = false
+    private var writeBackStart: Int64 = 0
     /// Uncompressed bytes taken so far.
     public private(set) var uncompressedBytes: Int64 = 0
     /// Compressed bytes written so far.
@@ -196,6 +200,15 @@ public final class LZ4FrameWriter {
     private func emit(_ bytes: UnsafeRawBufferPointer) throws {
         try LZ4Frame.writeAll(fd, bytes, name: name)
         compressedBytes += Int64(bytes.count)
+        #if os(Linux)
+        if startsWriteBack, compressedBytes - writeBackStart >= 8 << 20 {
+            // Only a hint (for dirty pages, "don't need" starts their write-back without waiting),
+            // so that the caller's final fsync waits for the tail alone; its result is not needed:
+            // the fsync reports any failure to write.
+            _ = posix_fadvise(fd, off_t(writeBackStart), off_t(compressedBytes - writeBackStart), POSIX_FADV_DONTNEED)
+            writeBackStart = compressedBytes
+        }
+        #endif
     }
 
     /// Adds a compressed part to the content checksum and writes its blocks.

@@ -37,9 +37,10 @@ extension Ledger {
     /// continuity and `prev` links are checked on the way, so a broken log is never archived.
     /// - Parameters:
     ///   - name: the destination named in error messages.
+    ///   - startsWriteBack: `fd` is a file the caller syncs afterwards (see ``LZ4FrameWriter/startsWriteBack``).
     ///   - progress: called every 100,000 events with the count so far.
     /// - Throws: ``LedgerError`` (`.invalidInput` when `until` is beyond the head).
-    public func export(to fd: Int32, name: String, until: Int64? = nil, progress: ((Int64) -> Void)? = nil) throws -> ArchiveSummary {
+    public func export(to fd: Int32, name: String, until: Int64? = nil, startsWriteBack: Bool = false, progress: ((Int64) -> Void)? = nil) throws -> ArchiveSummary {
         let head = try store.head()
         if let until {
             guard until >= 1 else { throw LedgerError(.invalidInput, "--until \(until) is not a seq; expected 1 … \(head.seq)") }
@@ -48,6 +49,7 @@ extension Ledger {
             }
         }
         let writer = try LZ4FrameWriter(fd: fd, name: name)
+        writer.startsWriteBack = startsWriteBack
         let chain: VerifyReport
         do {
             chain = try store.writeExportLines(until: until, into: writer, progress: progress)
@@ -71,7 +73,7 @@ extension Ledger {
             throw LedgerError(.notFound, "cannot create '\(temporary)' for the archive (\(String(cString: strerror(errno))))")
         }
         do {
-            let summary = try export(to: fd, name: file, until: until, progress: progress)
+            let summary = try export(to: fd, name: file, until: until, startsWriteBack: true, progress: progress)
             guard fsync(fd) == 0 else {
                 throw LedgerError(.internalError, "syncing '\(temporary)' failed (\(String(cString: strerror(errno))))")
             }
