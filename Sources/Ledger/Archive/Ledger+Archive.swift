@@ -197,9 +197,6 @@ extension Ledger {
                     try store.queue.writeWithoutTransaction { db in
                         try db.execute(sql: "PRAGMA journal_mode=MEMORY")
                         try db.execute(sql: "PRAGMA synchronous=OFF")
-                        // The cache was sized in pages of the default size when the connection
-                        // opened: sized again, it stays 16 MiB (else four times that).
-                        try db.execute(sql: "PRAGMA cache_size=-16384")
                     }
                 }
                 summary = try store.append { session in
