@@ -199,12 +199,14 @@ extension Ledger {
                         try db.execute(sql: "PRAGMA synchronous=OFF")
                     }
                 }
+                let indexes = try dropIndexes(of: store, path: temporary)
                 summary = try store.append { session in
                     var occurredCache: [String: RestoredTime] = [:]
                     return try readArchive(reader, expectHead: expectHead, expectCount: expectCount, progress: progress) { record, line in
                         try insert(record, into: session, archive: archive, line: line, occurredCache: &occurredCache)
                     }
                 }
+                try buildIndexes(indexes, of: store, path: temporary, archive: archive)
                 try SQLiteEventStore.wrap(path: temporary) {
                     try store.queue.writeWithoutTransaction { db in
                         try db.execute(sql: "PRAGMA synchronous=FULL")
@@ -243,6 +245,63 @@ extension Ledger {
             removeTemporary()
             throw error
         }
+    }
+
+    /// Drops the events table's indexes from a new, empty ledger before a bulk load.
+    /// - Returns: each index's name and `CREATE` statement, in the order they were made.
+    ///
+    /// Restore builds them once the rows are in: a sort per index instead of an insert at a random
+    /// place per row and index (1M events: 5.1–6.3 s → 3.8–4.3 s).
+    static func dropIndexes(of store: SQLiteEventStore, path: String) throws -> [(name: String, sql: String)] {
+        try SQLiteEventStore.wrap(path: path) {
+            try store.queue.write { db in
+                let indexes = try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY rowid")
+                    .map { (name: $0["name"] as String, sql: $0["sql"] as String) }
+                for index in indexes { try db.execute(sql: "DROP INDEX \(index.name.quotedDatabaseIdentifier)") }
+                return indexes
+            }
+        }
+    }
+
+    /// Builds the indexes ``dropIndexes(of:path:)`` dropped, with the same statements, so the
+    /// ledger's schema is the one `kopa init` makes. When a unique index finds two rows alike, the
+    /// error is the one inserting row by row would have given: the first seq whose id, stream
+    /// version or idempotency key an earlier event has, and what SQLite says of it.
+    static func buildIndexes(_ indexes: [(name: String, sql: String)], of store: SQLiteEventStore, path: String, archive: String) throws {
+        guard !indexes.isEmpty else { return }
+        try SQLiteEventStore.wrap(path: path) {
+            try store.queue.write { db in
+                // The sorter takes as much memory as the page cache may: a quarter keeps restore's
+                // peak where the load left it (65 MiB with the whole cache).
+                try db.execute(sql: "PRAGMA cache_size=-4096")
+                defer { try? db.execute(sql: "PRAGMA cache_size=-16384") }
+                do {
+                    for index in indexes { try db.execute(sql: index.sql) }
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                    throw try firstDuplicate(among: indexes, in: db, archive: archive) ?? error
+                }
+            }
+        }
+    }
+
+    /// The error of the first event that repeats an earlier one's key in a unique index.
+    static func firstDuplicate(among indexes: [(name: String, sql: String)], in db: Database, archive: String) throws -> (any Error)? {
+        var first: (seq: Int64, columns: [String])?
+        for index in indexes where index.sql.hasPrefix("CREATE UNIQUE INDEX") {
+            // "CREATE UNIQUE INDEX name ON events(a, b) WHERE condition"
+            guard let open = index.sql.firstIndex(of: "("), let close = index.sql[open...].firstIndex(of: ")") else { continue }
+            let columns = index.sql[index.sql.index(after: open)..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let condition = index.sql[index.sql.index(after: close)...].trimmingCharacters(in: .whitespaces)
+            let seq = try Int64.fetchOne(db, sql: """
+                SELECT min(seq) FROM (SELECT seq, row_number() OVER (PARTITION BY \(columns.joined(separator: ", ")) ORDER BY seq) AS n
+                FROM events \(condition)) WHERE n > 1
+                """)
+            if let seq, seq < first?.seq ?? .max { first = (seq, columns) }
+        }
+        guard let first else { return nil }
+        let message = "UNIQUE constraint failed: " + first.columns.map { "events.\($0)" }.joined(separator: ", ")
+        // Archive lines are records from line 1 (blank lines only at the end): seq k is line k.
+        return restoreError(DatabaseError(resultCode: .SQLITE_CONSTRAINT, message: message), seq: first.seq, archive: archive, line: Int(first.seq))
     }
 
     /// Whether canonical meta text holds the key `idempotency_key` (a byte search, no parsing).

@@ -147,8 +147,9 @@ public struct SQLiteEventStore: EventStore {
             return LedgerError(.internalError, "ledger '\(path)' is read-only (\(db.message ?? ""))")
         case .SQLITE_CONSTRAINT:
             let message = db.message ?? ""
-            if message.contains("events.id") { return LedgerError(.duplicate, "an event with this id exists already (\(message))") }
+            // The key first: "events.idempotency_key" begins with "events.id".
             if message.contains("idempotency_key") { return LedgerError(.duplicate, "this idempotency key was used already (\(message))") }
+            if message.contains("events.id") { return LedgerError(.duplicate, "an event with this id exists already (\(message))") }
             if message.contains("stream_version") { return LedgerError(.conflict, "another writer appended to the stream first (\(message))") }
             return LedgerError(.internalError, "SQLite refused the write: \(message)")
         default:

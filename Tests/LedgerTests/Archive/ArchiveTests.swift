@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import KopaTestSupport
 import Testing
 
@@ -336,6 +337,62 @@ struct ArchiveTests {
             try Ledger.restore(from: forged, to: target.path("r.sqlite"))
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: target.url.path) == [])
+    }
+
+    /// Restore builds the ledger's indexes after loading the rows; a forged but consistent archive
+    /// that repeats a key is refused at the first seq that repeats one, with the error inserting
+    /// row by row gives, and nothing is left behind.
+    @Test("a repeated key is refused at its first seq", arguments: [
+        (["id": 200], LedgerError.Kind.duplicate, 200, "an event with this id exists already"),
+        (["stream": 250], .conflict, 250, "another writer appended to the stream first"),
+        (["key": 161], .duplicate, 161, "this idempotency key was used already"),
+        (["id": 300, "stream": 250], .conflict, 250, "another writer appended to the stream first"),
+    ] as [([String: Int], LedgerError.Kind, Int64, String)])
+    func aRepeatedKeyIsRefusedAtItsFirstSeq(forgeries: [String: Int], kind: LedgerError.Kind, seq: Int64, message: String) throws {
+        let source = try ArchivedLedger()
+        let dir = try TemporaryDirectory("kopa-archive")
+        var records = try source.test.ledger.events()
+        for (what, seq) in forgeries {
+            let i = seq - 1
+            switch what {
+            case "id": records[i].id = records[i - 1].id
+            case "stream":
+                records[i].stream = records[i - 1].stream
+                records[i].streamVersion = records[i - 1].streamVersion
+            default:
+                // Another event's idempotency key, in canonical meta.
+                let earlier = try #require(records[..<i].last { $0.metaJSON.contains("idempotency_key") })
+                records[i].metaJSON = earlier.metaJSON
+            }
+        }
+        for i in (forgeries.values.min()! - 1)..<records.count {
+            records[i].prev = records[i - 1].hash
+            records[i].hash = records[i].computeHash()
+        }
+        let forged = dir.path("forged.kopa")
+        try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
+        #expect(try Ledger.verifyArchive(path: forged).chain.count == source.head.seq)
+        let target = try TemporaryDirectory("kopa-restore")
+        let error = expectLedgerError(kind, mentioning: ["cannot be restored", message]) {
+            try Ledger.restore(from: forged, to: target.path("r.sqlite"))
+        }
+        #expect(error?.seq == seq && error?.line == Int(seq), "\(String(describing: error))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target.url.path) == [])
+    }
+
+    /// The restored ledger's schema (tables, indexes, triggers, word for word) is the original's.
+    @Test func theRestoredSchemaIsTheOriginals() throws {
+        let source = try ArchivedLedger()
+        let target = try TemporaryDirectory("kopa-restore")
+        try Ledger.restore(from: source.archive, to: target.path("r.sqlite"))
+        func schema(_ path: String) throws -> [String] {
+            try DatabaseQueue(path: path).read { db in
+                try String.fetchAll(db, sql: "SELECT type || ' ' || name || ' ' || tbl_name || ' ' || COALESCE(sql, '') FROM sqlite_master ORDER BY name")
+            }
+        }
+        let restored = try schema(target.path("r.sqlite"))
+        #expect(restored == (try schema(source.test.path)))
+        #expect(restored.contains { $0.hasPrefix("index events_stream_version") })
     }
 }
 
