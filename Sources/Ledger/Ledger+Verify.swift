@@ -1,6 +1,8 @@
 import Foundation
 import Crypto
 import GRDB
+import Dispatch
+import Synchronization
 
 /// What a successful verification found.
 public struct VerifyReport: Sendable, Equatable {
@@ -15,7 +17,7 @@ public struct VerifyReport: Sendable, Equatable {
 }
 
 /// Recomputes a chain from records streamed in seq order; shared by the ledger and archives.
-public struct ChainVerifier {
+public struct ChainVerifier: Sendable {
     private(set) var count: Int64 = 0
     private var previousHash: [UInt8] = Array(EventRecord.genesisPrev.utf8)
     private var firstRecordedAt: [UInt8] = []
@@ -25,6 +27,14 @@ public struct ChainVerifier {
 
     /// A verifier at the start of a chain.
     public init() {}
+
+    /// A verifier that goes on after seq `count`, whose stored hash and `recorded_at` are given
+    /// (checked by whoever verifies the events up to it).
+    init(after count: Int64, hash: [UInt8], recordedAt: [UInt8]) {
+        self.count = count
+        previousHash = hash
+        lastRecordedAt = recordedAt
+    }
 
     /// Checks the next record: seq continuity, `seq 1` = `ledger-created`, the link to the
     /// previous hash, the hash itself, and that `recorded_at` never decreases.
@@ -132,22 +142,88 @@ public struct ChainVerifier {
 
 extension Ledger {
     /// Recomputes every hash and link of the log.
-    /// - Parameter progress: called every 100,000 events with the count so far.
+    ///
+    /// A large ledger is verified by two threads, each through its own connection: the first
+    /// half, and the second half going on from the stored hash of the first half's last event
+    /// (which the first thread checks). The first error by seq is thrown, the same as one thread
+    /// reading in order would find: rows up to the head never change (the store's triggers), and
+    /// appends meanwhile only add later seqs, which are not read.
+    /// - Parameters:
+    ///   - progress: called every 100,000 events with the count so far.
+    ///   - parallelFrom: the smallest ledger verified by two threads (smaller ones in one).
     /// - Returns: the count, head hash and time range.
     /// - Throws: ``LedgerError/Kind/integrity`` with the first broken seq and why.
-    public func verify(progress: ((Int64) -> Void)? = nil) throws -> VerifyReport {
-        var verifier = ChainVerifier()
+    public func verify(progress: ((Int64) -> Void)? = nil, parallelFrom: Int64 = 50_000) throws -> VerifyReport {
+        let head = try store.head().seq
+        guard head > 0 else {
+            throw LedgerError(.integrity, "the ledger '\(path)' holds no events; expected seq 1 'ledger-created'")
+        }
+        guard head >= parallelFrom, head >= 2 else {
+            var verifier = ChainVerifier()
+            try Ledger.verify(through: head, in: store, with: &verifier, progress: progress)
+            return verifier.report
+        }
+        let middle = head / 2
+        let second = try SQLiteEventStore(path: path, readonly: true)
+        let shared = SecondHalf()
+        let secondDone = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let result = Result { () throws -> ChainVerifier in
+                let (hash, recordedAt) = try second.read { db in
+                    let row = try Row.fetchOne(db, sql: "SELECT hash, recorded_at FROM events WHERE seq = ?", arguments: [middle])
+                    return ((row?["hash"] as String?).map { Array($0.utf8) } ?? [], (row?["recorded_at"] as String?).map { Array($0.utf8) } ?? [])
+                }
+                var verifier = ChainVerifier(after: middle, hash: hash, recordedAt: recordedAt)
+                try Ledger.verify(through: head, in: second, with: &verifier, stop: shared) { shared.count.store($0 - middle, ordering: .relaxed) }
+                return verifier
+            }
+            shared.result.withLock { $0 = result }
+            secondDone.signal()
+        }
+        var first = ChainVerifier()
+        do {
+            try Ledger.verify(through: middle, in: store, with: &first) { count in
+                progress?(count + shared.count.load(ordering: .relaxed))
+            }
+        } catch {
+            // The first half's error came first: the second half need not go on.
+            shared.stop.store(true, ordering: .relaxed)
+            secondDone.wait()
+            throw error
+        }
+        secondDone.wait()
+        var report = try shared.result.withLock { $0! }.get().report
+        report.firstRecordedAt = first.report.firstRecordedAt
+        return report
+    }
+
+    /// Checks the events after `verifier`'s count up to `last`, in seq order, and that none is
+    /// missing at the end; `progress` gets the verifier's count every 100,000 events.
+    static func verify(through last: Int64, in store: SQLiteEventStore, with verifier: inout ChainVerifier, stop: SecondHalf? = nil, progress: ((Int64) -> Void)? = nil) throws {
         try store.read { db in
-            let statement = try db.makeStatement(sql: "SELECT \(SQLiteEventStore.columns) FROM events ORDER BY seq")
+            let statement = try db.makeStatement(sql: "SELECT \(SQLiteEventStore.columns) FROM events WHERE seq > ? AND seq <= ? ORDER BY seq")
+            try statement.setArguments([verifier.count, last])
             let raw = RawStatement(statement, in: db)
             while try raw.step() {
                 try verifier.check(row: raw)
-                if verifier.count % 100_000 == 0 { progress?(verifier.count) }
+                if verifier.count % 100_000 == 0 {
+                    progress?(verifier.count)
+                    if stop?.stop.load(ordering: .relaxed) == true { throw CancellationError() }
+                }
+            }
+            if verifier.count < last {
+                // What reading on would have found: the next seq there is, or none.
+                let next = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM events WHERE seq > ?", arguments: [verifier.count])
+                throw LedgerError(.integrity, "seq gap: expected seq \(verifier.count + 1) but found " + (next.map { "seq \($0)" } ?? "the end of the log"), seq: verifier.count + 1)
             }
         }
-        guard verifier.count > 0 else {
-            throw LedgerError(.integrity, "the ledger '\(path)' holds no events; expected seq 1 'ledger-created'")
-        }
-        return verifier.report
     }
+}
+
+/// What the thread verifying the second half shares: its progress, whether to stop (the first
+/// half failed), and its outcome.
+final class SecondHalf: Sendable {
+    let count = Atomic<Int64>(0)
+    let stop = Atomic<Bool>(false)
+    let result = Mutex<Result<ChainVerifier, any Error>?>(nil)
 }

@@ -69,6 +69,35 @@ struct ReliabilityTests {
         expectLedgerError(.integrity, mentioning: ["seq \(target)"]) { _ = try Ledger.open(at: test.path).verify() }
     }
 
+    /// Verifying in two halves (two threads) finds exactly what one pass in order finds: the
+    /// same report, or the same first error, whatever is changed at the halves' border or inside them.
+    @Test("two halves find what one pass finds", arguments: [
+        ("none", ""), ("data", "UPDATE events SET data = '{\"x\":1}' WHERE seq = %d;"),
+        tamperings[8], tamperings[10], tamperings[11], tamperings[12], tamperings[13],
+    ])
+    func twoHalvesFindWhatOnePassFinds(column: String, sql: String) throws {
+        for offset in [-1, 0, 1, 2] {
+            let (test, _) = try Self.ledgerWithEvents()
+            let head = try test.head().seq
+            let target = head / 2 + Int64(offset)
+            if !sql.isEmpty {
+                #expect(try sqlite3(test.path, Self.dropTriggers + String(format: sql, Int(target))).status == 0)
+            }
+            let halves = Result { try test.ledger.verify(parallelFrom: 2) }
+            let onePass = Result { try test.ledger.verify(parallelFrom: .max) }
+            switch (halves, onePass) {
+            case (.success(let a), .success(let b)):
+                #expect(sql.isEmpty && a == b, "\(column) at \(target)")
+                #expect(a.count == head)
+            case (.failure(let a as LedgerError), .failure(let b as LedgerError)):
+                #expect(a == b, "\(column) at \(target)")
+                #expect(a.seq == target || a.seq == target + 1, "\(column) at \(target): \(a)")
+            default:
+                Issue.record("\(column) at \(target): \(halves) but \(onePass)")
+            }
+        }
+    }
+
     @Test func swappingTwoEventsIsFound() throws {
         let (test, target) = try Self.ledgerWithEvents()
         let sql = Self.dropTriggers + """
