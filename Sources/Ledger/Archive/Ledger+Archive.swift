@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -206,7 +207,11 @@ extension Ledger {
                         try insert(record, into: session, archive: archive, line: line, occurredCache: &occurredCache)
                     }
                 }
+                // The rows are written: their ~700 MB (1M events) go to disk while the indexes are
+                // built, so the final sync waits for the indexes only (~0.2 s less).
+                let earlySync = EarlySync(temporary)
                 try buildIndexes(indexes, of: store, path: temporary, archive: archive)
+                try earlySync.wait()
                 try SQLiteEventStore.wrap(path: temporary) {
                     try store.queue.writeWithoutTransaction { db in
                         try db.execute(sql: "PRAGMA synchronous=FULL")
@@ -333,6 +338,26 @@ extension Ledger {
         guard fd >= 0 else { throw LedgerError(.internalError, "cannot open '\(path)' to sync it (\(String(cString: strerror(errno))))") }
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw LedgerError(.internalError, "syncing '\(path)' failed (\(String(cString: strerror(errno))))") }
+    }
+
+    /// An fsync of a file on another thread, started now and waited for later. (The thread holds
+    /// it until the sync is done, so it never goes away under the thread.)
+    final class EarlySync: Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private let failure = Mutex<LedgerError?>(nil)
+
+        init(_ path: String) {
+            Thread.detachNewThread { [self] in
+                do { try Ledger.syncFile(path) } catch let error as LedgerError { failure.withLock { $0 = error } } catch {}
+                done.signal()
+            }
+        }
+
+        /// Waits for the sync; throws its failure (a later fsync may not report it again).
+        func wait() throws {
+            done.wait()
+            if let error = failure.withLock({ $0 }) { throw error }
+        }
     }
 
     /// Flushes a folder's entries (a rename or link into it) to disk; best effort.
