@@ -47,6 +47,53 @@ struct CLIReportTests {
         #expect(markdown.stdout.contains("| milano"))
     }
 
+    /// CSV, JSON and NDJSON are written row by row as the report runs: the printed rows are the
+    /// engine's rows, in order, typed, with RFC 4180 quoting, also when there are none.
+    @Test("streamed formats print exactly the report's rows", arguments: ["csv", "json", "ndjson"])
+    func streamedFormatsPrintTheRowsExactly(format: String) throws {
+        let ledger = try Self.fundedLedger()
+        try #require(try ledger.kopa("record", "meeting-held", "--meeting", "q-1", "--kind", "workshop", "--title", "Quotes \"and\", commas\nand a line", "--occurred-at", "2020-01-10").status == 0)
+        let engine = try ProjectionEngine(ledger: try Ledger.open(at: ledger.path))
+        for (report, parameters) in [("funding", [String]()), ("audit-trail", []), ("timeline", []), ("audit-trail", ["--stream", "nobody/none"])] {
+            var values: [String: String] = [:]
+            if parameters.count == 2 { values["stream"] = parameters[1] }
+            let expected = try engine.report(report, parameters: values)
+            let printed = try ledger.kopa(["report", report, "--format", format] + parameters)
+            #expect(printed.status == 0, "\(printed)")
+            func json(_ value: ReportValue) -> JSONValue {
+                switch value {
+                case .null: .null
+                case .integer(let n): .integer(n)
+                case .real(let d): .string(String(d))
+                case .text(let s): .string(s)
+                }
+            }
+            let rows: [JSONValue] = expected.rows.map { row in .object(Dictionary(uniqueKeysWithValues: zip(expected.columns, row.map(json)))) }
+            switch format {
+            case "csv":
+                func field(_ value: ReportValue) -> String {
+                    let text: String
+                    switch value {
+                    case .null: text = ""
+                    case .integer(let n): text = String(n)
+                    case .real(let d): text = String(d)
+                    case .text(let s): text = s
+                    }
+                    return text.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+                }
+                let lines = [expected.columns.joined(separator: ",")] + expected.rows.map { $0.map(field).joined(separator: ",") }
+                #expect(printed.stdout == lines.map { $0 + "\r\n" }.joined(), "\(report)")
+            case "json":
+                #expect(try parseJSON(printed.stdout) == .array(rows), "\(report)")
+                #expect(printed.stdout.hasSuffix(expected.rows.isEmpty ? "[]\n" : "}\n]\n"))
+            default:
+                let lines = printed.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                #expect(expected.rows.isEmpty ? lines == [""] : try lines.map { try parseJSON(String($0)) } == rows, "\(report)")
+            }
+            if report == "timeline" { #expect(printed.stdout.contains("Quotes"), "the quoted title is among the rows") }
+        }
+    }
+
     @Test func reportsListsEveryBundledReportWithItsDescription() throws {
         let ledger = try CLILedger(fixtures: false)
         let result = try ledger.kopa("reports")

@@ -51,6 +51,20 @@ extension ProjectionEngine {
     ///   - parameters: values for the report's named parameters (e.g. `stream`); others bind NULL.
     /// - Throws: ``LedgerError`` for an unknown report or a failing SQL statement (naming the file).
     public func report(_ name: String, time: ReportTime = ReportTime(), parameters: [String: String] = [:]) throws -> ReportResult {
+        var result = ReportResult(columns: [], rows: [])
+        try report(name, time: time, parameters: parameters, columns: { result.columns = $0 }, row: { result.rows.append($0) })
+        return result
+    }
+
+    /// Runs a report and hands over its rows one at a time, as SQLite produces them: memory stays
+    /// flat however many rows there are (the audit trail of 1M events held ~1 GB as one result).
+    /// - Parameters:
+    ///   - columns: called once, with the column names, before any row.
+    ///   - row: called with each row's values in column order.
+    public func report(
+        _ name: String, time: ReportTime = ReportTime(), parameters: [String: String] = [:],
+        columns: ([String]) throws -> Void, row: ([ReportValue]) throws -> Void
+    ) throws {
         let definition = try set.report(name)
         var time = time
         if let knownAt = time.knownAt, knownAt.end >= (try ledger.head().recordedAt) {
@@ -59,9 +73,11 @@ extension ProjectionEngine {
         if time.isNow {
             try catchUp()
             let queue = try openDatabase()
-            return try queue.read { db in try Self.run(definition, db: db, parameters: parameters) }
+            return try queue.read { db in try Self.run(definition, db: db, parameters: parameters, columns: columns, row: row) }
         }
-        return try withProjections(at: time, reading: definition.sql) { db in try Self.run(definition, db: db, parameters: parameters) }
+        try withProjections(at: time, reading: definition.sql) { db in
+            try Self.run(definition, db: db, parameters: parameters, columns: columns, row: row)
+        }
     }
 
     /// Builds the projections for a past time in a temporary database and reads it.
@@ -151,7 +167,15 @@ extension ProjectionEngine {
         return words
     }
 
+    /// Runs a report's query in `db` and holds its rows.
     static func run(_ report: ReportDefinition, db: Database, parameters: [String: String]) throws -> ReportResult {
+        var result = ReportResult(columns: [], rows: [])
+        try run(report, db: db, parameters: parameters, columns: { result.columns = $0 }, row: { result.rows.append($0) })
+        return result
+    }
+
+    /// Runs a report's query in `db`, handing over the column names, then each row.
+    static func run(_ report: ReportDefinition, db: Database, parameters: [String: String], columns: ([String]) throws -> Void, row: ([ReportValue]) throws -> Void) throws {
         // A smaller page cache for the query: SQLite sizes its sorters by it and spills them to
         // temporary files beyond it, so a report on a large ledger stays within bounded memory.
         try db.execute(sql: "PRAGMA cache_size=-4096")
@@ -164,30 +188,24 @@ extension ProjectionEngine {
             values[name] = parameters[name].map { $0 as any DatabaseValueConvertible } ?? DatabaseValue.null
         }
         try statement.setArguments(StatementArguments(values))
-        let columns = statement.columnNames
-        var rows: [[ReportValue]] = []
+        let names = statement.columnNames
+        try columns(names)
         do {
             let cursor = try Row.fetchCursor(statement)
-            while let row = try cursor.next() {
-                rows.append((0..<columns.count).map { i in
-                    switch row[i] as DatabaseValue {
-                    case let v where v.isNull: return .null
-                    default:
-                        let dbValue: DatabaseValue = row[i]
-                        switch dbValue.storage {
-                        case .int64(let n): return .integer(n)
-                        case .double(let d): return .real(d)
-                        case .string(let s): return .text(s)
-                        case .blob: return .text("<blob>")
-                        case .null: return .null
-                        }
+            while let values = try cursor.next() {
+                try row((0..<names.count).map { i in
+                    switch (values[i] as DatabaseValue).storage {
+                    case .int64(let n): .integer(n)
+                    case .double(let d): .real(d)
+                    case .string(let s): .text(s)
+                    case .blob: .text("<blob>")
+                    case .null: .null
                     }
                 })
             }
         } catch let error as DatabaseError {
             throw LedgerError(.invalidInput, "report \(report.file): \(error.message ?? "SQLite error \(error.resultCode.rawValue)")")
         }
-        return ReportResult(columns: columns, rows: rows)
     }
 
     static func parameterNames(_ statement: Statement) -> [String] {

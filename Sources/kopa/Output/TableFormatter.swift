@@ -51,54 +51,29 @@ struct TableFormatter {
 
     /// Prints the rows to stdout; CSV keeps its CRLF line ends and gets no extra line.
     func print(_ format: OutputFormat) {
-        if format == .csv {
-            FileHandle.standardOutput.write(Data(csv().utf8))
+        if RowWriter.streams(format) {
+            var writer = RowWriter.standardOutput(format: format, columns: columns)
+            for row in rows { writer.add(row) }
+            writer.finish()
         } else {
             Console.out(render(format))
         }
     }
 
+    /// The rows as text, as ``print(_:)`` writes them (without its last line end).
     func render(_ format: OutputFormat) -> String {
         switch format {
         case .table: return table()
-        case .json: return json()
-        case .ndjson: return rows.map { CanonicalJSON.string(object($0)) }.joined(separator: "\n")
-        case .csv: return csv()
         case .md: return markdown()
+        default:
+            var bytes: [UInt8] = []
+            var writer = RowWriter(format: format, columns: columns) { bytes.append(contentsOf: $0) }
+            for row in rows { writer.add(row) }
+            writer.finish()
+            // CSV ends every line with CRLF; JSON and NDJSON end with the line end print adds.
+            if format != .csv, bytes.last == 0x0A { bytes.removeLast() }
+            return String(decoding: bytes, as: UTF8.self)
         }
-    }
-
-    func object(_ row: [Cell]) -> JSONValue {
-        var members: [String: JSONValue] = [:]
-        for (column, cell) in zip(columns, row) { members[column] = cell.jsonValue }
-        return .object(members)
-    }
-
-    /// An array of objects whose keys keep the column order (stable for machines and people).
-    func json() -> String {
-        var out = "["
-        for (r, row) in rows.enumerated() {
-            out += r == 0 ? "\n  {" : ",\n  {"
-            for (i, (column, cell)) in zip(columns, row).enumerated() {
-                var bytes: [UInt8] = []
-                CanonicalJSON.writeString(column, into: &bytes)
-                out += (i == 0 ? "" : ", ") + String(decoding: bytes, as: UTF8.self) + ": " + CanonicalJSON.string(cell.jsonValue)
-            }
-            out += "}"
-        }
-        return out + (rows.isEmpty ? "]" : "\n]")
-    }
-
-    func csv() -> String {
-        func field(_ s: String) -> String {
-            if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-                return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            }
-            return s
-        }
-        var lines = [columns.map(field).joined(separator: ",")]
-        for row in rows { lines.append(row.map { field($0.plain) }.joined(separator: ",")) }
-        return lines.joined(separator: "\r\n") + "\r\n"
     }
 
     func markdown() -> String {

@@ -65,8 +65,21 @@ extension Kopa {
                 values[String(parameter[..<eq])] = String(parameter[parameter.index(after: eq)...])
             }
             if let stream { values["stream"] = stream }
-            let result = try projections.engine(ledger).report(name, time: try timeOptions.time(), parameters: values)
-            TableFormatter(columns: result.columns, rows: result.rows.map { $0.map(\.cell) }).print(global.format)
+            let engine = try projections.engine(ledger)
+            let time = try timeOptions.time()
+            guard RowWriter.streams(global.format) else {
+                // A table and Markdown size their columns from every row: the rows are held.
+                let result = try engine.report(name, time: time, parameters: values)
+                TableFormatter(columns: result.columns, rows: result.rows.map { $0.map(\.cell) }).print(global.format)
+                return
+            }
+            var writer: RowWriter?
+            try engine.report(name, time: time, parameters: values) { columns in
+                writer = RowWriter.standardOutput(format: global.format, columns: columns)
+            } row: { values in
+                writer!.add(values.map(\.cell))
+            }
+            writer?.finish()
         }
     }
 }
