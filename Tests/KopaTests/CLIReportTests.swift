@@ -53,6 +53,8 @@ struct CLIReportTests {
     func streamedFormatsPrintTheRowsExactly(format: String) throws {
         let ledger = try Self.fundedLedger()
         try #require(try ledger.kopa("record", "meeting-held", "--meeting", "q-1", "--kind", "workshop", "--title", "Quotes \"and\", commas\nand a line", "--occurred-at", "2020-01-10").status == 0)
+        // Only a CR LF pair: one Character, but two bytes that RFC 4180 quotes for.
+        try #require(try ledger.kopa("record", "meeting-held", "--meeting", "q-2", "--kind", "workshop", "--title", "Line one\r\nline two", "--occurred-at", "2020-01-11").status == 0)
         let engine = try ProjectionEngine(ledger: try Ledger.open(at: ledger.path))
         for (report, parameters) in [("funding", [String]()), ("audit-trail", []), ("timeline", []), ("audit-trail", ["--stream", "nobody/none"])] {
             var values: [String: String] = [:]
@@ -79,7 +81,7 @@ struct CLIReportTests {
                     case .real(let d): text = String(d)
                     case .text(let s): text = s
                     }
-                    return text.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+                    return text.unicodeScalars.contains(where: { ",\"\n\r".unicodeScalars.contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
                 }
                 let lines = [expected.columns.joined(separator: ",")] + expected.rows.map { $0.map(field).joined(separator: ",") }
                 #expect(printed.stdout == lines.map { $0 + "\r\n" }.joined(), "\(report)")
@@ -90,7 +92,10 @@ struct CLIReportTests {
                 let lines = printed.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
                 #expect(expected.rows.isEmpty ? lines == [""] : try lines.map { try parseJSON(String($0)) } == rows, "\(report)")
             }
-            if report == "timeline" { #expect(printed.stdout.contains("Quotes"), "the quoted title is among the rows") }
+            if report == "timeline" {
+                #expect(printed.stdout.contains("Quotes") && printed.stdout.contains("Line one"), "the titles are among the rows")
+                if format == "csv" { #expect(printed.stdout.contains(",\"Line one\r\nline two")) }
+            }
         }
     }
 
