@@ -16,6 +16,8 @@ struct RowWriter {
 
     let format: OutputFormat
     let columns: [String]
+    /// Each column's JSON key, quoted once rather than per row.
+    private let keys: [String]
     private var buffer: [UInt8] = []
     private var count = 0
     private let flush: ([UInt8]) -> Void
@@ -27,6 +29,11 @@ struct RowWriter {
         self.format = format
         self.columns = columns
         self.flush = flush
+        keys = columns.map { column in
+            var key: [UInt8] = []
+            CanonicalJSON.writeString(column, into: &key)
+            return String(decoding: key, as: UTF8.self)
+        }
         buffer.reserveCapacity(Self.flushAt + 4096)
         switch format {
         case .csv: write(columns.map(Self.csvField).joined(separator: ",") + "\r\n")
@@ -67,10 +74,8 @@ struct RowWriter {
             write(row.map { Self.csvField($0.plain) }.joined(separator: ",") + "\r\n")
         case .json:
             var line = count == 0 ? "\n  {" : ",\n  {"
-            for (i, (column, cell)) in zip(columns, row).enumerated() {
-                var key: [UInt8] = []
-                CanonicalJSON.writeString(column, into: &key)
-                line += (i == 0 ? "" : ", ") + String(decoding: key, as: UTF8.self) + ": " + CanonicalJSON.string(cell.jsonValue)
+            for (i, (key, cell)) in zip(keys, row).enumerated() {
+                line += (i == 0 ? "" : ", ") + key + ": " + CanonicalJSON.string(cell.jsonValue)
             }
             write(line + "}")
         default:
