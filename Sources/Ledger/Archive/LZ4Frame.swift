@@ -81,7 +81,7 @@ public enum LZ4Frame {
 public final class LZ4FrameWriter {
     /// Content on its way into the frame, in raw memory so appending through a ``ByteCursor``
     /// needs no checks per byte; and the blocks it compresses to (size, data, checksum each).
-    public struct Part {
+    struct Part {
         fileprivate var base: UnsafeMutablePointer<UInt8>
         fileprivate var capacity: Int
         fileprivate var count = 0
