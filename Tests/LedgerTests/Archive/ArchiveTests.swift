@@ -560,20 +560,20 @@ struct ArchiveLineTests {
         let dir = try TemporaryDirectory("kopa-export-parts")
         let (store, records) = try Self.chainStore(dir.path("chain.sqlite"), count: 71, brokenAt: brokenAt, missing: missing)
         let path = dir.path("chain.kopa")
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        #expect(fd >= 0)
-        defer { close(fd) }
-        let writer = try LZ4FrameWriter(fd: fd, name: path)
         var progress: [Int64] = []
-        let export = { try store.writeExportLines(until: nil, into: writer, partSize: 7) { progress.append($0) } }
-        if let broken = brokenAt ?? missing {
-            let error = expectLedgerError(.integrity, mentioning: ["the log is broken at seq \(broken) "]) { _ = try export() }
-            #expect(error?.seq == broken)
-            writer.abandon()
-            return
+        let report: VerifyReport? = try Frames.withWriter(path) { writer in
+            let export = { try store.writeExportLines(until: nil, into: writer, partSize: 7) { progress.append($0) } }
+            if let broken = brokenAt ?? missing {
+                let error = expectLedgerError(.integrity, mentioning: ["the log is broken at seq \(broken) "]) { _ = try export() }
+                #expect(error?.seq == broken)
+                writer.abandon()
+                return nil
+            }
+            let report = try export()
+            try writer.finish()
+            return report
         }
-        let report = try export()
-        try writer.finish()
+        guard let report else { return }
         #expect(report.count == 71 && report.head == records.last?.hash)
         #expect(String(decoding: try Frames.decompress(path), as: UTF8.self) == records.map { $0.exportLine + "\n" }.joined())
         #expect(progress.isEmpty)

@@ -43,6 +43,14 @@ enum Frames {
         #expect(compressed == Int64((try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1))
     }
 
+    /// Calls `body` with a new frame writer on a new file at `path` (closed afterwards).
+    static func withWriter<T>(_ path: String, _ body: (LZ4FrameWriter) throws -> T) throws -> T {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        return try body(try LZ4FrameWriter(fd: fd, name: path))
+    }
+
     /// The decompressed content of the frame at `path`, read with ``LZ4FrameReader``.
     static func decompress(_ path: String) throws -> [UInt8] {
         let reader = try LZ4FrameReader(path: path)
@@ -226,18 +234,16 @@ struct ArchiveLZ4FrameTests {
             i == 5 ? Frames.text(lines: 40_000, seed: 5) : Frames.text(lines: i * 37 % 500, seed: UInt64(i))
         }
         #expect(parts[5].count > 2 * LZ4FrameWriter.blockSize)
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        #expect(fd >= 0)
-        defer { close(fd) }
-        let writer = try LZ4FrameWriter(fd: fd, name: path)
-        try writer.write(Array("first ".utf8))
         var seen: [(part: Int, thread: Int)] = []
-        try writer.writeParts(count) { thread, part, content in
-            parts[part].withUnsafeBufferPointer { bytes in content.append(upTo: bytes.count) { $0.write(bytes) } }
-            return [part, thread]
-        } inOrder: { seen.append(($0[0], $0[1])) }
-        try writer.write(Array("last".utf8))
-        let (raw, _) = try writer.finish()
+        let (raw, _) = try Frames.withWriter(path) { writer in
+            try writer.write(Array("first ".utf8))
+            try writer.writeParts(count) { thread, part, content in
+                parts[part].withUnsafeBufferPointer { bytes in content.append(upTo: bytes.count) { $0.write(bytes) } }
+                return [part, thread]
+            } inOrder: { seen.append(($0[0], $0[1])) }
+            try writer.write(Array("last".utf8))
+            return try writer.finish()
+        }
         #expect(seen.map(\.part) == Array(0..<count))
         #expect(seen.allSatisfy { $0.thread == $0.part % 2 })
         let content = Array("first ".utf8) + parts.flatMap { $0 } + Array("last".utf8)
@@ -255,24 +261,21 @@ struct ArchiveLZ4FrameTests {
     @Test("the first failing part is the error", arguments: [([3], nil), ([9, 4], nil), ([20, 2], nil), ([], 6), ([12], 7)] as [([Int], Int?)])
     func theFirstFailingPartIsTheError(failingParts: [Int], refusedInOrder: Int?) throws {
         let dir = try TemporaryDirectory("kopa-lz4")
-        let path = dir.path("parts.lz4")
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        #expect(fd >= 0)
-        defer { close(fd) }
-        let writer = try LZ4FrameWriter(fd: fd, name: path)
         var handedOn: [Int] = []
         let first = (failingParts + [refusedInOrder].compactMap { $0 }).min()!
-        #expect(throws: PartFailure(part: first)) {
-            try writer.writeParts(30) { _, part, content in
-                if failingParts.contains(part) { throw PartFailure(part: part) }
-                Frames.text(lines: 1, seed: UInt64(part)).withUnsafeBufferPointer { line in content.append(upTo: line.count) { $0.write(line) } }
-                return part
-            } inOrder: { part in
-                if part == refusedInOrder { throw PartFailure(part: part) }
-                handedOn.append(part)
+        try Frames.withWriter(dir.path("parts.lz4")) { writer in
+            #expect(throws: PartFailure(part: first)) {
+                try writer.writeParts(30) { _, part, content in
+                    if failingParts.contains(part) { throw PartFailure(part: part) }
+                    Frames.text(lines: 1, seed: UInt64(part)).withUnsafeBufferPointer { line in content.append(upTo: line.count) { $0.write(line) } }
+                    return part
+                } inOrder: { part in
+                    if part == refusedInOrder { throw PartFailure(part: part) }
+                    handedOn.append(part)
+                }
             }
+            writer.abandon()
         }
-        writer.abandon()
         #expect(handedOn == Array(0..<first))
     }
 }
