@@ -203,8 +203,15 @@ extension Ledger {
                 let indexes = try dropIndexes(of: store, path: temporary)
                 summary = try store.append { session in
                     var occurredCache: [String: RestoredTime] = [:]
-                    return try readArchive(reader, expectHead: expectHead, expectCount: expectCount, progress: progress) { record, line in
-                        try insert(record, into: session, archive: archive, line: line, occurredCache: &occurredCache)
+                    do {
+                        return try readArchive(reader, expectHead: expectHead, expectCount: expectCount, progress: progress) { record, line in
+                            try insert(record, into: session, archive: archive, line: line, occurredCache: &occurredCache)
+                        }
+                    } catch let error as LedgerError where error.kind == .duplicate || error.kind == .conflict {
+                        // A kept index refused this row; an earlier one may repeat a key of an index
+                        // not built yet, which row-by-row inserts would have named first.
+                        guard let db = (session as? SQLiteAppendSession)?.db else { throw error }
+                        throw try firstDuplicate(among: indexes, in: db, archive: archive).flatMap { $0.seq < error.seq ?? .max ? $0.error : nil } ?? error
                     }
                 }
                 // The rows are written: their ~700 MB (1M events) go to disk while the indexes are
@@ -252,17 +259,32 @@ extension Ledger {
         }
     }
 
+    /// An index restore drops before loading the rows and builds after.
+    struct DroppedIndex {
+        var name: String
+        /// Its `CREATE` statement, run again as it is.
+        var sql: String
+        var unique: Bool
+        var columns: [String]
+    }
+
     /// Drops the events table's full indexes from a new, empty ledger before a bulk load.
-    /// - Returns: each index's name and `CREATE` statement, in the order they were made.
+    /// - Returns: the indexes, in the order they were made.
     ///
     /// Restore builds them once the rows are in: a sort per index instead of an insert at a random
-    /// place per row and index (1M events: 5.1–6.3 s → 3.8–4.3 s). Partial indexes (`WHERE …`) stay:
-    /// they hold the few corrections and idempotency keys, and building one scans the whole table.
-    static func dropIndexes(of store: SQLiteEventStore, path: String) throws -> [(name: String, sql: String)] {
+    /// place per row and index (1M events: 5.1–6.3 s → 3.8–4.3 s). Partial indexes stay: they hold
+    /// the few corrections and idempotency keys, and building one scans the whole table.
+    static func dropIndexes(of store: SQLiteEventStore, path: String) throws -> [DroppedIndex] {
         try SQLiteEventStore.wrap(path: path) {
             try store.queue.write { db in
-                let indexes = try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL AND sql NOT LIKE '% WHERE %' ORDER BY rowid")
-                    .map { (name: $0["name"] as String, sql: $0["sql"] as String) }
+                let indexes = try Row.fetchAll(db, sql: """
+                    SELECT name, sql, "unique" FROM pragma_index_list('events') JOIN sqlite_master USING (name)
+                    WHERE origin = 'c' AND NOT partial ORDER BY sqlite_master.rowid
+                    """).map { row in
+                    let name: String = row["name"]
+                    let columns = try String.fetchAll(db, sql: "SELECT name FROM pragma_index_info(?) ORDER BY seqno", arguments: [name])
+                    return DroppedIndex(name: name, sql: row["sql"], unique: row["unique"], columns: columns)
+                }
                 for index in indexes { try db.execute(sql: "DROP INDEX \(index.name.quotedDatabaseIdentifier)") }
                 return indexes
             }
@@ -271,9 +293,9 @@ extension Ledger {
 
     /// Builds the indexes ``dropIndexes(of:path:)`` dropped, with the same statements, so the
     /// ledger's schema is the one `kopa init` makes. When a unique index finds two rows alike, the
-    /// error is the one inserting row by row would have given: the first seq whose id, stream
-    /// version or idempotency key an earlier event has, and what SQLite says of it.
-    static func buildIndexes(_ indexes: [(name: String, sql: String)], of store: SQLiteEventStore, path: String, archive: String) throws {
+    /// error is the one inserting row by row would have given: the first seq whose id or stream
+    /// version an earlier event has, and what SQLite says of it.
+    static func buildIndexes(_ indexes: [DroppedIndex], of store: SQLiteEventStore, path: String, archive: String) throws {
         guard !indexes.isEmpty else { return }
         try SQLiteEventStore.wrap(path: path) {
             try store.queue.write { db in
@@ -285,30 +307,28 @@ extension Ledger {
                 do {
                     for index in indexes { try db.execute(sql: index.sql) }
                 } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                    throw try firstDuplicate(among: indexes, in: db, archive: archive) ?? error
+                    throw try firstDuplicate(among: indexes, in: db, archive: archive)?.error ?? error
                 }
             }
         }
     }
 
-    /// The error of the first event that repeats an earlier one's key in a unique index.
-    static func firstDuplicate(among indexes: [(name: String, sql: String)], in db: Database, archive: String) throws -> (any Error)? {
+    /// The first event that repeats an earlier one's key in one of the unique `indexes`, and the
+    /// error its insert would have given.
+    static func firstDuplicate(among indexes: [DroppedIndex], in db: Database, archive: String) throws -> (seq: Int64, error: any Error)? {
         var first: (seq: Int64, columns: [String])?
-        for index in indexes where index.sql.hasPrefix("CREATE UNIQUE INDEX") {
-            // "CREATE UNIQUE INDEX name ON events(a, b) WHERE condition"
-            guard let open = index.sql.firstIndex(of: "("), let close = index.sql[open...].firstIndex(of: ")") else { continue }
-            let columns = index.sql[index.sql.index(after: open)..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let condition = index.sql[index.sql.index(after: close)...].trimmingCharacters(in: .whitespaces)
+        for index in indexes where index.unique {
+            let key = index.columns.map(\.quotedDatabaseIdentifier).joined(separator: ", ")
             let seq = try Int64.fetchOne(db, sql: """
-                SELECT min(seq) FROM (SELECT seq, row_number() OVER (PARTITION BY \(columns.joined(separator: ", ")) ORDER BY seq) AS n
-                FROM events \(condition)) WHERE n > 1
+                SELECT min(seq) FROM (SELECT seq, row_number() OVER (PARTITION BY \(key) ORDER BY seq) AS n FROM events) WHERE n > 1
                 """)
-            if let seq, seq < first?.seq ?? .max { first = (seq, columns) }
+            if let seq, seq < first?.seq ?? .max { first = (seq, index.columns) }
         }
         guard let first else { return nil }
         let message = "UNIQUE constraint failed: " + first.columns.map { "events.\($0)" }.joined(separator: ", ")
         // Archive lines are records from line 1 (blank lines only at the end): seq k is line k.
-        return restoreError(DatabaseError(resultCode: .SQLITE_CONSTRAINT, message: message), seq: first.seq, archive: archive, line: Int(first.seq))
+        let error = restoreError(DatabaseError(resultCode: .SQLITE_CONSTRAINT, message: message), seq: first.seq, archive: archive, line: Int(first.seq))
+        return (first.seq, error)
     }
 
     /// Whether canonical meta text holds the key `idempotency_key` (a byte search, no parsing).

@@ -327,6 +327,8 @@ struct ArchiveTests {
         (["stream": 250], .conflict, 250, "another writer appended to the stream first"),
         (["key": 161], .duplicate, 161, "this idempotency key was used already"),
         (["id": 300, "stream": 250], .conflict, 250, "another writer appended to the stream first"),
+        // The key's index stays while loading and refuses seq 250 first; the id repeated earlier wins.
+        (["id": 200, "key": 250], .duplicate, 200, "an event with this id exists already"),
     ] as [([String: Int], LedgerError.Kind, Int64, String)])
     func aRepeatedKeyIsRefusedAtItsFirstSeq(forgeries: [String: Int], kind: LedgerError.Kind, seq: Int64, message: String) throws {
         let source = try ArchivedLedger()
