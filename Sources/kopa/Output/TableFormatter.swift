@@ -51,28 +51,13 @@ struct TableFormatter {
 
     /// Prints the rows to stdout; CSV keeps its CRLF line ends and gets no extra line.
     func print(_ format: OutputFormat) {
-        if RowWriter.streams(format) {
+        switch format {
+        case .table: Console.out(table())
+        case .md: Console.out(markdown())
+        default:
             var writer = RowWriter.standardOutput(format: format, columns: columns)
             for row in rows { writer.add(row) }
             writer.finish()
-        } else {
-            Console.out(render(format))
-        }
-    }
-
-    /// The rows as text, as ``print(_:)`` writes them (without its last line end).
-    func render(_ format: OutputFormat) -> String {
-        switch format {
-        case .table: return table()
-        case .md: return markdown()
-        default:
-            var bytes: [UInt8] = []
-            var writer = RowWriter(format: format, columns: columns) { bytes.append(contentsOf: $0) }
-            for row in rows { writer.add(row) }
-            writer.finish()
-            // CSV ends every line with CRLF; JSON and NDJSON end with the line end print adds.
-            if format != .csv, bytes.last == 0x0A { bytes.removeLast() }
-            return String(decoding: bytes, as: UTF8.self)
         }
     }
 

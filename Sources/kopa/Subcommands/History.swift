@@ -12,15 +12,18 @@ extension Kopa {
         @Argument(help: "The stream, e.g. project/cities4csr.")
         var stream: String
 
+        /// The event's type, marked when it was retracted or corrected.
+        static func type(of entry: HistoryEntry) -> String {
+            entry.record.type + (entry.retracted ? " (retracted)" : entry.corrected ? " (corrected)" : "")
+        }
+
         func run(ledger: Ledger) throws {
             let entries = try ledger.history(of: stream, time: try timeOptions.time())
             if global.format == .table {
                 // One block per event, like `git log`: an audit trail is read, not scanned in columns.
                 for entry in entries {
                     let r = entry.record
-                    var type = r.type
-                    if entry.retracted { type += " (retracted)" } else if entry.corrected { type += " (corrected)" }
-                    Console.out("seq \(r.seq)  \(type)  occurred \(r.occurredAt)  recorded \(r.recordedAt) by \(r.recordedBy)")
+                    Console.out("seq \(r.seq)  \(Self.type(of: entry))  occurred \(r.occurredAt)  recorded \(r.recordedAt) by \(r.recordedBy)")
                     for change in entry.changes { Console.out("    \(change)") }
                     if let source = r.meta["source"]?.stringValue { Console.out("    source: \(source)") }
                     Console.out("")
@@ -30,9 +33,7 @@ extension Kopa {
             }
             let rows: [[Cell]] = entries.map { entry in
                 let r = entry.record
-                var type = r.type
-                if entry.retracted { type += " (retracted)" } else if entry.corrected { type += " (corrected)" }
-                return [.integer(r.seq), .text(r.occurredAt), .text(String(r.recordedAt.prefix(19))), .text(r.recordedBy), .text(type),
+                return [.integer(r.seq), .text(r.occurredAt), .text(String(r.recordedAt.prefix(19))), .text(r.recordedBy), .text(Self.type(of: entry)),
                         .text(entry.changes.joined(separator: "; ")), .text(r.meta["source"]?.stringValue ?? "")]
             }
             TableFormatter(columns: ["seq", "occurred_at", "recorded_at", "recorded_by", "type", "changes", "source"], rows: rows).print(global.format)
