@@ -28,6 +28,11 @@ public struct ChainVerifier: Sendable {
     /// A verifier at the start of a chain.
     public init() {}
 
+    /// The error of a missing seq: `found` is the next seq there is (nil at the end of the log).
+    static func gap(expected: Int64, found: Int64?) -> LedgerError {
+        LedgerError(.integrity, "seq gap: expected seq \(expected) but found " + (found.map { "seq \($0)" } ?? "the end of the log"), seq: expected)
+    }
+
     /// A verifier that goes on after seq `count`, whose stored hash and `recorded_at` are given
     /// (checked by whoever verifies the events up to it).
     init(after count: Int64, hash: [UInt8], recordedAt: [UInt8]) {
@@ -42,7 +47,7 @@ public struct ChainVerifier: Sendable {
     public mutating func check(_ record: EventRecord) throws {
         let expected = count + 1
         guard record.seq == expected else {
-            throw LedgerError(.integrity, "seq gap: expected seq \(expected) but found seq \(record.seq)", seq: expected)
+            throw Self.gap(expected: expected, found: record.seq)
         }
         if record.seq == 1, record.type != "ledger-created" {
             throw LedgerError(.integrity, "the first event is '\(record.type)' but must be 'ledger-created'", seq: 1)
@@ -214,7 +219,7 @@ extension Ledger {
             if verifier.count < last {
                 // What reading on would have found: the next seq there is, or none.
                 let next = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM events WHERE seq > ?", arguments: [verifier.count])
-                throw LedgerError(.integrity, "seq gap: expected seq \(verifier.count + 1) but found " + (next.map { "seq \($0)" } ?? "the end of the log"), seq: verifier.count + 1)
+                throw ChainVerifier.gap(expected: verifier.count + 1, found: next)
             }
         }
     }

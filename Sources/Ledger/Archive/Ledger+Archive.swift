@@ -303,7 +303,7 @@ extension Ledger {
                 // peak where the load left it (65 MiB with the whole cache). Reading the archive is
                 // over, so the sorter may use the second core (~15 % of a restore, paired runs).
                 try db.execute(sql: "PRAGMA cache_size=-4096; PRAGMA threads=2")
-                defer { try? db.execute(sql: "PRAGMA cache_size=-16384; PRAGMA threads=0") }
+                defer { try? db.execute(sql: SQLiteEventStore.cacheSize + "; PRAGMA threads=0") }
                 do {
                     for index in indexes { try db.execute(sql: index.sql) }
                 } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {

@@ -17,11 +17,12 @@ struct ReplayFilter {
 }
 
 extension ProjectionEngine {
-    /// Replays the ledger's events, in valid-time order, into the given projections.
+    /// Replays the ledger's events, in valid-time order, into the given projections (building the
+    /// unused indexes of `tables` afterwards, see below).
     /// - Returns: the number of events delivered.
-    func replay(_ definitions: [ProjectionDefinition], into pdb: Database, filter: ReplayFilter) throws -> Int {
+    func replay(_ definitions: [ProjectionDefinition], into pdb: Database, filter: ReplayFilter, deferringIndexesOf tables: [String]) throws -> Int {
         var lastStarts: [String: String] = [:]
-        return try replay(definitions, into: pdb, filter: filter, lastStarts: &lastStarts)
+        return try replay(definitions, into: pdb, filter: filter, lastStarts: &lastStarts, deferringIndexesOf: tables)
     }
 
     /// Replays as above, and raises `lastStarts[name]` to the latest valid-time start of the events

@@ -113,7 +113,7 @@ extension ProjectionEngine {
             }
             // Each projection starts from its latest usable snapshot, if any, and replays the tail;
             // projections sharing a cut replay together.
-            var groups: [(cut: String?, definitions: [ProjectionDefinition])] = []
+            var groups: [(cut: String?, definitions: [ProjectionDefinition], tables: [String])] = []
             if !needed.isEmpty {
                 let ledgerID = try ledgerIdentity()
                 let seqBound = try filter.knownAt.map(lastSeq(recordedBy:)) ?? ledger.head().seq
@@ -129,8 +129,9 @@ extension ProjectionEngine {
                     }
                     if let index = groups.firstIndex(where: { $0.cut == cut }) {
                         groups[index].definitions.append(definition)
+                        groups[index].tables += tables
                     } else {
-                        groups.append((cut, [definition]))
+                        groups.append((cut, [definition], tables))
                     }
                 }
             }
@@ -139,10 +140,7 @@ extension ProjectionEngine {
                 for group in groups {
                     var tail = filter
                     tail.fromStart = group.cut
-                    let names = Set(group.definitions.map(\.name))
-                    let tables = needed.filter { names.contains($0.definition.name) }.flatMap(\.tables)
-                    var lastStarts: [String: String] = [:]
-                    _ = try replay(group.definitions, into: db, filter: tail, lastStarts: &lastStarts, deferringIndexesOf: tables)
+                    _ = try replay(group.definitions, into: db, filter: tail, deferringIndexesOf: group.tables)
                 }
                 result = try body(db)
                 return .commit
