@@ -190,4 +190,27 @@ struct CLIReportTests {
         #expect(failed.status == 65)
         #expect(failed.stderr.contains("broken.sql:6") && failed.stderr.contains(":nope"), "\(failed)")
     }
+
+    /// An analyst's column names need not be unique or sorted: JSON keeps them in column order,
+    /// NDJSON is RFC 8785 (keys sorted, each once: the last column of a name, as a JSON object
+    /// parsed from the JSON output would hold), and every format prints the same values.
+    @Test func reportColumnsWithRepeatedAndUnsortedNamesPrintInEveryStreamedFormat() throws {
+        let ledger = try CLILedger()
+        let folder = try TemporaryDirectory("kopa-analyst")
+        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("reports"), withIntermediateDirectories: true)
+        try folder.write("reports/columns.sql", """
+            -- description: Odd column names
+            SELECT 1 AS b, 'x,y' AS a, 2 AS b, 2.5 AS r, NULL AS "ä", 'z' AS "Z"
+            """)
+        let expected = [
+            "csv": "b,a,b,r,ä,Z\r\n1,\"x,y\",2,2.5,,z\r\n",
+            "json": "[\n  {\"b\": 1, \"a\": \"x,y\", \"b\": 2, \"r\": \"2.5\", \"ä\": null, \"Z\": \"z\"}\n]\n",
+            "ndjson": "{\"Z\":\"z\",\"a\":\"x,y\",\"b\":2,\"r\":\"2.5\",\"ä\":null}\n",
+        ]
+        for (format, output) in expected {
+            let result = try ledger.kopa("report", "columns", "--projections", folder.url.path, "--format", format)
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout == output, "\(format)")
+        }
+    }
 }

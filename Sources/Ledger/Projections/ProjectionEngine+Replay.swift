@@ -17,12 +17,11 @@ struct ReplayFilter {
 }
 
 extension ProjectionEngine {
-    /// Replays the ledger's events, in valid-time order, into the given projections (building the
-    /// unused indexes of `tables` afterwards, see below).
+    /// Replays the ledger's events, in valid-time order, into the given projections.
     /// - Returns: the number of events delivered.
-    func replay(_ definitions: [ProjectionDefinition], into pdb: Database, filter: ReplayFilter, deferringIndexesOf tables: [String]) throws -> Int {
+    func replay(_ definitions: [ProjectionDefinition], into pdb: Database, filter: ReplayFilter) throws -> Int {
         var lastStarts: [String: String] = [:]
-        return try replay(definitions, into: pdb, filter: filter, lastStarts: &lastStarts, deferringIndexesOf: tables)
+        return try replay(definitions, into: pdb, filter: filter, lastStarts: &lastStarts)
     }
 
     /// Replays as above, and raises `lastStarts[name]` to the latest valid-time start of the events
@@ -85,15 +84,29 @@ extension ProjectionEngine {
                 }
             }
         }
-        if !deferred.isEmpty {
-            // SQLite's sorter takes as much memory as the page cache may; a quarter keeps a rebuild
-            // under its memory bound (16 MiB more otherwise), at ~0.1 s more merging.
-            let cache = try Int.fetchOne(pdb, sql: "PRAGMA cache_size") ?? -2000
-            try pdb.execute(sql: "PRAGMA cache_size=\(cache < 0 ? cache / 4 : max(cache / 4, 1))")
-            for index in deferred { try pdb.execute(sql: index.sql) }
-            try pdb.execute(sql: "PRAGMA cache_size=\(cache)")
-        }
+        try Self.buildIndexes(deferred, in: pdb)
         return delivered
+    }
+
+    /// Builds indexes dropped for a replay, each by one sort of its finished table.
+    static func buildIndexes(_ indexes: [(name: String, sql: String)], in db: Database) throws {
+        guard !indexes.isEmpty else { return }
+        // SQLite's sorter takes as much memory as the page cache may; a quarter keeps a rebuild
+        // under its memory bound (16 MiB more otherwise), at ~0.1 s more merging.
+        let cache = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+        try db.execute(sql: "PRAGMA cache_size=\(cache < 0 ? cache / 4 : max(cache / 4, 1))")
+        for index in indexes { try db.execute(sql: index.sql) }
+        try db.execute(sql: "PRAGMA cache_size=\(cache)")
+    }
+
+    /// Drops the indexes of `tables` that no statement of `definitions` uses (see
+    /// ``deferrableIndexes(of:statements:in:)``), for ``buildIndexes(_:in:)`` to build afterwards.
+    func dropDeferrableIndexes(of tables: [String], for definitions: [ProjectionDefinition], in db: Database) throws -> [(name: String, sql: String)] {
+        let compiled = try definitions.map { try CompiledProjection($0, catalog: ledger.catalog, db: db) }
+        defer { compiled.forEach { $0.finalize() } }
+        let deferred = try Self.deferrableIndexes(of: tables, statements: compiled.flatMap { $0.statements.values.joined() + $0.wildcard }, in: db)
+        for index in deferred { try db.execute(sql: "DROP INDEX \(index.name.quotedDatabaseIdentifier)") }
+        return deferred
     }
 
     /// The indexes of `tables` that a replay may drop and build again afterwards: made by
@@ -120,14 +133,21 @@ extension ProjectionEngine {
             candidates.append((row["name"], row["sql"]))
         }
         guard !candidates.isEmpty else { return [] }
+        let plans = try queryPlan(of: statements.compactMap { sqlite3_sql($0.handle).map { String(cString: $0) } }, in: db)
+        // A name that merely contains another index's name keeps it too: only ever too careful.
+        return candidates.filter { !plans.contains($0.name) }
+    }
+
+    /// The details of the query plans of `sqls`, one step a line (parameters unbound), by which one
+    /// can tell whether a statement would search by an index: its name is in the text.
+    static func queryPlan(of sqls: [String], in db: Database) throws -> String {
         var plans = ""
-        for statement in statements {
-            guard let text = sqlite3_sql(statement.handle) else { continue }
+        for text in sqls {
             // Through the C API: the parameters stay unbound, which GRDB would refuse.
             var explain: OpaquePointer?
-            guard sqlite3_prepare_v2(db.sqliteConnection, "EXPLAIN QUERY PLAN " + String(cString: text), -1, &explain, nil) == SQLITE_OK else {
+            guard sqlite3_prepare_v2(db.sqliteConnection, "EXPLAIN QUERY PLAN " + text, -1, &explain, nil) == SQLITE_OK else {
                 sqlite3_finalize(explain)
-                throw LedgerError(.internalError, "cannot explain '\(String(cString: text))': \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+                throw LedgerError(.internalError, "cannot explain '\(text)': \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
             }
             defer { sqlite3_finalize(explain) }
             var code = sqlite3_step(explain)
@@ -136,11 +156,10 @@ extension ProjectionEngine {
                 code = sqlite3_step(explain)
             }
             guard code == SQLITE_DONE else {
-                throw LedgerError(.internalError, "cannot explain '\(String(cString: text))': \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+                throw LedgerError(.internalError, "cannot explain '\(text)': \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
             }
         }
-        // A name that merely contains another index's name keeps it too: only ever too careful.
-        return candidates.filter { !plans.contains($0.name) }
+        return plans
     }
 
     /// Reads the events a replay sees, in valid-time order, corrections applied, retracted ones left

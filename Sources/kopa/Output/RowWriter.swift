@@ -17,7 +17,10 @@ struct RowWriter {
     let format: OutputFormat
     let columns: [String]
     /// Each column's JSON key, quoted once rather than per row.
-    private let keys: [String]
+    private let keys: [[UInt8]]
+    /// NDJSON's members in RFC 8785 key order: each key once, quoted, with the column whose value
+    /// it takes (the last of that name, as in a dictionary).
+    private let members: [(key: [UInt8], column: Int)]
     private var buffer: [UInt8] = []
     private var count = 0
     private let flush: ([UInt8]) -> Void
@@ -29,11 +32,13 @@ struct RowWriter {
         self.format = format
         self.columns = columns
         self.flush = flush
-        keys = columns.map { column in
+        func quoted(_ column: String) -> [UInt8] {
             var key: [UInt8] = []
             CanonicalJSON.writeString(column, into: &key)
-            return String(decoding: key, as: UTF8.self)
+            return key
         }
+        keys = columns.map(quoted)
+        members = CanonicalJSON.sortedKeys(Set(columns)).map { (quoted($0), columns.lastIndex(of: $0)!) }
         buffer.reserveCapacity(Self.flushAt + 4096)
         switch format {
         case .csv: write(columns.map(Self.csvField).joined(separator: ",") + "\r\n")
@@ -67,23 +72,71 @@ struct RowWriter {
         return s
     }
 
-    /// Writes one row.
+    /// Writes one row, straight into the buffer: building a String per row and joining them was
+    /// most of the time of printing a large report.
     mutating func add(_ row: [Cell]) {
         switch format {
         case .csv:
-            write(row.map { Self.csvField($0.plain) }.joined(separator: ",") + "\r\n")
-        case .json:
-            var line = count == 0 ? "\n  {" : ",\n  {"
-            for (i, (key, cell)) in zip(keys, row).enumerated() {
-                line += (i == 0 ? "" : ", ") + key + ": " + CanonicalJSON.string(cell.jsonValue)
+            for (i, cell) in row.enumerated() {
+                if i > 0 { buffer.append(UInt8(ascii: ",")) }
+                switch cell {
+                case .null: break
+                case .integer(let n): CanonicalJSON.writeInteger(n, into: &buffer)
+                case .text(let s): Self.appendCSVField(s, to: &buffer)
+                case .json(let v): Self.appendCSVField(CanonicalJSON.string(v), to: &buffer)
+                }
             }
-            write(line + "}")
+            buffer.append(contentsOf: [0x0D, 0x0A])
+        case .json:
+            buffer.append(contentsOf: (count == 0 ? "\n  {" : ",\n  {").utf8)
+            for (i, (key, cell)) in zip(keys, row).enumerated() {
+                if i > 0 { buffer.append(contentsOf: ", ".utf8) }
+                buffer.append(contentsOf: key)
+                buffer.append(contentsOf: ": ".utf8)
+                Self.appendJSON(cell, to: &buffer)
+            }
+            buffer.append(UInt8(ascii: "}"))
         default:
-            var members: [String: JSONValue] = [:]
-            for (column, cell) in zip(columns, row) { members[column] = cell.jsonValue }
-            write(CanonicalJSON.string(.object(members)) + "\n")
+            buffer.append(UInt8(ascii: "{"))
+            for (i, member) in members.enumerated() {
+                if i > 0 { buffer.append(UInt8(ascii: ",")) }
+                buffer.append(contentsOf: member.key)
+                buffer.append(UInt8(ascii: ":"))
+                Self.appendJSON(row[member.column], to: &buffer)
+            }
+            buffer.append(contentsOf: "}\n".utf8)
         }
         count += 1
+        if buffer.count >= Self.flushAt {
+            flush(buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// A cell as a JSON value: text as a string, a number as a number, NULL as null.
+    private static func appendJSON(_ cell: Cell, to out: inout [UInt8]) {
+        switch cell {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .integer(let n): CanonicalJSON.writeInteger(n, into: &out)
+        case .text(let s): CanonicalJSON.writeString(s, into: &out)
+        case .json(let v): out.append(contentsOf: CanonicalJSON.string(v).utf8)
+        }
+    }
+
+    /// A CSV field as ``csvField(_:)`` writes it.
+    private static func appendCSVField(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { bytes in
+            guard bytes.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
+                return out.append(contentsOf: bytes)
+            }
+            out.append(0x22)
+            for byte in bytes {
+                out.append(byte)
+                if byte == 0x22 { out.append(0x22) }
+            }
+            out.append(0x22)
+        }
     }
 
     /// Ends the output (JSON's closing bracket; an empty NDJSON result is one empty line) and
