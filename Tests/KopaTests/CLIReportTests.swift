@@ -213,4 +213,43 @@ struct CLIReportTests {
             #expect(result.stdout == output, "\(format)")
         }
     }
+
+    /// Tables and Markdown print as the rows come, laid out by the first 1000: every row is there
+    /// in order, a later text too long for its column is cut with '…', a later number wider than
+    /// its column is printed whole and widens the column; a result of at most 1000 rows prints
+    /// exactly as before (sized by all of its rows).
+    @Test func tablesAndMarkdownOfManyRowsPrintEveryRowWithoutCuttingNumbers() throws {
+        let ledger = try CLILedger()
+        let folder = try TemporaryDirectory("kopa-analyst")
+        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("reports"), withIntermediateDirectories: true)
+        try folder.write("reports/many.sql", """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < CAST(:rows AS INTEGER))
+            SELECT i AS n, CASE WHEN i > 1200 THEN 123456789012 ELSE i END AS amount,
+                CASE WHEN i = 1300 THEN 'a label far too long for the column it was given by the first thousand rows' ELSE 'row ' || i END AS label
+            FROM n
+            """)
+        let table = try ledger.kopa("report", "many", "--param", "rows=1500", "--projections", folder.url.path)
+        #expect(table.status == 0, "\(table)")
+        let lines = table.lines
+        #expect(lines.count == 2 + 1500)
+        #expect(lines[0].hasPrefix("   n  amount  label"), "\(lines[0])")
+        for (i, line) in lines.dropFirst(2).enumerated() {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            #expect(fields.first == Substring(String(i + 1)), "row \(i + 1) in order: \(line)")
+        }
+        #expect(lines[2 + 1200].contains("123456789012"), "a wider number is printed whole: \(lines[2 + 1200])")
+        #expect(lines[2 + 1299].hasSuffix("…") && !lines[2 + 1299].contains("first thousand rows"), "a long text is cut: \(lines[2 + 1299])")
+        #expect(lines[2 + 1201].hasPrefix("1202  123456789012  row 1202"), "the column stays wide for later rows: \(lines[2 + 1201])")
+
+        let markdown = try ledger.kopa("report", "many", "--param", "rows=1500", "--projections", folder.url.path, "--format", "md")
+        #expect(markdown.lines.count == 2 + 1500)
+        #expect(markdown.lines[1] == "|---:|---:|---|")
+        #expect(markdown.lines[2 + 1299].contains("first thousand rows"), "Markdown cuts nothing")
+
+        // Up to 1000 rows: laid out by all of them, as a held table is.
+        let small = try ledger.kopa("report", "many", "--param", "rows=12", "--projections", folder.url.path)
+        #expect(small.lines.count == 2 + 12)
+        #expect(small.lines[0] == " n  amount  label")
+        #expect(small.lines.last == "12      12  row 12")
+    }
 }

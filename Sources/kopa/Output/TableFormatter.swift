@@ -62,12 +62,27 @@ struct TableFormatter {
     }
 
     func markdown() -> String {
-        func escape(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
-        var lines = ["| " + columns.map(escape).joined(separator: " | ") + " |"]
+        let layout = markdownHeader()
+        return (layout + rows.map(markdownLine)).joined(separator: "\n")
+    }
+
+    /// The header and alignment lines of a Markdown table (numbers right-aligned).
+    func markdownHeader() -> [String] {
         let numeric = numericColumns()
-        lines.append("|" + columns.indices.map { numeric[$0] ? "---:" : "---" }.joined(separator: "|") + "|")
-        for row in rows { lines.append("| " + row.map { escape($0.plain) }.joined(separator: " | ") + " |") }
-        return lines.joined(separator: "\n")
+        return [
+            "| " + columns.map(Self.markdownEscape).joined(separator: " | ") + " |",
+            "|" + columns.indices.map { numeric[$0] ? "---:" : "---" }.joined(separator: "|") + "|",
+        ]
+    }
+
+    static func markdownEscape(_ s: String) -> String {
+        // Most cells have neither: checked by bytes first (Foundation's replacing was most of the time).
+        guard s.utf8.contains(where: { $0 == UInt8(ascii: "|") || $0 == 0x0A }) else { return s }
+        return s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    func markdownLine(_ row: [Cell]) -> String {
+        "| " + row.map { Self.markdownEscape($0.plain) }.joined(separator: " | ") + " |"
     }
 
     func numericColumns() -> [Bool] {
@@ -77,50 +92,85 @@ struct TableFormatter {
         }
     }
 
-    /// Rows as blocks of `column  value` lines, for results too wide for a terminal.
-    func vertical(_ texts: [[String]]) -> String {
-        let labelWidth = columns.map(\.count).max() ?? 0
-        var blocks: [String] = []
-        for row in texts {
-            var lines: [String] = []
-            for (column, value) in zip(columns, row) where !value.isEmpty {
-                var text = value
-                if labelWidth + 2 + text.count > width { text = String(text.prefix(max(width - labelWidth - 3, 10))) + "…" }
-                lines.append(column.padding(toLength: labelWidth, withPad: " ", startingAt: 0) + "  " + text)
-            }
-            blocks.append(lines.joined(separator: "\n"))
-        }
-        return blocks.isEmpty ? "(no rows)" : blocks.joined(separator: "\n\n")
+    /// How a table prints: each column's width and alignment, or row by row as blocks of
+    /// `column  value` lines when the columns cannot fit.
+    struct Layout {
+        var widths: [Int]
+        var numeric: [Bool]
+        var vertical: Bool
+        var labelWidth: Int
+        var width: Int
     }
 
-    /// A plain-text table fitted to `width`: the widest text columns are cut with '…'.
-    func table() -> String {
-        if columns.isEmpty { return "" }
-        let texts = rows.map { $0.map { $0.plain.replacingOccurrences(of: "\n", with: " ") } }
+    /// The layout fitted to `width` from the rows at hand: the widest text columns are cut with '…'.
+    func layout() -> Layout {
         var widths = columns.map(\.count)
-        for row in texts { for (i, t) in row.enumerated() { widths[i] = max(widths[i], t.count) } }
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], Self.text(cell).count) } }
         let numeric = numericColumns()
         let separators = 2 * (columns.count - 1)
         // Too many columns to read when cut to fit: print each row as a block of "column  value" lines.
         // The first column names the row (an event type, a project): it is never cut.
         let floor = widths.indices.reduce(0) { $0 + (numeric[$1] || $1 == 0 ? widths[$1] : min(widths[$1], 12)) }
-        if floor + separators > width { return vertical(texts) }
-        while widths.reduce(0, +) + separators > width {
-            guard let widest = widths.indices.filter({ !numeric[$0] && $0 > 0 }).max(by: { widths[$0] < widths[$1] }), widths[widest] > 8 else { break }
-            widths[widest] -= 1
+        let vertical = floor + separators > width
+        if !vertical {
+            while widths.reduce(0, +) + separators > width {
+                guard let widest = widths.indices.filter({ !numeric[$0] && $0 > 0 }).max(by: { widths[$0] < widths[$1] }), widths[widest] > 8 else { break }
+                widths[widest] -= 1
+            }
         }
-        func fit(_ s: String, _ w: Int, right: Bool) -> String {
+        return Layout(widths: widths, numeric: numeric, vertical: vertical, labelWidth: columns.map(\.count).max() ?? 0, width: width)
+    }
+
+    static func text(_ cell: Cell) -> String {
+        let plain = cell.plain
+        return plain.utf8.contains(0x0A) ? plain.replacingOccurrences(of: "\n", with: " ") : plain
+    }
+
+    /// The column names and the rule under them (nothing for a vertical layout).
+    func header(_ layout: Layout) -> [String] {
+        guard !layout.vertical else { return [] }
+        return [Self.line(columns, layout, isHeader: true), layout.widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
+    }
+
+    /// A row as a table line, or as a block of `column  value` lines (vertical layout).
+    ///
+    /// A number is never cut: wider than its column (a row after the ones the layout was
+    /// measured on), it pushes the rest of its line to the right.
+    func lines(_ row: [Cell], _ layout: Layout) -> String {
+        if layout.vertical {
+            var lines: [String] = []
+            for (column, cell) in zip(columns, row) {
+                var text = Self.text(cell)
+                guard !text.isEmpty else { continue }
+                if layout.labelWidth + 2 + text.count > layout.width { text = String(text.prefix(max(layout.width - layout.labelWidth - 3, 10))) + "…" }
+                lines.append(column.padding(toLength: layout.labelWidth, withPad: " ", startingAt: 0) + "  " + text)
+            }
+            return lines.joined(separator: "\n")
+        }
+        return Self.line(row.map(Self.text), layout, isHeader: false, numbers: row.map(\.isNumeric))
+    }
+
+    private static func line(_ cells: [String], _ layout: Layout, isHeader: Bool, numbers: [Bool] = []) -> String {
+        func fit(_ s: String, _ w: Int, right: Bool, keep: Bool) -> String {
             var s = s
-            if s.count > w { s = String(s.prefix(max(w - 1, 0))) + "…" }
-            let pad = String(repeating: " ", count: w - s.count)
+            if s.count > w, !keep { s = String(s.prefix(max(w - 1, 0))) + "…" }
+            let pad = String(repeating: " ", count: max(w - s.count, 0))
             return right ? pad + s : s + pad
         }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { fit($1, widths[$0], right: numeric[$0]) }.joined(separator: "  ")
-                .replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
-        }
-        var lines = [line(columns), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
-        for row in texts { lines.append(line(row)) }
+        var line = cells.enumerated().map { i, text in
+            fit(text, layout.widths[i], right: layout.numeric[i], keep: !isHeader && layout.numeric[i] && numbers[i])
+        }.joined(separator: "  ")
+        while line.last?.isWhitespace == true { line.removeLast() }
+        return line
+    }
+
+    /// A plain-text table fitted to `width`: the widest text columns are cut with '…'.
+    func table() -> String {
+        if columns.isEmpty { return "" }
+        let layout = layout()
+        if layout.vertical { return rows.isEmpty ? "(no rows)" : rows.map { self.lines($0, layout) }.joined(separator: "\n\n") }
+        var lines = header(layout)
+        for row in rows { lines.append(self.lines(row, layout)) }
         if rows.isEmpty { lines.append("(no rows)") }
         return lines.joined(separator: "\n")
     }

@@ -68,9 +68,13 @@ extension Kopa {
             let engine = try projections.engine(ledger)
             let time = try timeOptions.time()
             guard RowWriter.streams(global.format) else {
-                // A table and Markdown size their columns from every row: the rows are held.
-                let result = try engine.report(name, time: time, parameters: values)
-                TableFormatter(columns: result.columns, rows: result.rows.map { $0.map(\.cell) }).print(global.format)
+                var writer: TableWriter?
+                try engine.report(name, time: time, parameters: values) { columns in
+                    writer = TableWriter.standardOutput(format: global.format, columns: columns)
+                } row: { values in
+                    writer!.add(values.map(\.cell))
+                }
+                writer?.finish()
                 return
             }
             var writer: RowWriter?
