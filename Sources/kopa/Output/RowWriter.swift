@@ -7,7 +7,7 @@ import Ledger
 ///
 /// Output is gathered in a buffer and handed to `flush` every 64 KiB, so a report of a million rows
 /// needs no more memory than a report of ten.
-struct RowWriter {
+struct RowWriter: RowOutput {
     /// Whether `format` can be written a row at a time (a table and Markdown size their columns
     /// from every row first).
     static func streams(_ format: OutputFormat) -> Bool {

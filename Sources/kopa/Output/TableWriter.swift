@@ -9,7 +9,7 @@ import Ledger
 /// longer than its column is cut with '…' as in any table; a number is never cut, and a wider one
 /// widens its column from its row on. So `kopa report audit-trail` on a million events prints in
 /// 5 s and 34 MiB, where holding the rows took 28 s and a gigabyte.
-struct TableWriter {
+struct TableWriter: RowOutput {
     /// Rows measured before the layout is fixed.
     static let sampleSize = 1000
 
@@ -93,4 +93,19 @@ struct TableWriter {
         if !buffer.isEmpty { flush(buffer) }
         buffer.removeAll()
     }
+}
+
+/// Where rows are printed as they come: ``RowWriter`` or ``TableWriter``, by format.
+protocol RowOutput {
+    /// Prints (or holds, while a table measures its first rows) one row.
+    mutating func add(_ row: [Cell])
+    /// Prints what is left.
+    mutating func finish()
+}
+
+/// The writer of `format` to standard output.
+func standardOutput(format: OutputFormat, columns: [String]) -> any RowOutput {
+    RowWriter.streams(format)
+        ? RowWriter.standardOutput(format: format, columns: columns)
+        : TableWriter.standardOutput(format: format, columns: columns)
 }

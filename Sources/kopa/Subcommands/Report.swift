@@ -67,19 +67,9 @@ extension Kopa {
             if let stream { values["stream"] = stream }
             let engine = try projections.engine(ledger)
             let time = try timeOptions.time()
-            guard RowWriter.streams(global.format) else {
-                var writer: TableWriter?
-                try engine.report(name, time: time, parameters: values) { columns in
-                    writer = TableWriter.standardOutput(format: global.format, columns: columns)
-                } row: { values in
-                    writer!.add(values.map(\.cell))
-                }
-                writer?.finish()
-                return
-            }
-            var writer: RowWriter?
+            var writer: (any RowOutput)?
             try engine.report(name, time: time, parameters: values) { columns in
-                writer = RowWriter.standardOutput(format: global.format, columns: columns)
+                writer = standardOutput(format: global.format, columns: columns)
             } row: { values in
                 writer!.add(values.map(\.cell))
             }
