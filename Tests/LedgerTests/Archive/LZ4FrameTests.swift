@@ -59,6 +59,23 @@ enum Frames {
         return out
     }
 
+    /// The content, whether Kopa read the blocks itself, or the error, reading `path` with or
+    /// without Kopa's own block reading.
+    static func read(_ path: String, decodingBlocks: Bool) -> (content: [UInt8], itself: Bool, error: String?) {
+        var out: [UInt8] = []
+        var itself = false
+        do {
+            let reader = try LZ4FrameReader(path: path, decodingBlocks: decodingBlocks)
+            try reader.forEachChunk { chunk in
+                itself = reader.readsBlocksItself
+                out.append(contentsOf: chunk)
+            }
+            return (out, itself, nil)
+        } catch {
+            return (out, itself, "\(error)")
+        }
+    }
+
     static func write(_ bytes: [UInt8], to path: String) throws {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
@@ -277,5 +294,74 @@ struct ArchiveLZ4FrameTests {
             writer.abandon()
         }
         #expect(handedOn == Array(0..<first))
+    }
+
+    /// A frame of independent blocks is read block by block by Kopa (checksums by its own XXH32);
+    /// whatever is wrong with it, the error (message, byte offset) is exactly liblz4's frame API's,
+    /// for flipped bits and truncations all over a frame of several blocks, one of them stored
+    /// uncompressed. The content handed on before the error is the frame's content up to the
+    /// damage in both; it may differ by one block, since liblz4 hands on part of a stored block as
+    /// it arrives, and keeps back a block whose next block size it finds broken.
+    @Test func readingBlocksItselfAgreesWithLiblz4OnEveryDamage() throws {
+        let dir = try TemporaryDirectory("kopa-lz4")
+        var rng = SplitMix64(seed: 3)
+        let frame = dir.path("frame.lz4")
+        try Frames.compress(Frames.text(lines: 6_000) + rng.bytes(1 << 20) + Frames.text(lines: 300), to: frame)
+        let bytes = try Frames.read(frame)
+        let whole = Frames.read(frame, decodingBlocks: true)
+        #expect(whole.itself && whole.error == nil)
+        #expect(whole.content == Frames.read(frame, decodingBlocks: false).content)
+        let path = dir.path("damaged")
+        // The header, the block boundaries, the end mark and checksum, and every 40,000th byte
+        // between them (each case decodes the frame three times; every byte is the job of
+        // everyFlippedByteIsCaught and everyTruncationIsCaught).
+        let near = Set(Self.blockStarts(bytes).flatMap { ($0 - 6)...($0 + 6) }).union(0..<24).union((bytes.count - 12)..<bytes.count)
+        let spots = (1..<bytes.count).filter { near.contains($0) || $0 % 40_000 == 0 }
+        var cases: [(String, [UInt8])] = spots.map { ("cut to \($0)", Array(bytes.prefix($0))) }
+        for position in spots where position >= 4 {
+            var damaged = bytes
+            damaged[position] ^= position % 2 == 0 ? 0x01 : 0x80
+            cases.append(("bit flipped at \(position)", damaged))
+        }
+        cases.append(("another frame appended", bytes + bytes))
+        for (label, damaged) in cases {
+            try Frames.write(damaged, to: path)
+            let ours = Frames.read(path, decodingBlocks: true)
+            let theirs = Frames.read(path, decodingBlocks: false)
+            #expect(ours.error != nil && ours.error == theirs.error, "\(label): \(ours.error ?? "no error") / \(theirs.error ?? "no error")")
+            let prefixes = whole.content.starts(with: ours.content) && whole.content.starts(with: theirs.content)
+            #expect(prefixes && abs(ours.content.count - theirs.content.count) <= 1 << 20, "\(label): content before the error (\(ours.content.count) and \(theirs.content.count) bytes)")
+        }
+    }
+
+    /// Where each block's size field starts in a frame of Kopa's writer (7-byte header, block
+    /// checksums on).
+    static func blockStarts(_ frame: [UInt8]) -> [Int] {
+        var starts: [Int] = []
+        var at = 7
+        while at + 4 <= frame.count {
+            starts.append(at)
+            let word = UInt32(frame[at]) | UInt32(frame[at + 1]) << 8 | UInt32(frame[at + 2]) << 16 | UInt32(frame[at + 3]) << 24
+            if word == 0 { break }
+            at += 4 + Int(word & 0x7FFF_FFFF) + 4
+        }
+        return starts
+    }
+
+    /// The stock tool's frames: independent blocks with block checksums and the content size are
+    /// read by Kopa itself; linked blocks by liblz4. Both give the content back.
+    @Test func stockFramesOfEitherBlockModeAreRead() throws {
+        let dir = try TemporaryDirectory("kopa-lz4")
+        let content = Frames.text(lines: 40_000)  // ~3 MB: several blocks of 64 KiB (-B4)
+        let plain = dir.path("plain")
+        try Frames.write(content, to: plain)
+        for (flags, itself) in [("-B4 -BI -BX --content-size", true), ("-B4 -BI", true), ("-B4 -BD -BX", false)] {
+            let frame = dir.path("stock.lz4")
+            try Frames.shell("lz4 -q -f \(flags) '\(plain)' '\(frame)'")
+            let read = Frames.read(frame, decodingBlocks: true)
+            let same = read.content == content
+            #expect(read.error == nil && same, "lz4 \(flags): \(read.error ?? "")")
+            #expect(read.itself == itself, "lz4 \(flags)")
+        }
     }
 }
