@@ -397,10 +397,8 @@ public final class LZ4FrameReader {
     /// Decompressed bytes yielded so far.
     public private(set) var decompressedBytes: Int64 = 0
     private static let chunk = 1 << 20
-    /// The file, when it can be read again from the start (see ``blockReader``).
+    /// The file, when it can be read again from the start; only then may ``BlockReader`` read it.
     private let reopenPath: String?
-    /// Whether a frame of independent blocks may be read by ``BlockReader``.
-    private let decodesBlocks: Bool
     /// Set once the header shows a frame ``BlockReader`` reads; nil while liblz4 reads.
     private var blockReader: BlockReader?
     /// Whether the frame is read by ``BlockReader`` (known once the first chunk was asked for).
@@ -462,7 +460,6 @@ public final class LZ4FrameReader {
         self.name = name
         self.ownsDescriptor = owns
         self.reopenPath = reopenPath
-        decodesBlocks = reopenPath != nil
         input = .allocate(byteCount: Self.chunk, alignment: 16)
         output = .allocate(byteCount: LZ4Frame.largestBlock, alignment: 16)
         let created = LZ4F_createDecompressionContext(&context, UInt32(LZ4F_VERSION))
@@ -549,7 +546,8 @@ public final class LZ4FrameReader {
         if !started {
             started = true
             try checkMagic()
-            if decodesBlocks { try readHeader() }
+            // Only a file that can be read again (to name any damage as liblz4 does) is read by blocks.
+            if reopenPath != nil { try readHeader() }
         }
         if blockReader != nil, !frameEnded {
             if let block = try nextBlock() { return block }

@@ -118,6 +118,9 @@ final class CompiledProjection {
         }
     }
 
+    /// Every statement, typed blocks' and `-- on *` blocks'.
+    var allStatements: [CompiledStatement] { Array(statements.values.joined()) + wildcard }
+
     func finalize() {
         for list in statements.values { list.forEach { $0.finalize() } }
         wildcard.forEach { $0.finalize() }

@@ -38,8 +38,7 @@ extension ProjectionEngine {
         }
         let compiled = try definitions.map { try CompiledProjection($0, catalog: ledger.catalog, db: pdb) }
         defer { compiled.forEach { $0.finalize() } }
-        let deferred = try Self.deferrableIndexes(of: tables, statements: compiled.flatMap { $0.statements.values.joined() + $0.wildcard }, in: pdb)
-        for index in deferred { try pdb.execute(sql: "DROP INDEX \(index.name.quotedDatabaseIdentifier)") }
+        let deferred = try Self.dropDeferrableIndexes(of: tables, statements: compiled.flatMap(\.allStatements), in: pdb)
         let plan = ReplayPlan(compiled)
         // Per projection and type index: whether it receives the type, and the statements to run.
         let routes: [[(received: Bool, statements: [CompiledStatement])]] = compiled.map { projection in
@@ -104,7 +103,12 @@ extension ProjectionEngine {
     func dropDeferrableIndexes(of tables: [String], for definitions: [ProjectionDefinition], in db: Database) throws -> [(name: String, sql: String)] {
         let compiled = try definitions.map { try CompiledProjection($0, catalog: ledger.catalog, db: db) }
         defer { compiled.forEach { $0.finalize() } }
-        let deferred = try Self.deferrableIndexes(of: tables, statements: compiled.flatMap { $0.statements.values.joined() + $0.wildcard }, in: db)
+        return try Self.dropDeferrableIndexes(of: tables, statements: compiled.flatMap(\.allStatements), in: db)
+    }
+
+    /// Drops the indexes of `tables` that none of `statements` uses, and returns them.
+    static func dropDeferrableIndexes(of tables: [String], statements: [CompiledStatement], in db: Database) throws -> [(name: String, sql: String)] {
+        let deferred = try deferrableIndexes(of: tables, statements: statements, in: db)
         for index in deferred { try db.execute(sql: "DROP INDEX \(index.name.quotedDatabaseIdentifier)") }
         return deferred
     }

@@ -41,7 +41,7 @@ struct RowWriter: RowOutput {
         members = CanonicalJSON.sortedKeys(Set(columns)).map { (quoted($0), columns.lastIndex(of: $0)!) }
         buffer.reserveCapacity(Self.flushAt + 4096)
         switch format {
-        case .csv: write(columns.map(Self.csvField).joined(separator: ",") + "\r\n")
+        case .csv: Self.appendCSVLine(columns.map(Cell.text), to: &buffer)
         case .json: write("[")
         default: break
         }
@@ -56,20 +56,14 @@ struct RowWriter: RowOutput {
 
     private mutating func write(_ text: String) {
         buffer.append(contentsOf: text.utf8)
+        flushIfFull()
+    }
+
+    private mutating func flushIfFull() {
         if buffer.count >= Self.flushAt {
             flush(buffer)
             buffer.removeAll(keepingCapacity: true)
         }
-    }
-
-    /// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. Bytes,
-    /// not Characters: a CR LF pair is one Character, equal to neither "\r" nor "\n", and looking
-    /// at Characters was ~40 % of writing a large report.
-    static func csvField(_ s: String) -> String {
-        if s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
-            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return s
     }
 
     /// Writes one row, straight into the buffer: building a String per row and joining them was
@@ -77,16 +71,7 @@ struct RowWriter: RowOutput {
     mutating func add(_ row: [Cell]) {
         switch format {
         case .csv:
-            for (i, cell) in row.enumerated() {
-                if i > 0 { buffer.append(UInt8(ascii: ",")) }
-                switch cell {
-                case .null: break
-                case .integer(let n): CanonicalJSON.writeInteger(n, into: &buffer)
-                case .text(let s): Self.appendCSVField(s, to: &buffer)
-                case .json(let v): Self.appendCSVField(CanonicalJSON.string(v), to: &buffer)
-                }
-            }
-            buffer.append(contentsOf: [0x0D, 0x0A])
+            Self.appendCSVLine(row, to: &buffer)
         case .json:
             buffer.append(contentsOf: (count == 0 ? "\n  {" : ",\n  {").utf8)
             for (i, (key, cell)) in zip(keys, row).enumerated() {
@@ -107,10 +92,21 @@ struct RowWriter: RowOutput {
             buffer.append(contentsOf: "}\n".utf8)
         }
         count += 1
-        if buffer.count >= Self.flushAt {
-            flush(buffer)
-            buffer.removeAll(keepingCapacity: true)
+        flushIfFull()
+    }
+
+    /// A CSV line (RFC 4180, CRLF).
+    private static func appendCSVLine(_ row: [Cell], to out: inout [UInt8]) {
+        for (i, cell) in row.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            switch cell {
+            case .null: break
+            case .integer(let n): CanonicalJSON.writeInteger(n, into: &out)
+            case .text(let s): appendCSVField(s, to: &out)
+            case .json(let v): appendCSVField(CanonicalJSON.string(v), to: &out)
+            }
         }
+        out.append(contentsOf: [0x0D, 0x0A])
     }
 
     /// A cell as a JSON value: text as a string, a number as a number, NULL as null.
@@ -123,7 +119,9 @@ struct RowWriter: RowOutput {
         }
     }
 
-    /// A CSV field as ``csvField(_:)`` writes it.
+    /// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. Bytes,
+    /// not Characters: a CR LF pair is one Character, equal to neither "\r" nor "\n", and looking
+    /// at Characters was ~40 % of writing a large report.
     private static func appendCSVField(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { bytes in

@@ -49,21 +49,16 @@ struct TableFormatter {
     /// Widest a table may be (a 100-column terminal).
     var width = 100
 
-    /// Prints the rows to stdout; CSV keeps its CRLF line ends and gets no extra line.
+    /// Prints the rows to stdout, through the writer of the format (the same bytes as a report
+    /// streamed in that format); CSV keeps its CRLF line ends and gets no extra line.
     func print(_ format: OutputFormat) {
-        switch format {
-        case .table: Console.out(table())
-        case .md: Console.out(markdown())
-        default:
-            var writer = RowWriter.standardOutput(format: format, columns: columns)
-            for row in rows { writer.add(row) }
-            writer.finish()
-        }
+        var writer = standardOutput(format: format, columns: columns)
+        for row in rows { writer.add(row) }
+        writer.finish()
     }
 
     func markdown() -> String {
-        let layout = markdownHeader()
-        return (layout + rows.map(markdownLine)).joined(separator: "\n")
+        (markdownHeader() + rows.map(markdownLine)).joined(separator: "\n")
     }
 
     /// The header and alignment lines of a Markdown table (numbers right-aligned).

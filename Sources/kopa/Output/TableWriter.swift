@@ -15,7 +15,6 @@ struct TableWriter: RowOutput {
 
     let format: OutputFormat
     let columns: [String]
-    private let sampleSize: Int
     private var sample: [[Cell]] = []
     /// Set once the sample is full.
     private var layout: TableFormatter.Layout?
@@ -26,11 +25,10 @@ struct TableWriter: RowOutput {
     private let flush: ([UInt8]) -> Void
 
     /// - Precondition: `format` is `.table` or `.md`.
-    init(format: OutputFormat, columns: [String], sampleSize: Int = TableWriter.sampleSize, flush: @escaping ([UInt8]) -> Void) {
+    init(format: OutputFormat, columns: [String], flush: @escaping ([UInt8]) -> Void) {
         precondition(format == .table || format == .md, "\(format) is written by RowWriter")
         self.format = format
         self.columns = columns
-        self.sampleSize = sampleSize
         self.flush = flush
         formatter = TableFormatter(columns: columns, rows: [])
     }
@@ -44,7 +42,7 @@ struct TableWriter: RowOutput {
     mutating func add(_ row: [Cell]) {
         if let layout { return print(row, layout) }
         sample.append(row)
-        guard sample.count >= sampleSize else { return }
+        guard sample.count >= Self.sampleSize else { return }
         // Enough rows to lay the table out: print them, and every later row as it comes.
         formatter.rows = sample
         let layout = formatter.layout()
