@@ -23,6 +23,8 @@ public struct ChainVerifier: Sendable {
     private var firstRecordedAt: [UInt8] = []
     private var lastRecordedAt: [UInt8] = []
     private var scratch: [UInt8] = []
+    /// Room for a ledger row's canonical record; its count is its capacity.
+    private var rowBuffer: [UInt8] = []
     private var hexDigest = [UInt8](repeating: 0, count: 64)
 
     /// A verifier at the start of a chain.
@@ -83,10 +85,18 @@ public struct ChainVerifier: Sendable {
         let fast: Bool = {
             guard seq == count + 1, seq != 1, hash.count == 64, Self.equal(prev, previousHash) else { return false }
             guard !Self.precedes(recordedAt, lastRecordedAt) else { return false }
-            scratch.removeAll(keepingCapacity: true)
-            scratch.append(0)
-            raw.writeCanonicalRecord(into: &scratch, includingHash: false)
-            EventHash.writeHex(SHA256.hash(data: scratch), into: &hexDigest)
+            let columns = EventColumns(raw, seq: seq, prev: prev, hash: hash)
+            let needed = columns.maxCanonicalBytes + 1
+            if rowBuffer.count < needed { rowBuffer = [UInt8](repeating: 0, count: max(needed, 2 * rowBuffer.count)) }
+            // Written through a cursor into room made once: no capacity check per byte.
+            let digest = rowBuffer.withUnsafeMutableBufferPointer { buffer in
+                let start = buffer.baseAddress!
+                start[0] = 0
+                var out = ByteCursor(start + 1)
+                columns.write(into: &out, includingHash: false)
+                return SHA256.hash(data: UnsafeRawBufferPointer(start: start, count: start.distance(to: out.position)))
+            }
+            EventHash.writeHex(digest, into: &hexDigest)
             return Self.equal(hash, hexDigest)
         }()
         if fast {

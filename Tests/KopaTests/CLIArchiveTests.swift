@@ -38,7 +38,7 @@ struct CLIArchiveTests {
 
         // To standard output when it is not a terminal; the summary goes to stderr then.
         let piped = ledger.directory.path("piped.kopa")
-        FileManager.default.createFile(atPath: piped, contents: nil)
+        #expect(FileManager.default.createFile(atPath: piped, contents: nil))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: piped))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try kopaPath())
