@@ -241,8 +241,8 @@ struct ArchiveLZ4FrameTests {
         expectLedgerError(.integrity, mentioning: ["unexpected data at byte \(bytes.count)", "after the end of the LZ4 frame"]) { _ = try Frames.decompress(junk) }
     }
 
-    /// Parts made on two threads land in the frame in part order, each thread taking every other
-    /// part; a part larger than a block spans several.
+    /// Parts made on two threads land in the frame in part order; a part larger than a block
+    /// spans several.
     @Test func partsFromTwoThreadsAreWrittenInOrder() throws {
         let dir = try TemporaryDirectory("kopa-lz4")
         let path = dir.path("parts.lz4")
@@ -262,11 +262,33 @@ struct ArchiveLZ4FrameTests {
             return try writer.finish()
         }
         #expect(seen.map(\.part) == Array(0..<count))
-        #expect(seen.allSatisfy { $0.thread == $0.part % 2 })
+        #expect(seen.allSatisfy { $0.thread == 0 || $0.thread == 1 })
         let content = Array("first ".utf8) + parts.flatMap { $0 } + Array("last".utf8)
         #expect(raw == Int64(content.count))
         #expect(try Frames.decompress(path) == content)
         try Frames.shell("lz4 -q -t '\(path)'")
+    }
+
+    /// Parts are handed out one at a time: when one thread is slow, the other takes most parts
+    /// (as far as the slots allow), and the frame is the same.
+    @Test func theLessBusyThreadTakesMoreParts() throws {
+        let dir = try TemporaryDirectory("kopa-lz4")
+        let path = dir.path("parts.lz4")
+        let count = 4 * LZ4FrameWriter.slotCount
+        let parts: [[UInt8]] = (0..<count).map { Frames.text(lines: 50, seed: UInt64($0)) }
+        var seen: [(part: Int, thread: Int)] = []
+        _ = try Frames.withWriter(path) { writer in
+            try writer.writeParts(count) { thread, part, content in
+                if thread == 1 { Thread.sleep(forTimeInterval: 0.03) }
+                parts[part].withUnsafeBufferPointer { bytes in content.append(upTo: bytes.count) { $0.write(bytes) } }
+                return [part, thread]
+            } inOrder: { seen.append(($0[0], $0[1])) }
+            return try writer.finish()
+        }
+        #expect(seen.map(\.part) == Array(0..<count))
+        // Each part thread 1 holds lets thread 0 fill the other slots meanwhile.
+        #expect(seen.filter { $0.thread == 0 }.count > count / 2, "\(seen.map(\.thread))")
+        #expect(try Frames.decompress(path) == parts.flatMap { $0 })
     }
 
     struct PartFailure: Error, Equatable {
