@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Ledger
 import Logging
 
 /// The `kopa` command: an event-sourced participation ledger for public participation and money.
@@ -30,6 +31,10 @@ struct Kopa: ParsableCommand {
             handler.logLevel = level
             return handler
         }
+        kopaLogger.debug(
+            SQLiteSetup.applied
+                ? "SQLite set up: multi-thread mode, no memory statistics"
+                : "SQLite keeps its defaults: it was initialised before Kopa could set it up")
         main(nil)
     }
 }

@@ -160,6 +160,15 @@ struct CLIEndToEndTests {
         #expect(try Ledger.open(at: folder.path("env.sqlite")).event("1").recordedBy == "env-actor")
     }
 
+    /// kopa sets SQLite up before its first connection (multi-thread mode, no memory statistics)
+    /// and says so at KOPA_LOG=debug.
+    @Test func sqliteIsSetUpBeforeTheFirstConnection() throws {
+        let folder = try TemporaryDirectory()
+        let result = try kopa(["init", "--actor", "tester"], cwd: folder.url, environment: ["KOPA_LOG": "debug"])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stderr.contains("SQLite set up: multi-thread mode, no memory statistics"), "\(result.stderr)")
+    }
+
     // MARK: - record
 
     @Test func recordsAnEventFromFields() throws {

@@ -85,7 +85,7 @@ extension ProjectionEngine {
     /// Only the projections whose tables `sql` names are replayed (all when `sql` is nil): a report
     /// on funding need not replay every meeting.
     public func withProjections<T>(at time: ReportTime, reading sql: String? = nil, _ body: (Database) throws -> T) throws -> T {
-        var configuration = Configuration()
+        var configuration = SQLiteSetup.configuration()
         configuration.prepareDatabase { db in
             SQLFunctions.install(db)
             try db.execute(sql: "PRAGMA page_size=\(Self.pageSize); PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384")

@@ -146,7 +146,7 @@ final class SnapshotWriter {
         do {
             for file in files {
                 let path = engine.snapshotFolder + "/" + file
-                var configuration = Configuration()
+                var configuration = SQLiteSetup.configuration()
                 // Large pages: the copy at a cut is written in a tenth of the system calls (~4 % of a rebuild).
                 configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size=65536; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF") }
                 let queue = try DatabaseQueue(path: path, configuration: configuration)

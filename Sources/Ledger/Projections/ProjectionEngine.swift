@@ -49,7 +49,7 @@ public struct ProjectionEngine: Sendable {
     }
 
     func openDatabase() throws -> DatabaseQueue {
-        var configuration = Configuration()
+        var configuration = SQLiteSetup.configuration()
         configuration.busyMode = .timeout(SQLiteEventStore.busyTimeout)
         configuration.prepareDatabase { db in
             SQLFunctions.install(db)

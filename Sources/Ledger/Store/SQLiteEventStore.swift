@@ -63,7 +63,7 @@ public struct SQLiteEventStore: EventStore {
 
     init(path: String, readonly: Bool) throws {
         self.path = path
-        var configuration = Configuration()
+        var configuration = SQLiteSetup.configuration()
         configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.readonly = readonly
         configuration.label = "kopa-ledger"

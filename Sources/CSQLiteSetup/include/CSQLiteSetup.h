@@ -1,0 +1,12 @@
+#ifndef KOPA_CSQLITESETUP_H
+#define KOPA_CSQLITESETUP_H
+
+/// Sets SQLite's process-wide options for Kopa: multi-thread mode (no mutex per call on a
+/// connection) and no memory statistics (no global lock per allocation). `sqlite3_config` is a
+/// variadic C function, which Swift cannot call, hence this shim.
+///
+/// Must run before SQLite is initialised (the first connection opened in the process).
+/// Returns SQLITE_OK (0), or SQLite's error code: SQLITE_MISUSE once SQLite has been initialised.
+int kopa_sqlite_setup(void);
+
+#endif

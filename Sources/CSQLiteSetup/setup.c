@@ -1,0 +1,11 @@
+#include <sqlite3.h>
+
+#include "CSQLiteSetup.h"
+
+int kopa_sqlite_setup(void) {
+    int code = sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    if (code != SQLITE_OK) {
+        return code;
+    }
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}

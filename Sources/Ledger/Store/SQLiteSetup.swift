@@ -1,0 +1,25 @@
+import CSQLiteSetup
+import GRDB
+
+/// SQLite's process-wide settings, applied once, before Kopa opens its first connection.
+///
+/// - Multi-thread mode: no connection is ever used by two threads at once (GRDB runs each queue's
+///   work one closure at a time, and Kopa's raw statements never leave those closures), so SQLite's
+///   mutex around every call on a connection only costs time.
+/// - No memory statistics: SQLite's allocator otherwise takes a process-wide lock on every
+///   allocation to count bytes Kopa never asks about.
+///
+/// Both are on SQLite's own list of recommended options. Measured on 1M events (paired runs): the
+/// timeline report 12 % faster, verify and rebuild ~4 %.
+public enum SQLiteSetup {
+    /// Whether the settings are in force. False only when SQLite was initialised before Kopa's
+    /// first connection (another library's connection opened first in the same process): SQLite's
+    /// defaults then stay, which is slower but exactly as correct, so it is not an error.
+    public static let applied: Bool = kopa_sqlite_setup() == 0
+
+    /// A new GRDB configuration for a Kopa connection; sets the process up first.
+    static func configuration() -> Configuration {
+        _ = applied
+        return Configuration()
+    }
+}
