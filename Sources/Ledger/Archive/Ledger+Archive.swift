@@ -487,7 +487,7 @@ extension SQLiteEventStore {
     /// never archived.
     ///
     /// Two threads read and compress at once, each through its own connection, 1024 events at a
-    /// time (even parts and odd parts); the parts are checked against each other and written in
+    /// time (each takes the next part not yet taken); the parts are checked against each other and written in
     /// order. Separate read transactions see the same events: events up to the head never change
     /// (the store's triggers forbid it) and later appends only add higher seqs.
     func writeExportLines(until: Int64?, into writer: LZ4FrameWriter, partSize: Int64 = exportPartSize, progress: ((Int64) -> Void)?) throws -> VerifyReport {
