@@ -141,8 +141,12 @@ final class SnapshotWriter {
             return cuts
         }
         try FileManager.default.createDirectory(atPath: engine.snapshotFolder, withIntermediateDirectories: true)
+        // A loop, not a closure capturing the generator: ThreadSanitizer's instrumentation crashed
+        // on that capture (its inout access from inside `map`), which kept the suite from running under it.
         var system = SystemRandomNumberGenerator()
-        files = cuts.map { _ in "cut-\(UUIDText.random(using: &system)).sqlite" }
+        var names: [String] = []
+        for _ in cuts { names.append("cut-\(UUIDText.random(using: &system)).sqlite") }
+        files = names
         do {
             for file in files {
                 let path = engine.snapshotFolder + "/" + file
