@@ -5,8 +5,8 @@ import Ledger
 /// a JSON array of objects (keys in column order) and NDJSON. ``TableFormatter`` writes these
 /// formats through it too, so a streamed report and a held one print the same bytes.
 ///
-/// Output is gathered in a buffer and handed to `flush` every 64 KiB, so a report of a million rows
-/// needs no more memory than a report of ten.
+/// Output goes through an ``OutputBuffer``, so a report of a million rows needs no more memory
+/// than a report of ten.
 struct RowWriter: RowOutput {
     /// Whether `format` can be written a row at a time (a table and Markdown size their columns
     /// from every row first).
@@ -21,17 +21,16 @@ struct RowWriter: RowOutput {
     /// NDJSON's members in RFC 8785 key order: each key once, quoted, with the column whose value
     /// it takes (the last of that name, as in a dictionary).
     private let members: [(key: [UInt8], column: Int)]
-    private var buffer: [UInt8] = []
+    private var output: OutputBuffer
     private var count = 0
-    private let flush: ([UInt8]) -> Void
 
     /// Starts the output (CSV's header line, JSON's opening bracket).
     /// - Precondition: `RowWriter.streams(format)`.
-    init(format: OutputFormat, columns: [String], flush: @escaping ([UInt8]) -> Void) {
+    init(format: OutputFormat, columns: [String], output: OutputBuffer) {
         precondition(Self.streams(format), "\(format) is not written row by row")
         self.format = format
         self.columns = columns
-        self.flush = flush
+        self.output = output
         func quoted(_ column: String) -> [UInt8] {
             var key: [UInt8] = []
             CanonicalJSON.writeString(column, into: &key)
@@ -39,9 +38,8 @@ struct RowWriter: RowOutput {
         }
         keys = columns.map(quoted)
         members = CanonicalJSON.sortedKeys(Set(columns)).map { (quoted($0), columns.lastIndex(of: $0)!) }
-        buffer.reserveCapacity(Self.flushAt + 4096)
         switch format {
-        case .csv: Self.appendCSVLine(columns.map(Cell.text), to: &buffer)
+        case .csv: Self.appendCSVLine(columns.map(Cell.text), to: &self.output.bytes)
         case .json: write("[")
         default: break
         }
@@ -49,21 +47,12 @@ struct RowWriter: RowOutput {
 
     /// A writer to standard output.
     static func standardOutput(format: OutputFormat, columns: [String]) -> RowWriter {
-        RowWriter(format: format, columns: columns) { bytes in FileHandle.standardOutput.write(Data(bytes)) }
+        RowWriter(format: format, columns: columns, output: .standardOutput())
     }
-
-    private static let flushAt = 64 << 10
 
     private mutating func write(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
-        flushIfFull()
-    }
-
-    private mutating func flushIfFull() {
-        if buffer.count >= Self.flushAt {
-            flush(buffer)
-            buffer.removeAll(keepingCapacity: true)
-        }
+        output.append(text)
+        output.flushIfFull()
     }
 
     /// Writes one row, straight into the buffer: building a String per row and joining them was
@@ -71,28 +60,28 @@ struct RowWriter: RowOutput {
     mutating func add(_ row: [Cell]) {
         switch format {
         case .csv:
-            Self.appendCSVLine(row, to: &buffer)
+            Self.appendCSVLine(row, to: &output.bytes)
         case .json:
-            buffer.append(contentsOf: (count == 0 ? "\n  {" : ",\n  {").utf8)
+            output.bytes.append(contentsOf: (count == 0 ? "\n  {" : ",\n  {").utf8)
             for (i, (key, cell)) in zip(keys, row).enumerated() {
-                if i > 0 { buffer.append(contentsOf: ", ".utf8) }
-                buffer.append(contentsOf: key)
-                buffer.append(contentsOf: ": ".utf8)
-                Self.appendJSON(cell, to: &buffer)
+                if i > 0 { output.bytes.append(contentsOf: ", ".utf8) }
+                output.bytes.append(contentsOf: key)
+                output.bytes.append(contentsOf: ": ".utf8)
+                Self.appendJSON(cell, to: &output.bytes)
             }
-            buffer.append(UInt8(ascii: "}"))
+            output.bytes.append(UInt8(ascii: "}"))
         default:
-            buffer.append(UInt8(ascii: "{"))
+            output.bytes.append(UInt8(ascii: "{"))
             for (i, member) in members.enumerated() {
-                if i > 0 { buffer.append(UInt8(ascii: ",")) }
-                buffer.append(contentsOf: member.key)
-                buffer.append(UInt8(ascii: ":"))
-                Self.appendJSON(row[member.column], to: &buffer)
+                if i > 0 { output.bytes.append(UInt8(ascii: ",")) }
+                output.bytes.append(contentsOf: member.key)
+                output.bytes.append(UInt8(ascii: ":"))
+                Self.appendJSON(row[member.column], to: &output.bytes)
             }
-            buffer.append(contentsOf: "}\n".utf8)
+            output.bytes.append(contentsOf: "}\n".utf8)
         }
         count += 1
-        flushIfFull()
+        output.flushIfFull()
     }
 
     /// A CSV line (RFC 4180, CRLF).
@@ -145,7 +134,6 @@ struct RowWriter: RowOutput {
         case .ndjson where count == 0: write("\n")
         default: break
         }
-        if !buffer.isEmpty { flush(buffer) }
-        buffer.removeAll()
+        output.finish()
     }
 }

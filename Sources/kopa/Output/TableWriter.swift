@@ -21,21 +21,20 @@ struct TableWriter: RowOutput {
     /// Lays out and formats the lines (its rows: the sample, while it is measured).
     private var formatter: TableFormatter
     private var printed = 0
-    private var buffer: [UInt8] = []
-    private let flush: ([UInt8]) -> Void
+    private var output: OutputBuffer
 
     /// - Precondition: `format` is `.table` or `.md`.
-    init(format: OutputFormat, columns: [String], flush: @escaping ([UInt8]) -> Void) {
+    init(format: OutputFormat, columns: [String], output: OutputBuffer) {
         precondition(format == .table || format == .md, "\(format) is written by RowWriter")
         self.format = format
         self.columns = columns
-        self.flush = flush
+        self.output = output
         formatter = TableFormatter(columns: columns, rows: [])
     }
 
     /// A writer to standard output.
     static func standardOutput(format: OutputFormat, columns: [String]) -> TableWriter {
-        TableWriter(format: format, columns: columns) { bytes in FileHandle.standardOutput.write(Data(bytes)) }
+        TableWriter(format: format, columns: columns, output: .standardOutput())
     }
 
     /// Adds one row.
@@ -73,12 +72,9 @@ struct TableWriter: RowOutput {
     }
 
     private mutating func write(_ line: String) {
-        buffer.append(contentsOf: line.utf8)
-        buffer.append(0x0A)
-        if buffer.count >= 64 << 10 {
-            flush(buffer)
-            buffer.removeAll(keepingCapacity: true)
-        }
+        output.append(line)
+        output.bytes.append(0x0A)
+        output.flushIfFull()
     }
 
     /// Prints what is held (a result shorter than the sample, exactly as ``TableFormatter``
@@ -88,8 +84,7 @@ struct TableWriter: RowOutput {
             let held = TableFormatter(columns: columns, rows: sample)
             write(format == .md ? held.markdown() : held.table())
         }
-        if !buffer.isEmpty { flush(buffer) }
-        buffer.removeAll()
+        output.finish()
     }
 }
 
