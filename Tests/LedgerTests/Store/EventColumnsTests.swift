@@ -26,17 +26,17 @@ struct EventColumnsTests {
             var rows: [([UInt8], [UInt8])] = []
             while try s.step() {
                 let columns = EventColumns(s, seq: s.int64(0), prev: s.bytes(11), hash: s.bytes(12))
-                var plain: [UInt8] = [], line: [UInt8] = []
-                for (includingHash, into) in [(false, 0), (true, 1)] {
+                func written(includingHash: Bool) -> [UInt8] {
                     var buffer = [UInt8](repeating: 0xEE, count: columns.maxCanonicalBytes)
                     let count = buffer.withUnsafeMutableBufferPointer { room in
                         var out = ByteCursor(room.baseAddress!)
                         columns.write(into: &out, includingHash: includingHash)
                         return room.baseAddress!.distance(to: out.position)
                     }
-                    if into == 0 { plain = Array(buffer[..<count]) } else { line = Array(buffer[..<count]) }
+                    #expect(count <= columns.maxCanonicalBytes, "seq \(columns.seq) wrote more than its bound")
+                    return Array(buffer[..<count])
                 }
-                rows.append((plain, line))
+                rows.append((written(includingHash: false), written(includingHash: true)))
             }
             return rows
         }
