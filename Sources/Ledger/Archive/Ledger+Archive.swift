@@ -128,7 +128,7 @@ extension Ledger {
     /// Reads and verifies every record of `reader`, handing each to `body` once it has checked.
     static func readArchive(
         _ reader: ArchiveReader, expectHead: String?, expectCount: Int64?, progress: ((Int64) -> Void)?,
-        verifyOnly: Bool = false, _ body: (ArchiveRecord, _ line: Int) throws -> Void
+        verifyOnly: Bool = false, prepare: RestorePreparer? = nil, _ body: (ArchiveRecord, _ line: Int) throws -> Void
     ) throws -> ArchiveSummary {
         if let expectHead, !EventHash.isHash(expectHead) {
             throw LedgerError(.invalidInput, "--expect-head '\(expectHead)' is not a hash; expected 64 lower-case hex digits")
@@ -140,7 +140,7 @@ extension Ledger {
         // Decompressing, parsing and checking the chain run on a second thread; `body` (the
         // inserts of a restore) on this one.
         // With nothing to do per record here (verify), the chain is checked on this thread instead.
-        let pipeline = RecordPipeline(reader, checkWhileReading: !verifyOnly)
+        let pipeline = RecordPipeline(reader, checkWhileReading: !verifyOnly, prepare: prepare)
         try pipeline.consume { record, line in
             seen += 1
             try body(record, line)
@@ -203,8 +203,9 @@ extension Ledger {
                 let indexes = try dropIndexes(of: store, path: temporary)
                 summary = try store.append { session in
                     var occurredCache: [String: RestoredTime] = [:]
+                    let preparer = session is SQLiteAppendSession ? RestorePreparer(archive: archive) : nil
                     do {
-                        return try readArchive(reader, expectHead: expectHead, expectCount: expectCount, progress: progress) { record, line in
+                        return try readArchive(reader, expectHead: expectHead, expectCount: expectCount, progress: progress, prepare: preparer) { record, line in
                             try insert(record, into: session, archive: archive, line: line, occurredCache: &occurredCache)
                         }
                     } catch let error as LedgerError where error.kind == .duplicate || error.kind == .conflict {
@@ -393,23 +394,15 @@ extension Ledger {
     /// Inserts a verified record as it is, deriving the query columns the append path derives.
     ///
     /// A canonical line is bound straight from its bytes unless its meta must be parsed (a
-    /// correction, a retraction, an idempotency key): then, like any other line, as a record.
+    /// correction, a retraction, an idempotency key): then, like any other line, as a record. The
+    /// reading thread has decided which, and found the valid time's bounds (``RestorePreparer``).
     static func insert(_ item: ArchiveRecord, into session: any AppendSession, archive: String, line: Int, occurredCache: inout [String: RestoredTime]) throws {
-        guard case .canonical(let text, let layout) = item, let sqlite = session as? SQLiteAppendSession,
-            !needsMeta(text, layout)
-        else {
+        guard case .bounded(let text, let layout, let start, let end) = item, let sqlite = session as? SQLiteAppendSession else {
             try insert(item.record, into: session, archive: archive, line: line, occurredCache: &occurredCache)
             return
         }
-        // Most valid times are short enough for a String without allocation.
-        let occurredText = String(decoding: UnsafeBufferPointer(rebasing: text[layout.occurredAt]), as: UTF8.self)
-        let occurred = try occurredAt(occurredText, seq: layout.seq, archive: archive, line: line, cache: &occurredCache)
         do {
-            try occurred.start.withUnsafeBufferPointer { start in
-                try occurred.end.withUnsafeBufferPointer { end in
-                    try sqlite.insertCanonical(text, layout, occurredStart: start, occurredEnd: end)
-                }
-            }
+            try sqlite.insertCanonical(text, layout, occurredStart: start, occurredEnd: end)
         } catch {
             throw restoreError(error, seq: layout.seq, archive: archive, line: line)
         }
@@ -575,16 +568,41 @@ struct RestoredTime {
     var end: [UInt8]
 }
 
+/// Restore's work on a checked canonical line, done on the reading thread: whether its meta must be
+/// parsed (then it goes the record path), and its valid time's bounds, parsed once per distinct text.
+// @unchecked: used only by the pipeline's reading thread (see RecordPipeline).
+final class RestorePreparer: @unchecked Sendable {
+    private let archive: String
+    private var cache: [String: RestoredTime] = [:]
+
+    init(archive: String) { self.archive = archive }
+
+    /// Appends the valid time's bounds (start, then end) to `bytes`, or returns nil (appending
+    /// nothing) when the line must be inserted as a record.
+    /// - Throws: ``LedgerError/Kind/integrity`` when `occurred_at` is not a valid time.
+    func prepare(_ text: UnsafeBufferPointer<UInt8>, _ layout: CanonicalLine.Layout, line: Int, appendingTo bytes: inout [UInt8]) throws -> ValidTimeBounds? {
+        guard !Ledger.needsMeta(text, layout) else { return nil }
+        // Most valid times are short enough for a String without allocation.
+        let occurredText = String(decoding: UnsafeBufferPointer(rebasing: text[layout.occurredAt]), as: UTF8.self)
+        let occurred = try Ledger.occurredAt(occurredText, seq: layout.seq, archive: archive, line: line, cache: &cache)
+        bytes.append(contentsOf: occurred.start)
+        bytes.append(contentsOf: occurred.end)
+        return ValidTimeBounds(startCount: occurred.start.count, endCount: occurred.end.count)
+    }
+}
+
 /// A record as ``RecordPipeline`` hands it over: a line in canonical form (its bytes, valid only
 /// during the call, and where its fields are), or a record the full parser read.
 enum ArchiveRecord {
     case canonical(UnsafeBufferPointer<UInt8>, CanonicalLine.Layout)
+    /// A canonical line that restore inserts as it is, with its valid time's bounds.
+    case bounded(UnsafeBufferPointer<UInt8>, CanonicalLine.Layout, occurredStart: UnsafeBufferPointer<UInt8>, occurredEnd: UnsafeBufferPointer<UInt8>)
     case parsed(EventRecord)
 
     /// The record (made from the line's bytes when it is canonical).
     var record: EventRecord {
         switch self {
-        case .canonical(let line, let layout): CanonicalLine.record(line, layout)
+        case .canonical(let line, let layout), .bounded(let line, let layout, _, _): CanonicalLine.record(line, layout)
         case .parsed(let record): record
         }
     }

@@ -9,7 +9,8 @@ import Foundation
 /// other line is parsed in full and travels as a record.
 ///
 /// With `checkWhileReading` (restore) the reading thread does everything but `body`: inserting is
-/// the slow part. Without it (verify) the calling thread checks the chain, and reading the lines
+/// the slow part. It also works out, through `prepare`, what `body` would otherwise derive from a
+/// canonical line (restore: the valid time's bounds), so the inserting thread only inserts. Without it (verify) the calling thread checks the chain, and reading the lines
 /// (the canonical-form check, or the full parse) is shared: the reading thread decompresses and
 /// splits lines into batches, reads the newest waiting batch itself when the other thread falls
 /// behind (or instead of waiting on a full queue), and leaves the rest to the calling thread, which
@@ -17,11 +18,12 @@ import Foundation
 // @unchecked: the reader is used only by the reading thread until it has finished (`done`); each
 // thread keeps its own verifier, stored once it has finished; the queue, the spare batches and
 // every batch's `state` only under `condition`; a batch's content only by the thread that filled
-// it or claimed it (`state`), or that popped it once it was read.
+// it or claimed it (`state`), or that popped it once it was read; `prepare` only by the reading thread.
 final class RecordPipeline: @unchecked Sendable {
     /// One line of a batch: where its bytes are in ``Batch/bytes``, or the record parsed from it.
     enum Item {
-        case canonical(start: Int, count: Int, layout: CanonicalLine.Layout, line: Int)
+        /// `prepared`: what ``RestorePreparer`` appended after the line (start, count), if anything.
+        case canonical(start: Int, count: Int, layout: CanonicalLine.Layout, line: Int, prepared: (bounds: ValidTimeBounds, start: Int)? = nil)
         case parsed(EventRecord, line: Int)
     }
 
@@ -76,9 +78,13 @@ final class RecordPipeline: @unchecked Sendable {
     /// Whether the reading thread checks the chain (else the consuming one does, before `body`).
     private let checkWhileReading: Bool
 
-    init(_ reader: ArchiveReader, checkWhileReading: Bool) {
+    /// Run on each checked canonical line by the reading thread (with `checkWhileReading` only).
+    private var prepare: RestorePreparer?
+
+    init(_ reader: ArchiveReader, checkWhileReading: Bool, prepare: RestorePreparer? = nil) {
         self.reader = reader
         self.checkWhileReading = checkWhileReading
+        self.prepare = prepare
     }
 
     private func check(_ record: EventRecord, line: Int, with verifier: inout ChainVerifier) throws {
@@ -203,8 +209,11 @@ final class RecordPipeline: @unchecked Sendable {
             try reader.forEachLine(expectedSeq: { parsed + 1 }) { text, line in
                 if let layout = CanonicalLine.layout(text) {
                     try check(text, layout, line: line, with: &verifier)
-                    items.append(.canonical(start: bytes.count, count: text.count, layout: layout, line: line))
+                    let start = bytes.count
                     bytes.append(contentsOf: text)
+                    let extra = bytes.count
+                    let bounds = try prepare?.prepare(text, layout, line: line, appendingTo: &bytes)
+                    items.append(.canonical(start: start, count: text.count, layout: layout, line: line, prepared: bounds.map { ($0, extra) }))
                 } else {
                     let record = try ArchiveReader.record(text, expectedSeq: parsed + 1, line: line, file: reader.name)
                     try check(record, line: line, with: &verifier)
@@ -299,10 +308,16 @@ final class RecordPipeline: @unchecked Sendable {
             try batch.bytes.withUnsafeBufferPointer { bytes in
                 for item in batch.items {
                     switch item {
-                    case .canonical(let start, let count, let layout, let line):
+                    case .canonical(let start, let count, let layout, let line, let prepared):
                         let text = UnsafeBufferPointer(rebasing: bytes[start..<(start + count)])
                         if checkHere { try check(text, layout, line: line, with: &verifier) }
-                        try body(.canonical(text, layout), line)
+                        if let (bounds, at) = prepared {
+                            let start = UnsafeBufferPointer(rebasing: bytes[at..<(at + bounds.startCount)])
+                            let end = UnsafeBufferPointer(rebasing: bytes[(at + bounds.startCount)..<(at + bounds.startCount + bounds.endCount)])
+                            try body(.bounded(text, layout, occurredStart: start, occurredEnd: end), line)
+                        } else {
+                            try body(.canonical(text, layout), line)
+                        }
                     case .parsed(let record, let line):
                         if checkHere { try check(record, line: line, with: &verifier) }
                         try body(.parsed(record), line)
@@ -318,3 +333,10 @@ final class RecordPipeline: @unchecked Sendable {
         }
     }
 }
+
+/// The lengths of a valid time's two bounds, which ``RestorePreparer`` appends after a line.
+struct ValidTimeBounds {
+    var startCount: Int
+    var endCount: Int
+}
+

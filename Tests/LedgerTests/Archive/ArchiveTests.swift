@@ -362,6 +362,30 @@ struct ArchiveTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: target.url.path) == [])
     }
 
+    /// The valid time's bounds are worked out on the reading thread; a forged but consistent archive
+    /// whose `occurred_at` is not a valid time is refused at that seq and line, after the records
+    /// before it, and nothing is left behind.
+    @Test("an occurred_at that is no valid time is refused at its seq", arguments: [(120, "2019-13-01"), (2, "yesterday")] as [(Int64, String)])
+    func anInvalidValidTimeIsRefusedAtItsSeq(seq: Int64, occurredAt: String) throws {
+        let source = try ArchivedLedger()
+        let dir = try TemporaryDirectory("kopa-archive")
+        var records = try source.test.ledger.events()
+        records[Int(seq) - 1].occurredAt = occurredAt
+        for i in (Int(seq) - 1)..<records.count {
+            records[i].prev = records[i - 1].hash
+            records[i].hash = records[i].computeHash()
+        }
+        let forged = dir.path("forged.kopa")
+        try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
+        #expect(try Ledger.verifyArchive(path: forged).chain.count == source.head.seq)
+        let target = try TemporaryDirectory("kopa-restore")
+        let error = expectLedgerError(.integrity, mentioning: ["cannot be restored", occurredAt]) {
+            try Ledger.restore(from: forged, to: target.path("r.sqlite"))
+        }
+        #expect(error?.seq == seq && error?.line == Int(seq), "\(String(describing: error))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target.url.path) == [])
+    }
+
     /// The restored ledger's schema (tables, indexes, triggers, word for word) is the original's.
     @Test func theRestoredSchemaIsTheOriginals() throws {
         let source = try ArchivedLedger()
