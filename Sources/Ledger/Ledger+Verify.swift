@@ -164,7 +164,8 @@ extension Ledger {
     /// reading in order would find: rows up to the head never change (the store's triggers), and
     /// appends meanwhile only add later seqs, which are not read.
     /// - Parameters:
-    ///   - progress: called every 100,000 events with the count so far.
+    ///   - progress: called with the count so far each time it has passed another 100,000 events
+    ///     (in a large ledger the two threads' counts are added up every 10,000 events each).
     ///   - parallelFrom: the smallest ledger verified by two threads (smaller ones in one).
     /// - Returns: the count, head hash and time range.
     /// - Throws: ``LedgerError/Kind/integrity`` with the first broken seq and why.
@@ -173,9 +174,17 @@ extension Ledger {
         guard head > 0 else {
             throw LedgerError(.integrity, "the ledger '\(path)' holds no events; expected seq 1 'ledger-created'")
         }
+        // The threads report every 10,000 events; progress hears of every 100,000 passed in all.
+        var next = Ledger.progressInterval
+        func passed(_ count: Int64) {
+            guard count >= next else { return }
+            progress?(count)
+            next = (count / Ledger.progressInterval + 1) * Ledger.progressInterval
+        }
         guard head >= parallelFrom, head >= 2 else {
             var verifier = ChainVerifier()
-            try Ledger.verify(through: head, in: store, with: &verifier, progress: progress)
+            try Ledger.verify(through: head, in: store, with: &verifier, progress: passed)
+            passed(head)
             return verifier.report
         }
         let middle = head / 2
@@ -198,7 +207,7 @@ extension Ledger {
         var first = ChainVerifier()
         do {
             try Ledger.verify(through: middle, in: store, with: &first) { count in
-                progress?(count + shared.count.load(ordering: .relaxed))
+                passed(count + shared.count.load(ordering: .relaxed))
             }
         } catch {
             // The first half's error came first: the second half need not go on.
@@ -209,11 +218,13 @@ extension Ledger {
         secondDone.wait()
         var report = try shared.result.withLock { $0! }.get().report
         report.firstRecordedAt = first.report.firstRecordedAt
+        // The halves' counts are sampled: the last 100,000 passed may not have been told yet.
+        passed(head)
         return report
     }
 
     /// Checks the events after `verifier`'s count up to `last`, in seq order, and that none is
-    /// missing at the end; `progress` gets the verifier's count every 100,000 events.
+    /// missing at the end; `progress` gets the verifier's count every 10,000 events.
     static func verify(through last: Int64, in store: SQLiteEventStore, with verifier: inout ChainVerifier, stop: SecondHalf? = nil, progress: ((Int64) -> Void)? = nil) throws {
         try store.read { db in
             let statement = try db.makeStatement(sql: "SELECT \(SQLiteEventStore.columns) FROM events WHERE seq > ? AND seq <= ? ORDER BY seq")
@@ -221,7 +232,7 @@ extension Ledger {
             let raw = RawStatement(statement, in: db)
             while try raw.step() {
                 try verifier.check(row: raw)
-                if verifier.count % 100_000 == 0 {
+                if verifier.count % 10_000 == 0 {
                     progress?(verifier.count)
                     if stop?.stop.load(ordering: .relaxed) == true { throw CancellationError() }
                 }

@@ -52,6 +52,45 @@ struct CLIArchiveTests {
         #expect(try Ledger.verifyArchive(path: piped).chain.count == 5)
     }
 
+    /// Long work shows its progress on stderr when that is a terminal (every 100,000 events: the
+    /// count, the rate, and the percentage when the total is known, or the share of the file an
+    /// import has read), ends it with a new line before the summary, and is silent otherwise.
+    @Test func progressShowsOnATerminalAndNowhereElse() throws {
+        let ledger = try CLILedger()
+        let lines = 100_000
+        let text = (0..<lines).map { i in
+            #"{"type": "meeting-held", "data": {"meeting": "p-m\#(i)", "kind": "workshop", "title": "Workshop", "project": "cities4csr"}}"#
+        }.joined(separator: "\n")
+        let file = try ledger.directory.write("many.ndjson", text)
+        let archive = ledger.directory.path("many.kopa")
+        let kopa = try kopaPath()
+        // `script` runs the command on a pseudo-terminal, whose output it copies (\n becomes \r\n).
+        func onTerminal(_ arguments: String...) throws -> ProcessResult {
+            let command = ([kopa] + arguments).map { "'\($0)'" }.joined(separator: " ")
+            let result = try run("/usr/bin/script", ["-qec", command, "/dev/null"])
+            #expect(result.status == 0, "\(result)")
+            return result
+        }
+        func expectProgress(_ result: ProcessResult, _ label: String, percentage: Bool, then summary: String) throws {
+            // 100,000 events, or (verify, whose two threads count in turns) up to the last event.
+            let pattern = "\r\(label): 1[0-9]{5} events, [0-9]+ events/s" + (percentage ? ", (99|100)%" : "") + "\r\n\(summary)"
+            #expect(result.stdout.contains(try Regex(pattern)), "\(label): \(result)")
+        }
+        try expectProgress(try onTerminal("import", "--ledger", ledger.path, "--actor", "tester", file), "import", percentage: true, then: "imported 100000 events")
+        let head = try ledger.head().seq
+        try expectProgress(try onTerminal("verify", "--ledger", ledger.path), "verify", percentage: true, then: "ok: \(head) events verified")
+        try expectProgress(try onTerminal("export", "--ledger", ledger.path, "--out", archive), "export", percentage: true, then: "exported \(head) events")
+        try expectProgress(try onTerminal("verify", archive, "--expect-count", "\(head)"), "verify", percentage: true, then: "ok: archive")
+        // Without --expect-count a restore does not know its total: no percentage.
+        try expectProgress(try onTerminal("restore", archive, "--ledger", ledger.directory.path("restored.sqlite")), "restore", percentage: false, then: "restored \(head) events")
+
+        for arguments in [["verify", archive], ["export", "--ledger", ledger.path, "--out", ledger.directory.path("again.kopa")]] {
+            let silent = try KopaTests.kopa(arguments)
+            #expect(silent.status == 0, "\(silent)")
+            #expect(!silent.stderr.contains("events/s") && !silent.stdout.contains("events/s"), "\(silent)")
+        }
+    }
+
     @Test func exportRefusesToWriteToATerminal() throws {
         let ledger = try CLILedger()
         // `script` runs the command on a pseudo-terminal.

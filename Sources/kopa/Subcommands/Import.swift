@@ -15,8 +15,12 @@ extension Kopa {
 
         func run(ledger: Ledger) throws {
             let clock = ContinuousClock.now
+            // A file's size is known, so its share read so far is the percentage; standard input's is not.
+            let size = file == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? nil
             let progress = Progress(label: "import", total: nil)
-            let summary = try ledger.importNDJSON(path: file, actor: global.actorID) { lines, _ in progress.update(Int64(lines)) }
+            let summary = try ledger.importNDJSON(path: file, actor: global.actorID) { lines, bytes in
+                progress.update(Int64(lines), fraction: size.map { Double(bytes) / Double(max($0, 1)) })
+            }
             progress.finish()
             let seconds = (ContinuousClock.now - clock).seconds
             var line = "imported \(summary.appended) events"
@@ -45,11 +49,15 @@ final class Progress {
         self.total = total
     }
 
-    func update(_ count: Int64) {
+    /// Shows `count` events done, the rate, and the percentage: of ``total`` when known, else
+    /// `fraction` (import: the share of the file read).
+    func update(_ count: Int64, fraction: Double? = nil) {
         guard enabled else { return }
         let elapsed = max((ContinuousClock.now - start).seconds, 0.001)
         var text = "\r\(label): \(count) events, \(Int(Double(count) / elapsed)) events/s"
-        if let total, total > 0 { text += String(format: ", %.0f%%", Double(count) * 100 / Double(total)) }
+        if let share = total.flatMap({ $0 > 0 ? Double(count) / Double($0) : nil }) ?? fraction {
+            text += String(format: ", %.0f%%", min(share, 1) * 100)
+        }
         FileHandle.standardError.write(Data(text.utf8))
         shown = true
     }
