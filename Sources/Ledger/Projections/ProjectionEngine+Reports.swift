@@ -52,7 +52,7 @@ extension ProjectionEngine {
     /// - Throws: ``LedgerError`` for an unknown report or a failing SQL statement (naming the file).
     public func report(_ name: String, time: ReportTime = ReportTime(), parameters: [String: String] = [:]) throws -> ReportResult {
         var result = ReportResult(columns: [], rows: [])
-        try report(name, time: time, parameters: parameters, columns: { result.columns = $0 }, row: { result.rows.append($0) })
+        try report(name, time: time, parameters: parameters, columns: { result.columns = $0 }, row: { result.rows.append($0.values) })
         return result
     }
 
@@ -60,10 +60,10 @@ extension ProjectionEngine {
     /// flat however many rows there are (the audit trail of 1M events held ~1 GB as one result).
     /// - Parameters:
     ///   - columns: called once, with the column names, before any row.
-    ///   - row: called with each row's values in column order.
+    ///   - row: called with each row, read in place (valid only during the call).
     public func report(
         _ name: String, time: ReportTime = ReportTime(), parameters: [String: String] = [:],
-        columns: ([String]) throws -> Void, row: ([ReportValue]) throws -> Void
+        columns: ([String]) throws -> Void, row: (ReportRow) throws -> Void
     ) throws {
         let definition = try set.report(name)
         var time = time
@@ -178,12 +178,12 @@ extension ProjectionEngine {
     /// Runs a report's query in `db` and holds its rows.
     static func run(_ report: ReportDefinition, db: Database, parameters: [String: String]) throws -> ReportResult {
         var result = ReportResult(columns: [], rows: [])
-        try run(report, db: db, parameters: parameters, columns: { result.columns = $0 }, row: { result.rows.append($0) })
+        try run(report, db: db, parameters: parameters, columns: { result.columns = $0 }, row: { result.rows.append($0.values) })
         return result
     }
 
     /// Runs a report's query in `db`, handing over the column names, then each row.
-    static func run(_ report: ReportDefinition, db: Database, parameters: [String: String], columns: ([String]) throws -> Void, row: ([ReportValue]) throws -> Void) throws {
+    static func run(_ report: ReportDefinition, db: Database, parameters: [String: String], columns: ([String]) throws -> Void, row: (ReportRow) throws -> Void) throws {
         // A smaller page cache for the query: SQLite sizes its sorters by it and spills them to
         // temporary files beyond it, so a report on a large ledger stays within bounded memory.
         try db.execute(sql: "PRAGMA cache_size=-4096")
@@ -201,21 +201,10 @@ extension ProjectionEngine {
         // Stepped through the C API: GRDB's rows decode each value through generic conversions,
         // which were most of the time of printing a large report.
         let raw = RawStatement(statement, in: db)
-        let count = Int32(names.count)
+        let current = ReportRow(raw, count: names.count)
         do {
             while try raw.step() {
-                var values: [ReportValue] = []
-                values.reserveCapacity(Int(count))
-                for i in 0..<count {
-                    switch sqlite3_column_type(raw.handle, i) {
-                    case SQLITE_INTEGER: values.append(.integer(raw.int64(i)))
-                    case SQLITE_FLOAT: values.append(.real(sqlite3_column_double(raw.handle, i)))
-                    case SQLITE_TEXT: values.append(.text(raw.text(i)))
-                    case SQLITE_BLOB: values.append(.text("<blob>"))
-                    default: values.append(.null)
-                    }
-                }
-                try row(values)
+                try row(current)
             }
         } catch let error as DatabaseError {
             throw LedgerError(.invalidInput, "report \(report.file): \(error.message ?? "SQLite error \(error.resultCode.rawValue)")")

@@ -39,7 +39,12 @@ struct RowWriter: RowOutput {
         keys = columns.map(quoted)
         members = CanonicalJSON.sortedKeys(Set(columns)).map { (quoted($0), columns.lastIndex(of: $0)!) }
         switch format {
-        case .csv: Self.appendCSVLine(columns.map(Cell.text), to: &self.output.bytes)
+        case .csv:
+            for (i, column) in columns.enumerated() {
+                if i > 0 { self.output.bytes.append(UInt8(ascii: ",")) }
+                Cell.text(column).appendCSV(to: &self.output.bytes)
+            }
+            self.output.bytes.append(contentsOf: [0x0D, 0x0A])
         case .json: write("[")
         default: break
         }
@@ -57,17 +62,26 @@ struct RowWriter: RowOutput {
 
     /// Writes one row, straight into the buffer: building a String per row and joining them was
     /// most of the time of printing a large report.
-    mutating func add(_ row: [Cell]) {
+    mutating func add(_ row: [Cell]) { write(row) }
+
+    /// Writes one report row from SQLite's buffers, with the same bytes as its cells would give.
+    mutating func add(_ row: ReportRow) { write(row) }
+
+    private mutating func write(_ row: some WritableRow) {
         switch format {
         case .csv:
-            Self.appendCSVLine(row, to: &output.bytes)
+            for i in 0..<row.cellCount {
+                if i > 0 { output.bytes.append(UInt8(ascii: ",")) }
+                row.appendCSV(i, to: &output.bytes)
+            }
+            output.bytes.append(contentsOf: [0x0D, 0x0A])
         case .json:
             output.bytes.append(contentsOf: (count == 0 ? "\n  {" : ",\n  {").utf8)
-            for (i, (key, cell)) in zip(keys, row).enumerated() {
+            for (i, key) in keys.enumerated() {
                 if i > 0 { output.bytes.append(contentsOf: ", ".utf8) }
                 output.bytes.append(contentsOf: key)
                 output.bytes.append(contentsOf: ": ".utf8)
-                Self.appendJSON(cell, to: &output.bytes)
+                row.appendJSON(i, to: &output.bytes)
             }
             output.bytes.append(UInt8(ascii: "}"))
         default:
@@ -76,54 +90,12 @@ struct RowWriter: RowOutput {
                 if i > 0 { output.bytes.append(UInt8(ascii: ",")) }
                 output.bytes.append(contentsOf: member.key)
                 output.bytes.append(UInt8(ascii: ":"))
-                Self.appendJSON(row[member.column], to: &output.bytes)
+                row.appendJSON(member.column, to: &output.bytes)
             }
             output.bytes.append(contentsOf: "}\n".utf8)
         }
         count += 1
         output.flushIfFull()
-    }
-
-    /// A CSV line (RFC 4180, CRLF).
-    private static func appendCSVLine(_ row: [Cell], to out: inout [UInt8]) {
-        for (i, cell) in row.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            switch cell {
-            case .null: break
-            case .integer(let n): CanonicalJSON.writeInteger(n, into: &out)
-            case .text(let s): appendCSVField(s, to: &out)
-            case .json(let v): appendCSVField(CanonicalJSON.string(v), to: &out)
-            }
-        }
-        out.append(contentsOf: [0x0D, 0x0A])
-    }
-
-    /// A cell as a JSON value: text as a string, a number as a number, NULL as null.
-    private static func appendJSON(_ cell: Cell, to out: inout [UInt8]) {
-        switch cell {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .integer(let n): CanonicalJSON.writeInteger(n, into: &out)
-        case .text(let s): CanonicalJSON.writeString(s, into: &out)
-        case .json(let v): out.append(contentsOf: CanonicalJSON.string(v).utf8)
-        }
-    }
-
-    /// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. Bytes,
-    /// not Characters: a CR LF pair is one Character, equal to neither "\r" nor "\n", and looking
-    /// at Characters was ~40 % of writing a large report.
-    private static func appendCSVField(_ s: String, to out: inout [UInt8]) {
-        var s = s
-        s.withUTF8 { bytes in
-            guard bytes.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
-                return out.append(contentsOf: bytes)
-            }
-            out.append(0x22)
-            for byte in bytes {
-                out.append(byte)
-                if byte == 0x22 { out.append(0x22) }
-            }
-            out.append(0x22)
-        }
     }
 
     /// Ends the output (JSON's closing bracket; an empty NDJSON result is one empty line) and
@@ -135,5 +107,83 @@ struct RowWriter: RowOutput {
         default: break
         }
         output.finish()
+    }
+}
+
+/// A row ``RowWriter`` writes: its cells, one at a time, as CSV fields or JSON values.
+protocol WritableRow {
+    var cellCount: Int { get }
+    /// Appends cell `i` as a CSV field (RFC 4180).
+    func appendCSV(_ i: Int, to out: inout [UInt8])
+    /// Appends cell `i` as a JSON value: text as a string, a number as a number, NULL as null.
+    func appendJSON(_ i: Int, to out: inout [UInt8])
+}
+
+extension Cell {
+    /// The cell as a CSV field: NULL as nothing.
+    func appendCSV(to out: inout [UInt8]) {
+        switch self {
+        case .null: break
+        case .integer(let n): CanonicalJSON.writeInteger(n, into: &out)
+        case .text(var s): s.withUTF8 { CSV.appendField($0, to: &out) }
+        case .json(let v): var s = CanonicalJSON.string(v); s.withUTF8 { CSV.appendField($0, to: &out) }
+        }
+    }
+
+    /// The cell as a JSON value.
+    func appendJSON(to out: inout [UInt8]) {
+        switch self {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .integer(let n): CanonicalJSON.writeInteger(n, into: &out)
+        case .text(let s): CanonicalJSON.writeString(s, into: &out)
+        case .json(let v): out.append(contentsOf: CanonicalJSON.string(v).utf8)
+        }
+    }
+}
+
+extension Array: WritableRow where Element == Cell {
+    var cellCount: Int { count }
+    func appendCSV(_ i: Int, to out: inout [UInt8]) { self[i].appendCSV(to: &out) }
+    func appendJSON(_ i: Int, to out: inout [UInt8]) { self[i].appendJSON(to: &out) }
+}
+
+/// Read in place: a report's text goes from SQLite's buffer to the output, and a real number is
+/// written as the text its cell holds (``ReportValue/cell``).
+extension ReportRow: WritableRow {
+    var cellCount: Int { count }
+
+    func appendCSV(_ i: Int, to out: inout [UInt8]) {
+        switch kind(i) {
+        case .null: break
+        case .integer: CanonicalJSON.writeInteger(integer(i), into: &out)
+        case .real: var s = String(real(i)); s.withUTF8 { CSV.appendField($0, to: &out) }
+        case .text: withText(i) { CSV.appendField($0, to: &out) }
+        }
+    }
+
+    func appendJSON(_ i: Int, to out: inout [UInt8]) {
+        switch kind(i) {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .integer: CanonicalJSON.writeInteger(integer(i), into: &out)
+        case .real: CanonicalJSON.writeString(String(real(i)), into: &out)
+        case .text: withText(i) { CanonicalJSON.writeString(bytes: $0, into: &out) }
+        }
+    }
+}
+
+enum CSV {
+    /// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. Bytes,
+    /// not Characters: a CR LF pair is one Character, equal to neither "\r" nor "\n", and looking
+    /// at Characters was ~40 % of writing a large report.
+    static func appendField(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        guard bytes.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
+            return out.append(contentsOf: bytes)
+        }
+        out.append(0x22)
+        for byte in bytes {
+            out.append(byte)
+            if byte == 0x22 { out.append(0x22) }
+        }
+        out.append(0x22)
     }
 }

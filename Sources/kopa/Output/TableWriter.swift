@@ -92,8 +92,15 @@ struct TableWriter: RowOutput {
 protocol RowOutput {
     /// Prints (or holds, while a table measures its first rows) one row.
     mutating func add(_ row: [Cell])
+    /// Prints (or holds) one row of a report, read in place.
+    mutating func add(_ row: ReportRow)
     /// Prints what is left.
     mutating func finish()
+}
+
+extension RowOutput {
+    /// A report row as cells (a table holds its first rows to lay them out).
+    mutating func add(_ row: ReportRow) { add(row.values.map(\.cell)) }
 }
 
 /// The writer of `format` to standard output.

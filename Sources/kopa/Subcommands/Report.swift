@@ -70,8 +70,8 @@ extension Kopa {
             var writer: (any RowOutput)?
             try engine.report(name, time: time, parameters: values) { columns in
                 writer = standardOutput(format: global.format, columns: columns)
-            } row: { values in
-                writer!.add(values.map(\.cell))
+            } row: { row in
+                writer!.add(row)
             }
             writer?.finish()
         }
