@@ -214,6 +214,34 @@ struct CLIReportTests {
         }
     }
 
+    /// Streamed rows are written from SQLite's buffers: quotes, commas and line breaks are quoted
+    /// or escaped, a BLOB reads `<blob>`, text that is not UTF-8 reads as repaired (U+FFFD; the
+    /// bytes themselves are checked in the library's tests), and a table (which goes through
+    /// cells) shows the same values.
+    @Test func reportTextNeedingQuotesEscapesOrRepairPrintsTheSameInEveryFormat() throws {
+        let ledger = try CLILedger()
+        let folder = try TemporaryDirectory("kopa-analyst")
+        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("reports"), withIntermediateDirectories: true)
+        try folder.write("reports/tricky.sql", """
+            -- description: Text that needs care
+            SELECT 'say "hi", twice' AS a, 'two' || char(13, 10) || 'lines' AS b, x'00ff' AS c,
+                CAST(x'41ff42' AS TEXT) AS d, 'Ķekava' || char(9) AS e, -7 AS f, 0.25 AS g
+            """)
+        let expected = [
+            "csv": "a,b,c,d,e,f,g\r\n\"say \"\"hi\"\", twice\",\"two\r\nlines\",<blob>,A\u{FFFD}B,Ķekava\t,-7,0.25\r\n",
+            "json": "[\n  {\"a\": \"say \\\"hi\\\", twice\", \"b\": \"two\\r\\nlines\", \"c\": \"<blob>\", \"d\": \"A\u{FFFD}B\", \"e\": \"Ķekava\\t\", \"f\": -7, \"g\": \"0.25\"}\n]\n",
+            "ndjson": "{\"a\":\"say \\\"hi\\\", twice\",\"b\":\"two\\r\\nlines\",\"c\":\"<blob>\",\"d\":\"A\u{FFFD}B\",\"e\":\"Ķekava\\t\",\"f\":-7,\"g\":\"0.25\"}\n",
+        ]
+        for (format, output) in expected {
+            let result = try ledger.kopa("report", "tricky", "--projections", folder.url.path, "--format", format)
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout == output, "\(format): \(result.stdout.debugDescription)")
+        }
+        let table = try ledger.kopa("report", "tricky", "--projections", folder.url.path, "--format", "md")
+        #expect(table.status == 0, "\(table)")
+        #expect(table.stdout.contains("<blob>") && table.stdout.contains("A\u{FFFD}B") && table.stdout.contains("0.25"), "\(table.stdout)")
+    }
+
     /// Tables and Markdown print as the rows come, laid out by the first 1000: every row is there
     /// in order, a later text too long for its column is cut with '…', a later number wider than
     /// its column is printed whole and widens the column; a result of at most 1000 rows prints

@@ -446,6 +446,30 @@ struct ProjectionEngineTests {
         #expect(try Self.values(test, "SELECT meeting FROM meeting_days ORDER BY meeting") == ["m1", "m2", "m3"])
     }
 
+    /// A streamed report row is read in place: each column's kind, and its text as UTF-8 bytes,
+    /// repaired exactly as `String(decoding:as:)` repairs bytes that are not UTF-8, a BLOB as
+    /// `<blob>`; `values` gives what the collected report holds.
+    @Test func aReportRowReadsColumnsInPlaceAndRepairsTextThatIsNotUTF8() throws {
+        let test = try TestLedger().withFixtures()
+        let analyst = try AnalystFolder()
+        try analyst.report("raw.sql", """
+            SELECT CAST(x'41ff42' AS TEXT) AS broken, 'Ķekava' AS fine, x'00ff' AS blob, 7 AS n, 0.5 AS r, NULL AS empty
+            """)
+        let engine = try test.engine(extra: [analyst.url])
+        var kinds: [ReportRow.Kind] = []
+        var texts: [[UInt8]] = []
+        var values: [[ReportValue]] = []
+        try engine.report("raw", columns: { _ in }) { row in
+            kinds = (0..<row.count).map(row.kind)
+            texts = [0, 1, 2].map { i in row.withText(i) { Array($0) } }
+            values.append(row.values)
+        }
+        #expect(kinds == [.text, .text, .text, .integer, .real, .null])
+        #expect(texts == [Array("A\u{FFFD}B".utf8), Array("Ķekava".utf8), Array("<blob>".utf8)])
+        #expect(values == [[.text("A\u{FFFD}B"), .text("Ķekava"), .text("<blob>"), .integer(7), .real(0.5), .null]])
+        #expect(try engine.report("raw").rows == values)
+    }
+
     /// A new projection database gets 16 KiB pages (set before WAL mode fixes the page size).
     @Test func aNewProjectionDatabaseHasSixteenKibibytePages() throws {
         let test = try TestLedger().withFixtures()
