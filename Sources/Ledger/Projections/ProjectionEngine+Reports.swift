@@ -186,7 +186,10 @@ extension ProjectionEngine {
     static func run(_ report: ReportDefinition, db: Database, parameters: [String: String], columns: ([String]) throws -> Void, row: (ReportRow) throws -> Void) throws {
         // A smaller page cache for the query: SQLite sizes its sorters by it and spills them to
         // temporary files beyond it, so a report on a large ledger stays within bounded memory.
-        try db.execute(sql: "PRAGMA cache_size=-4096")
+        // One helper thread for the sorters: the timeline of 1M events sorts 930k rows (now:
+        // 2.25 -> 1.6 s; as of 2025: 3.2 -> 2.8 s) for ~5-12 MiB more; a second helper gained
+        // nothing more on two cores and took ~6 MiB more again.
+        try db.execute(sql: "PRAGMA cache_size=-4096; PRAGMA threads=1")
         let statement: Statement
         do { statement = try db.makeStatement(sql: report.sql) } catch let error as DatabaseError {
             throw LedgerError(.invalidInput, "report \(report.file): \(error.message ?? "SQLite cannot prepare it")")
