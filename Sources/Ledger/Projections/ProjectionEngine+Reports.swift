@@ -73,7 +73,7 @@ extension ProjectionEngine {
         if time.isNow {
             try catchUp()
             let queue = try openDatabase()
-            return try queue.read { db in try Self.run(definition, db: db, parameters: parameters, columns: columns, row: row) }
+            return try queue.read { db in try Self.run(definition, db: db, parameters: parameters, sorterHelper: true, columns: columns, row: row) }
         }
         try withProjections(at: time, reading: definition.sql) { db in
             try Self.run(definition, db: db, parameters: parameters, columns: columns, row: row)
@@ -183,13 +183,15 @@ extension ProjectionEngine {
     }
 
     /// Runs a report's query in `db`, handing over the column names, then each row.
-    static func run(_ report: ReportDefinition, db: Database, parameters: [String: String], columns: ([String]) throws -> Void, row: (ReportRow) throws -> Void) throws {
+    /// - Parameter sorterHelper: whether SQLite's sorters may use a second thread.
+    static func run(_ report: ReportDefinition, db: Database, parameters: [String: String], sorterHelper: Bool = false, columns: ([String]) throws -> Void, row: (ReportRow) throws -> Void) throws {
         // A smaller page cache for the query: SQLite sizes its sorters by it and spills them to
         // temporary files beyond it, so a report on a large ledger stays within bounded memory.
-        // One helper thread for the sorters: the timeline of 1M events sorts 930k rows (now:
-        // 2.25 -> 1.6 s; as of 2025: 3.2 -> 2.8 s) for ~5-12 MiB more; a second helper gained
-        // nothing more on two cores and took ~6 MiB more again.
-        try db.execute(sql: "PRAGMA cache_size=-4096; PRAGMA threads=1")
+        // One helper thread for the sorters of a report now: the timeline of 1M events sorts
+        // 970k rows (2.07 -> 1.69 s, paired runs) for 5-13 MiB more. Not at a past time: after the
+        // replay the helper's own heap came on top (the funding report as of 2025: 90 -> 102 MiB,
+        // no faster), and a second helper gained nothing more on two cores.
+        try db.execute(sql: "PRAGMA cache_size=-4096; PRAGMA threads=\(sorterHelper ? 1 : 0)")
         let statement: Statement
         do { statement = try db.makeStatement(sql: report.sql) } catch let error as DatabaseError {
             throw LedgerError(.invalidInput, "report \(report.file): \(error.message ?? "SQLite cannot prepare it")")
