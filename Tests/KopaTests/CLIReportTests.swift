@@ -191,55 +191,58 @@ struct CLIReportTests {
         #expect(failed.stderr.contains("broken.sql:6") && failed.stderr.contains(":nope"), "\(failed)")
     }
 
-    /// An analyst's column names need not be unique or sorted: JSON keeps them in column order,
-    /// NDJSON is RFC 8785 (keys sorted, each once: the last column of a name, as a JSON object
-    /// parsed from the JSON output would hold), and every format prints the same values.
-    @Test func reportColumnsWithRepeatedAndUnsortedNamesPrintInEveryStreamedFormat() throws {
-        let ledger = try CLILedger()
-        let folder = try TemporaryDirectory("kopa-analyst")
-        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("reports"), withIntermediateDirectories: true)
-        try folder.write("reports/columns.sql", """
-            -- description: Odd column names
-            SELECT 1 AS b, 'x,y' AS a, 2 AS b, 2.5 AS r, NULL AS "ä", 'z' AS "Z"
-            """)
-        let expected = [
-            "csv": "b,a,b,r,ä,Z\r\n1,\"x,y\",2,2.5,,z\r\n",
-            "json": "[\n  {\"b\": 1, \"a\": \"x,y\", \"b\": 2, \"r\": \"2.5\", \"ä\": null, \"Z\": \"z\"}\n]\n",
-            "ndjson": "{\"Z\":\"z\",\"a\":\"x,y\",\"b\":2,\"r\":\"2.5\",\"ä\":null}\n",
-        ]
-        for (format, output) in expected {
-            let result = try ledger.kopa("report", "columns", "--projections", folder.url.path, "--format", format)
-            #expect(result.status == 0, "\(result)")
-            #expect(result.stdout == output, "\(format)")
-        }
+    /// An analyst's report in every streamed format, and as a Markdown table.
+    struct AnalystReport: Sendable, CustomStringConvertible {
+        var name: String
+        var sql: String
+        var expected: [String: String]
+        /// What the Markdown table (which goes through cells, not SQLite's buffers) must show.
+        var table: [String]
+        var description: String { name }
     }
 
-    /// Streamed rows are written from SQLite's buffers: quotes, commas and line breaks are quoted
-    /// or escaped, a BLOB reads `<blob>`, text that is not UTF-8 reads as repaired (U+FFFD; the
-    /// bytes themselves are checked in the library's tests), and a table (which goes through
-    /// cells) shows the same values.
-    @Test func reportTextNeedingQuotesEscapesOrRepairPrintsTheSameInEveryFormat() throws {
+    /// Streamed rows are written from SQLite's buffers, the same values in every format.
+    /// `columns`: names need not be unique or sorted: JSON keeps them in column order, NDJSON is
+    /// RFC 8785 (keys sorted, each once: the last column of a name, as a JSON object parsed from the
+    /// JSON output would hold). `tricky`: quotes, commas and line breaks are quoted or escaped, a
+    /// BLOB reads `<blob>`, text that is not UTF-8 reads as repaired (U+FFFD; the bytes themselves
+    /// are checked in the library's tests).
+    @Test("an analyst's report prints the same values in every format", arguments: [
+        AnalystReport(
+            name: "columns",
+            sql: #"SELECT 1 AS b, 'x,y' AS a, 2 AS b, 2.5 AS r, NULL AS "ä", 'z' AS "Z""#,
+            expected: [
+                "csv": "b,a,b,r,ä,Z\r\n1,\"x,y\",2,2.5,,z\r\n",
+                "json": "[\n  {\"b\": 1, \"a\": \"x,y\", \"b\": 2, \"r\": \"2.5\", \"ä\": null, \"Z\": \"z\"}\n]\n",
+                "ndjson": "{\"Z\":\"z\",\"a\":\"x,y\",\"b\":2,\"r\":\"2.5\",\"ä\":null}\n",
+            ],
+            table: ["x,y", "2.5"]),
+        AnalystReport(
+            name: "tricky",
+            sql: """
+                SELECT 'say "hi", twice' AS a, 'two' || char(13, 10) || 'lines' AS b, x'00ff' AS c,
+                    CAST(x'41ff42' AS TEXT) AS d, 'Ķekava' || char(9) AS e, -7 AS f, 0.25 AS g
+                """,
+            expected: [
+                "csv": "a,b,c,d,e,f,g\r\n\"say \"\"hi\"\", twice\",\"two\r\nlines\",<blob>,A\u{FFFD}B,Ķekava\t,-7,0.25\r\n",
+                "json": "[\n  {\"a\": \"say \\\"hi\\\", twice\", \"b\": \"two\\r\\nlines\", \"c\": \"<blob>\", \"d\": \"A\u{FFFD}B\", \"e\": \"Ķekava\\t\", \"f\": -7, \"g\": \"0.25\"}\n]\n",
+                "ndjson": "{\"a\":\"say \\\"hi\\\", twice\",\"b\":\"two\\r\\nlines\",\"c\":\"<blob>\",\"d\":\"A\u{FFFD}B\",\"e\":\"Ķekava\\t\",\"f\":-7,\"g\":\"0.25\"}\n",
+            ],
+            table: ["<blob>", "A\u{FFFD}B", "0.25"]),
+    ])
+    func anAnalystsReportPrintsTheSameValuesInEveryFormat(report: AnalystReport) throws {
         let ledger = try CLILedger()
         let folder = try TemporaryDirectory("kopa-analyst")
         try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("reports"), withIntermediateDirectories: true)
-        try folder.write("reports/tricky.sql", """
-            -- description: Text that needs care
-            SELECT 'say "hi", twice' AS a, 'two' || char(13, 10) || 'lines' AS b, x'00ff' AS c,
-                CAST(x'41ff42' AS TEXT) AS d, 'Ķekava' || char(9) AS e, -7 AS f, 0.25 AS g
-            """)
-        let expected = [
-            "csv": "a,b,c,d,e,f,g\r\n\"say \"\"hi\"\", twice\",\"two\r\nlines\",<blob>,A\u{FFFD}B,Ķekava\t,-7,0.25\r\n",
-            "json": "[\n  {\"a\": \"say \\\"hi\\\", twice\", \"b\": \"two\\r\\nlines\", \"c\": \"<blob>\", \"d\": \"A\u{FFFD}B\", \"e\": \"Ķekava\\t\", \"f\": -7, \"g\": \"0.25\"}\n]\n",
-            "ndjson": "{\"a\":\"say \\\"hi\\\", twice\",\"b\":\"two\\r\\nlines\",\"c\":\"<blob>\",\"d\":\"A\u{FFFD}B\",\"e\":\"Ķekava\\t\",\"f\":-7,\"g\":\"0.25\"}\n",
-        ]
-        for (format, output) in expected {
-            let result = try ledger.kopa("report", "tricky", "--projections", folder.url.path, "--format", format)
+        try folder.write("reports/\(report.name).sql", "-- description: An analyst's report\n" + report.sql)
+        for (format, output) in report.expected {
+            let result = try ledger.kopa("report", report.name, "--projections", folder.url.path, "--format", format)
             #expect(result.status == 0, "\(result)")
             #expect(result.stdout == output, "\(format): \(result.stdout.debugDescription)")
         }
-        let table = try ledger.kopa("report", "tricky", "--projections", folder.url.path, "--format", "md")
+        let table = try ledger.kopa("report", report.name, "--projections", folder.url.path, "--format", "md")
         #expect(table.status == 0, "\(table)")
-        #expect(table.stdout.contains("<blob>") && table.stdout.contains("A\u{FFFD}B") && table.stdout.contains("0.25"), "\(table.stdout)")
+        for text in report.table { #expect(table.stdout.contains(text), "\(text) in \(table.stdout)") }
     }
 
     /// Tables and Markdown print as the rows come, laid out by the first 1000: every row is there

@@ -347,19 +347,29 @@ struct ArchiveTests {
                 records[i].metaJSON = earlier.metaJSON
             }
         }
-        for i in (forgeries.values.min()! - 1)..<records.count {
+        try Self.expectRestoreRefuses(records, forgedFrom: forgeries.values.min()! - 1, in: dir, kind, mentioning: message, at: seq)
+    }
+
+    /// Rehashes `records` from index `first` on, so that the forged archive's chain verifies, and
+    /// expects restore to refuse it at `seq` (and its line) with `kind` and `message`, leaving nothing.
+    static func expectRestoreRefuses(
+        _ records: [EventRecord], forgedFrom first: Int, in dir: TemporaryDirectory, _ kind: LedgerError.Kind, mentioning message: String, at seq: Int64,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        var records = records
+        for i in first..<records.count {
             records[i].prev = records[i - 1].hash
             records[i].hash = records[i].computeHash()
         }
         let forged = dir.path("forged.kopa")
         try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
-        #expect(try Ledger.verifyArchive(path: forged).chain.count == source.head.seq)
+        #expect(try Ledger.verifyArchive(path: forged).chain.count == Int64(records.count), sourceLocation: sourceLocation)
         let target = try TemporaryDirectory("kopa-restore")
-        let error = expectLedgerError(kind, mentioning: ["cannot be restored", message]) {
+        let error = expectLedgerError(kind, mentioning: ["cannot be restored", message], sourceLocation: sourceLocation) {
             try Ledger.restore(from: forged, to: target.path("r.sqlite"))
         }
-        #expect(error?.seq == seq && error?.line == Int(seq), "\(String(describing: error))")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: target.url.path) == [])
+        #expect(error?.seq == seq && error?.line == Int(seq), "\(String(describing: error))", sourceLocation: sourceLocation)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target.url.path) == [], sourceLocation: sourceLocation)
     }
 
     /// The valid time's bounds are worked out on the reading thread; a forged but consistent archive
@@ -371,19 +381,7 @@ struct ArchiveTests {
         let dir = try TemporaryDirectory("kopa-archive")
         var records = try source.test.ledger.events()
         records[Int(seq) - 1].occurredAt = occurredAt
-        for i in (Int(seq) - 1)..<records.count {
-            records[i].prev = records[i - 1].hash
-            records[i].hash = records[i].computeHash()
-        }
-        let forged = dir.path("forged.kopa")
-        try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
-        #expect(try Ledger.verifyArchive(path: forged).chain.count == source.head.seq)
-        let target = try TemporaryDirectory("kopa-restore")
-        let error = expectLedgerError(.integrity, mentioning: ["cannot be restored", occurredAt]) {
-            try Ledger.restore(from: forged, to: target.path("r.sqlite"))
-        }
-        #expect(error?.seq == seq && error?.line == Int(seq), "\(String(describing: error))")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: target.url.path) == [])
+        try Self.expectRestoreRefuses(records, forgedFrom: Int(seq) - 1, in: dir, .integrity, mentioning: occurredAt, at: seq)
     }
 
     /// The restored ledger's schema (tables, indexes, triggers, word for word) is the original's.
