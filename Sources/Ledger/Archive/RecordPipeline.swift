@@ -10,11 +10,12 @@ import Foundation
 ///
 /// With `checkWhileReading` (restore) the reading thread does everything but `body`: inserting is
 /// the slow part. It also works out, through `prepare`, what `body` would otherwise derive from a
-/// canonical line (restore: the valid time's bounds), so the inserting thread only inserts. Without it (verify) the calling thread checks the chain, and reading the lines
-/// (the canonical-form check, or the full parse) is shared: the reading thread decompresses and
-/// splits lines into batches, reads the newest waiting batch itself when the other thread falls
-/// behind (or instead of waiting on a full queue), and leaves the rest to the calling thread, which
-/// reads any batch it finds unread. So neither thread idles while the other has the larger share.
+/// canonical line (the valid time's bounds), so the inserting thread only inserts. Without it
+/// (verify) the calling thread checks the chain, and reading the lines (the canonical-form check,
+/// or the full parse) is shared: the reading thread decompresses and splits lines into batches,
+/// reads the newest waiting batch itself when the other thread falls behind (or instead of waiting
+/// on a full queue), and leaves the rest to the calling thread, which reads any batch it finds
+/// unread. So neither thread idles while the other has the larger share.
 // @unchecked: the reader is used only by the reading thread until it has finished (`done`); each
 // thread keeps its own verifier, stored once it has finished; the queue, the spare batches and
 // every batch's `state` only under `condition`; a batch's content only by the thread that filled
@@ -22,7 +23,8 @@ import Foundation
 final class RecordPipeline: @unchecked Sendable {
     /// One line of a batch: where its bytes are in ``Batch/bytes``, or the record parsed from it.
     enum Item {
-        /// `prepared`: what ``RestorePreparer`` appended after the line (start, count), if anything.
+        /// `prepared`: the valid time's bounds ``RestorePreparer`` appended after the line, and
+        /// where they start in ``Batch/bytes``.
         case canonical(start: Int, count: Int, layout: CanonicalLine.Layout, line: Int, prepared: (bounds: ValidTimeBounds, start: Int)? = nil)
         case parsed(EventRecord, line: Int)
     }
@@ -79,7 +81,7 @@ final class RecordPipeline: @unchecked Sendable {
     private let checkWhileReading: Bool
 
     /// Run on each checked canonical line by the reading thread (with `checkWhileReading` only).
-    private var prepare: RestorePreparer?
+    private let prepare: RestorePreparer?
 
     init(_ reader: ArchiveReader, checkWhileReading: Bool, prepare: RestorePreparer? = nil) {
         self.reader = reader
@@ -339,4 +341,3 @@ struct ValidTimeBounds {
     var startCount: Int
     var endCount: Int
 }
-

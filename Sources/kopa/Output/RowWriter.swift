@@ -39,12 +39,7 @@ struct RowWriter: RowOutput {
         keys = columns.map(quoted)
         members = CanonicalJSON.sortedKeys(Set(columns)).map { (quoted($0), columns.lastIndex(of: $0)!) }
         switch format {
-        case .csv:
-            for (i, column) in columns.enumerated() {
-                if i > 0 { self.output.bytes.append(UInt8(ascii: ",")) }
-                Cell.text(column).appendCSV(to: &self.output.bytes)
-            }
-            self.output.bytes.append(contentsOf: [0x0D, 0x0A])
+        case .csv: Self.appendCSVLine(columns.map(Cell.text), to: &self.output.bytes)
         case .json: write("[")
         default: break
         }
@@ -70,11 +65,7 @@ struct RowWriter: RowOutput {
     private mutating func write(_ row: some WritableRow) {
         switch format {
         case .csv:
-            for i in 0..<row.cellCount {
-                if i > 0 { output.bytes.append(UInt8(ascii: ",")) }
-                row.appendCSV(i, to: &output.bytes)
-            }
-            output.bytes.append(contentsOf: [0x0D, 0x0A])
+            Self.appendCSVLine(row, to: &output.bytes)
         case .json:
             output.bytes.append(contentsOf: (count == 0 ? "\n  {" : ",\n  {").utf8)
             for (i, key) in keys.enumerated() {
@@ -98,6 +89,15 @@ struct RowWriter: RowOutput {
         output.flushIfFull()
     }
 
+    /// A CSV line (RFC 4180, CRLF).
+    private static func appendCSVLine(_ row: some WritableRow, to out: inout [UInt8]) {
+        for i in 0..<row.cellCount {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            row.appendCSV(i, to: &out)
+        }
+        out.append(contentsOf: [0x0D, 0x0A])
+    }
+
     /// Ends the output (JSON's closing bracket; an empty NDJSON result is one empty line) and
     /// hands over what is left.
     mutating func finish() {
@@ -112,6 +112,7 @@ struct RowWriter: RowOutput {
 
 /// A row ``RowWriter`` writes: its cells, one at a time, as CSV fields or JSON values.
 protocol WritableRow {
+    /// The number of cells.
     var cellCount: Int { get }
     /// Appends cell `i` as a CSV field (RFC 4180).
     func appendCSV(_ i: Int, to out: inout [UInt8])
@@ -171,6 +172,7 @@ extension ReportRow: WritableRow {
     }
 }
 
+/// CSV as RFC 4180 writes it.
 enum CSV {
     /// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. Bytes,
     /// not Characters: a CR LF pair is one Character, equal to neither "\r" nor "\n", and looking

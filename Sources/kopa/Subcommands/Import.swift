@@ -16,7 +16,7 @@ extension Kopa {
         func run(ledger: Ledger) throws {
             let clock = ContinuousClock.now
             // A file's size is known, so its share read so far is the percentage; standard input's is not.
-            let size = file == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? nil
+            let size = file == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: file)[.size]) as? Int64
             let progress = Progress(label: "import", total: nil)
             let summary = try ledger.importNDJSON(path: file, actor: global.actorID) { lines, bytes in
                 progress.update(Int64(lines), fraction: size.map { Double(bytes) / Double(max($0, 1)) })
