@@ -96,6 +96,8 @@ AS_OF=$(sed -n "$((EVENTS / 2))p" "$WORK/all.ndjson" | python3 -c 'import json,s
 run "report funding --as-of $AS_OF" "$TOTAL" "<= 2 s" "-" -- "$KOPA" report funding --ledger "$WORK/k.sqlite" --as-of "$AS_OF"
 run "report funding --known-at (90%)" "$TOTAL" "<= 2 s" "-" -- "$KOPA" report funding --ledger "$WORK/k.sqlite" --known-at "$KNOWN_AT"
 run "report funding (now, caught up)" "$TOTAL" "-" "-" -- "$KOPA" report funding --ledger "$WORK/k.sqlite"
+# The largest bundled report: every activity in date order (about half the events at this date).
+run "report timeline --as-of $AS_OF" "$TOTAL" "<= 2 s" "-" -- "$KOPA" report timeline --ledger "$WORK/k.sqlite" --as-of "$AS_OF" --format csv
 
 # One event recorded by a whole process: the median of 21 runs.
 for i in $(seq 1 21); do
