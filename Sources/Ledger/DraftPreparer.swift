@@ -3,6 +3,7 @@
 /// corrections) is checked when it is committed.
 struct PreparedDraft: Sendable {
     let type: EventType
+    /// The payload and meta as parsed: only for a correction (empty otherwise).
     let data: [String: JSONValue]
     let meta: [String: JSONValue]
     let idempotencyKey: String?
@@ -88,8 +89,12 @@ struct DraftPreparer: Sendable {
             guard idempotencyKey != nil else { throw error }
             failure = error
         }
+        // Only a correction's payload is read again, in the transaction (`stream` is nil then).
+        // Other payloads stay behind, so their trees are freed on this thread, not the writer's
+        // (~9 % of an import's writing thread was releasing them).
+        let keep = stream == nil
         return PreparedDraft(
-            type: type, data: data, meta: meta, idempotencyKey: idempotencyKey, expectVersion: draft.expectVersion,
+            type: type, data: keep ? data : [:], meta: keep ? meta : [:], idempotencyKey: idempotencyKey, expectVersion: draft.expectVersion,
             references: references, occurred: occurred, stream: stream, dataJSON: dataJSON, metaJSON: metaJSON,
             failure: failure)
     }
