@@ -57,12 +57,12 @@ struct RowWriter: RowOutput {
 
     /// Writes one row, straight into the buffer: building a String per row and joining them was
     /// most of the time of printing a large report.
-    mutating func add(_ row: [Cell]) { write(row) }
+    mutating func add(_ row: [Cell]) { addRow(row) }
 
     /// Writes one report row from SQLite's buffers, with the same bytes as its cells would give.
-    mutating func add(_ row: ReportRow) { write(row) }
+    mutating func add(_ row: ReportRow) { addRow(row) }
 
-    private mutating func write(_ row: some WritableRow) {
+    private mutating func addRow(_ row: some WritableRow) {
         switch format {
         case .csv:
             Self.appendCSVLine(row, to: &output.bytes)
