@@ -79,9 +79,10 @@ struct SeedLedgerTests {
         #expect(overview["currency"] == "EUR")
         #expect(overview["erdf_share"] == "85.00")
         let funding = try seed.engine.report("funding", parameters: ["stream": "project/cities4csr"])
+        // Document 002 states amounts only: the share is computed, and no agreed rate is recorded.
         #expect(funding.projected(["funding_source", "committed", "share", "agreed_rate"]) == [
-            ["erdf", "48454.95", "85.00", "85.00"],
-            ["municipality", "8550.87", "15.00", "15.00"],
+            ["erdf", "48454.95", "85.00", nil],
+            ["municipality", "8550.87", "15.00", nil],
             ["all", "57005.82", nil, nil],
             ["all", "57005.82", nil, nil],  // the TOTAL row of the one project selected
         ])
