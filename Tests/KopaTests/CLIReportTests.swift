@@ -127,7 +127,7 @@ struct CLIReportTests {
         #expect(known.status == 0)
         #expect(!known.stdout.contains("48454.95"), "nothing had been recorded in 2000")
         let bad = try ledger.kopa("report", "funding", "--as-of", "2019-02-30")
-        #expect(bad.status == 65)
+        #expect(bad.status == 64, "a bad option value is a bad command line")
         #expect(bad.stderr.contains("'2019-02-30'"))
     }
 
@@ -139,7 +139,11 @@ struct CLIReportTests {
 
         let state = try ledger.kopa("state", "meeting/ulg-1", "--format", "json")
         #expect(state.status == 0)
-        #expect(try parseJSON(state.stdout)["participants"] == .integer(27))
+        #expect(try parseJSON(state.stdout)["fields"]?["participants"] == .integer(27))
+        #expect(try parseJSON(state.stdout)["opened_by"] == "meeting-held")
+        let stateTable = try ledger.kopa("state", "project/cities4csr", "--format", "csv")
+        #expect(stateTable.stdout.hasPrefix("event,seq,occurred_at,field,value\r\n"))
+        #expect(stateTable.stdout.contains("funding-committed,"), "the project's commitments are listed as events of their own")
 
         let history = try ledger.kopa("history", "meeting/ulg-1")
         #expect(history.status == 0)
@@ -150,7 +154,11 @@ struct CLIReportTests {
         #expect(history.stdout.contains("source: news 2020-01-07"))
 
         let earlier = try ledger.kopa("state", "meeting/ulg-1", "--known-at", meeting.recordedAt, "--format", "json")
-        #expect(try parseJSON(earlier.stdout)["participants"] == .integer(25), "before the correction was recorded")
+        #expect(try parseJSON(earlier.stdout)["fields"]?["participants"] == .integer(25), "before the correction was recorded")
+        // Machine formats keep the exact recorded_at (it can go back to --known-at) and the bare type.
+        let machine = try ledger.kopa("history", "meeting/ulg-1", "--format", "csv")
+        #expect(machine.stdout.hasPrefix("seq,occurred_at,recorded_at,recorded_by,type,status,changes,source\r\n"))
+        #expect(machine.stdout.contains("\(meeting.seq),\(meeting.occurredAt),\(meeting.recordedAt),\(meeting.recordedBy),meeting-held,corrected,"), "\(machine.stdout)")
 
         let changeLog = try ledger.kopa("report", "change-log", "--format", "json")
         #expect(changeLog.stdout.contains("attendance sheet recounted"))

@@ -1,14 +1,39 @@
 /// The current fields of one entity, folded from its events.
+///
+/// Only the events of the type that opened the stream (`project-registered` for `project/…`,
+/// `plan-drafted` for `plan/…`) describe the entity itself, so only they are folded into `fields`.
+/// Every other event in the stream is a fact of its own in the entity's life (a phase, a partner, a
+/// commitment, a verification, a council formed, an approval): the same field name means something
+/// else there (a phase's `title` is not the project's), so those are listed in `facts` instead.
 public struct EntityState: Sendable, Equatable {
+    /// One event of another type than the opening one, with its payload (corrections applied).
+    public struct Fact: Sendable, Equatable {
+        /// The event's seq.
+        public var seq: Int64
+        /// The event type.
+        public var type: String
+        /// When it happened (as corrected).
+        public var occurredAt: String
+        /// Its payload fields.
+        public var data: [String: JSONValue]
+    }
+
     /// The stream, e.g. `project/cities4csr`.
     public var stream: String
-    /// Every payload field, the latest value winning (in valid-time order).
+    /// The type of the event that opened the stream, whose events make up `fields`.
+    public var openedBy: String
+    /// The payload fields of the opening type's events, the latest value winning (valid-time order).
     public var fields: [String: JSONValue]
+    /// For each of `fields`, the seq of the event its value comes from.
+    public var fieldSeqs: [String: Int64]
+    /// The stream's events of other types, in valid-time order.
+    public var facts: [Fact]
     /// The events folded, in valid-time order: seq, type, occurred_at.
     public var events: [(seq: Int64, type: String, occurredAt: String)]
 
     public static func == (a: EntityState, b: EntityState) -> Bool {
-        a.stream == b.stream && a.fields == b.fields && a.events.map(\.seq) == b.events.map(\.seq)
+        a.stream == b.stream && a.openedBy == b.openedBy && a.fields == b.fields && a.facts == b.facts
+            && a.events.map(\.seq) == b.events.map(\.seq)
     }
 }
 
@@ -50,12 +75,23 @@ extension Ledger {
     /// The current state of an entity: its fields folded from its events.
     /// - Throws: ``LedgerError/Kind/notFound`` for a stream without events.
     public func state(of stream: String, time: ReportTime = ReportTime()) throws -> EntityState {
-        let (events, _, _) = try streamEvents(stream, time: time)
+        let (events, all, _) = try streamEvents(stream, time: time)
+        // The stream's first event opened it (`x-kopa-creates`), even when it was later retracted.
+        let openedBy = all.first { $0.type != "event-corrected" && $0.type != "event-retracted" }?.type ?? ""
         var fields: [String: JSONValue] = [:]
-        for (_, data, _) in events {
-            for (key, value) in data.objectValue ?? [:] { fields[key] = value }
+        var fieldSeqs: [String: Int64] = [:]
+        var facts: [EntityState.Fact] = []
+        for (record, data, occurred) in events {
+            if record.type == openedBy {
+                for (key, value) in data.objectValue ?? [:] {
+                    fields[key] = value
+                    fieldSeqs[key] = record.seq
+                }
+            } else {
+                facts.append(EntityState.Fact(seq: record.seq, type: record.type, occurredAt: occurred.text, data: data.objectValue ?? [:]))
+            }
         }
-        return EntityState(stream: stream, fields: fields, events: events.map { ($0.0.seq, $0.0.type, $0.2.text) })
+        return EntityState(stream: stream, openedBy: openedBy, fields: fields, fieldSeqs: fieldSeqs, facts: facts, events: events.map { ($0.0.seq, $0.0.type, $0.2.text) })
     }
 
     /// The audit trail of an entity: every event in the order it was recorded, with what it changed.
@@ -64,8 +100,21 @@ extension Ledger {
         var entries: [HistoryEntry] = []
         let seqOf = Dictionary(all.map { ($0.id, $0.seq) }, uniquingKeysWith: { first, _ in first })
         func name(_ id: String?) -> String { id.map { seqOf[$0].map { "seq \($0)" } ?? $0 } ?? "?" }
+        // At a valid time, an event counts by its corrected occurred_at, and a correction or
+        // retraction is shown with its target (its own occurred_at is only when it was recorded).
+        var hidden: Set<String> = []
+        if let asOf = time.asOf {
+            for record in all where record.type != "event-corrected" && record.type != "event-retracted" {
+                if let occurred = try? OccurredAt(index.effective(record).occurredAt), occurred.end > asOf.end { hidden.insert(record.id) }
+            }
+        }
+        var correctionTargets: [String: String] = [:]
+        for record in all where record.type == "event-corrected" { correctionTargets[record.id] = record.meta["corrects"]?.stringValue }
         for record in all {
-            if let asOf = time.asOf, let occurred = try? OccurredAt(record.occurredAt), occurred.end > asOf.end { continue }
+            // The event a line is about: itself, or the original a correction or retraction concerns.
+            var subject = record.meta["corrects"]?.stringValue ?? record.meta["retracts"]?.stringValue ?? record.id
+            if let original = correctionTargets[subject] { subject = original }
+            if hidden.contains(subject) { continue }
             var changes: [String] = []
             if record.type == "event-corrected" {
                 var list: [JSONValue] = []

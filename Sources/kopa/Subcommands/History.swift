@@ -31,12 +31,15 @@ extension Kopa {
                 if entries.isEmpty { Console.out("(no events)") }
                 return
             }
+            // Machine formats keep every value exact: the whole recorded_at (it can be given back to
+            // --known-at) and the bare type, with the event's standing in a column of its own.
             let rows: [[Cell]] = entries.map { entry in
                 let r = entry.record
-                return [.integer(r.seq), .text(r.occurredAt), .text(String(r.recordedAt.prefix(19))), .text(r.recordedBy), .text(Self.type(of: entry)),
+                let status = entry.retracted ? "retracted" : entry.corrected ? "corrected" : ""
+                return [.integer(r.seq), .text(r.occurredAt), .text(r.recordedAt), .text(r.recordedBy), .text(r.type), .text(status),
                         .text(entry.changes.joined(separator: "; ")), .text(r.meta["source"]?.stringValue ?? "")]
             }
-            TableFormatter(columns: ["seq", "occurred_at", "recorded_at", "recorded_by", "type", "changes", "source"], rows: rows).print(global.format)
+            TableFormatter(columns: ["seq", "occurred_at", "recorded_at", "recorded_by", "type", "status", "changes", "source"], rows: rows).print(global.format)
         }
     }
 }

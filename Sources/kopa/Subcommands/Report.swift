@@ -26,6 +26,15 @@ struct TimeOptions: ParsableArguments {
     func time() throws -> ReportTime {
         ReportTime(asOf: try asOf.map { try TimeBound($0) }, knownAt: try knownAt.map { try TimeBound($0) })
     }
+
+    /// A time that does not parse is a bad command line (64), not rejected input: nothing is recorded.
+    func validate() throws {
+        do {
+            _ = try time()
+        } catch let error as LedgerError {
+            throw ValidationError(error.message)
+        }
+    }
 }
 
 extension ReportValue {

@@ -309,6 +309,13 @@ struct TimeTravelTests {
         #expect(history[1].changes == ["corrects seq \(m1.seq)", "participants: 10 → 12", "title: 'Wrong' → 'Right'", "reason: minutes"])
         #expect(history[2].changes == ["corrects seq \(first.seq)", "occurred_at: '2021-03-10' → '2021-03-11'", "reason: date in the minutes"])
         #expect(history.allSatisfy { $0.record.recordedBy == "auditor-1" })
+        // At a valid time the meeting counts by its corrected date (the 11th), and its corrections
+        // go with it (their own occurred_at is when they were recorded, in the test's present).
+        func seqs(asOf: String) throws -> [Int64] {
+            try test.ledger.history(of: "meeting/m1", time: ReportTime(asOf: try TimeBound(asOf))).map(\.record.seq)
+        }
+        #expect(try seqs(asOf: "2021-03-10").isEmpty)
+        #expect(try seqs(asOf: "2021-03-11") == [m1.seq, first.seq, second.seq])
         // As known at the first recording: the event alone, not yet corrected.
         let early = try test.ledger.history(of: "meeting/m1", time: ReportTime(knownAt: try TimeBound(m1.recordedAt)))
         #expect(early.map(\.record.seq) == [m1.seq])
@@ -321,6 +328,26 @@ struct TimeTravelTests {
         #expect(afterRetraction[0].retracted)
         #expect(try state().events.isEmpty)
         #expect(try state(knownAt: second.recordedAt).fields["title"] == "Right")
+    }
+
+    @Test func anEntitysFieldsComeFromTheEventsThatDescribeItAndItsOtherEventsAreFactsOfTheirOwn() throws {
+        let test = try TestLedger()
+        let project = try Self.base(test)
+        let phase = try test.record("project-phase-defined", ["project": "p1", "phase": "phase-1", "title": "Phase one", "starts_on": "2019-09-02"], occurredAt: "2019-09-02")
+        let erdf = try Self.commit(test, "erdf", "100.00", rate: "80.00")
+        let state = try test.ledger.state(of: "project/p1")
+        #expect(state.openedBy == "project-registered")
+        // The phase's title is not the project's, nor is a commitment's amount.
+        #expect(state.fields["title"] == "Project One")
+        #expect(state.fields["amount"] == nil)
+        #expect(state.fieldSeqs["title"] == project.seq)
+        #expect(state.facts.map(\.seq) == [phase.seq, erdf.seq])
+        #expect(state.facts.map(\.type) == ["project-phase-defined", "funding-committed"])
+        #expect(state.facts[0].data["title"] == "Phase one")
+        #expect(state.facts[1].data["funding_source"] == "erdf")
+        // A correction of the project itself still changes its fields.
+        try Self.correct(test, project, set: ["title": "Project 1"])
+        #expect(try test.ledger.state(of: "project/p1").fields["title"] == "Project 1")
     }
 
     // MARK: - Rejected corrections

@@ -63,6 +63,10 @@ struct SeedLedgerTests {
         #expect(partners.column("left_on").allSatisfy { $0 == .null })
         let project = try seed.ledger.state(of: "project/cities4csr")
         #expect(project.fields["lead_partner"] == "milano")
+        #expect(project.fields["starts_on"] == "2019-09-02", "the project's start, not its second phase's")
+        #expect(project.fields["title"]?.stringValue?.hasPrefix("CITIES4CSR –") == true)
+        #expect(project.facts.filter { $0.type == "partner-joined" }.count == 10)
+        #expect(project.facts.filter { $0.type == "project-phase-defined" }.count == 2)
         let overview = try seed.engine.report("overview").row(where: "project", is: "cities4csr")
         #expect(overview["partners"] == 10)
         #expect(overview["lead_partner"] == "Milānas pilsēta")  // Milan, as the documents write it
