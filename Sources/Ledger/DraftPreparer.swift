@@ -45,6 +45,10 @@ struct DraftPreparer: Sendable {
         var meta = try AppendContext.checkMeta(draft.meta, type: type.name)
         var idempotencyKey = draft.idempotencyKey
         if let key = idempotencyKey {
+            // An empty key (a script's unset variable) would make every later such event a "repeat".
+            guard !key.isEmpty, key.utf8.count <= 200 else {
+                throw invalid("idempotency key '\(key.prefix(40))\(key.count > 40 ? "…" : "")' is not a non-empty string of at most 200 bytes")
+            }
             if let given = meta["idempotency_key"]?.stringValue, given != key {
                 throw invalid("idempotency key '\(key)' differs from meta.idempotency_key '\(given)'")
             }

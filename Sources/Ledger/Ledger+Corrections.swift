@@ -17,7 +17,8 @@ extension AppendContext {
         guard let targetID = meta[key]?.stringValue else {
             throw invalid("meta.\(key) must name the id of the event to \(verb)")
         }
-        guard meta["reason"]?.stringValue != nil else {
+        // A reason of blanks says nothing: an auditor must be able to read why.
+        guard let reason = meta["reason"]?.stringValue, reason.contains(where: { !$0.isWhitespace }) else {
             throw invalid("a reason is required (--reason TEXT): say why the event is \(correcting ? "corrected" : "retracted")")
         }
         guard let target = try session.event(id: targetID) else {
@@ -85,7 +86,7 @@ extension Ledger {
         of reference: String, set: [String: JSONValue] = [:], remove: [String] = [], replaceData: JSONValue? = nil,
         occurredAt: String? = nil, reason: String?, source: String? = nil
     ) throws -> EventDraft {
-        guard let reason, !reason.isEmpty else {
+        guard let reason, reason.contains(where: { !$0.isWhitespace }) else {
             throw LedgerError(.invalidInput, "a correction needs --reason TEXT saying why the event is corrected")
         }
         let target = try event(reference)
@@ -126,7 +127,7 @@ extension Ledger {
     /// Builds the retraction of an event.
     /// - Throws: ``LedgerError`` when the event does not exist or no reason is given.
     public func retractionDraft(of reference: String, reason: String?, source: String? = nil) throws -> EventDraft {
-        guard let reason, !reason.isEmpty else {
+        guard let reason, reason.contains(where: { !$0.isWhitespace }) else {
             throw LedgerError(.invalidInput, "a retraction needs --reason TEXT saying why the event is withdrawn")
         }
         let target = try event(reference)

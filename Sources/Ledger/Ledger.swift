@@ -103,6 +103,11 @@ public struct Ledger: Sendable {
         return result
     }
 
+    /// The event appended under an idempotency key, or nil when the key was never used.
+    public func event(idempotencyKey key: String) throws -> EventRecord? {
+        try store.event(idempotencyKey: key)
+    }
+
     /// The event with this seq (digits) or id (UUID).
     /// - Throws: ``LedgerError/Kind/notFound`` when there is none.
     public func event(_ reference: String) throws -> EventRecord {

@@ -84,6 +84,12 @@ struct CLIEndToEndTests {
         CLIBadInput(name: "a bad --format", arguments: ["log", "--format", "xml"], exit: 64, mentions: ["xml"]),
         CLIBadInput(name: "an option without its value", arguments: ["record"] + meeting + ["--participants"], exit: 64, mentions: ["--participants"]),
         CLIBadInput(name: "a bad actor", arguments: ["record", "--actor", "Jānis Bērziņš"] + meeting, exit: 65, mentions: ["'Jānis Bērziņš'", "staff identifier"]),
+        CLIBadInput(name: "--data that is not JSON", arguments: ["record", "meeting-held", "--data", "not json"], exit: 65,
+                    mentions: ["--data 'not json'", "not valid JSON"]),
+        CLIBadInput(name: "--evidence JSON cut short", arguments: ["record"] + meeting + ["--evidence", #"{"title": "x""#], exit: 65,
+                    mentions: ["--evidence", "not valid JSON"]),
+        CLIBadInput(name: "an empty idempotency key", arguments: ["record"] + meeting + ["--idempotency-key", ""], exit: 65,
+                    mentions: ["idempotency key ''", "non-empty"]),
     ]
 
     @Test("bad input: exit code, message, nothing written", arguments: badInputs)
@@ -526,6 +532,28 @@ struct CLIEndToEndTests {
         #expect(correction.meta["reason"] == .string("typo in the amount"))
         #expect(correction.data["data"]?["amount"]?["amount"] == .string("50000.00"))
         #expect(correction.data["data"]?["funding_source"] == .string("erdf"))
+
+        // A correction takes the options of every append: a repeated key appends nothing, a stale
+        // version is refused, evidence is kept.
+        let keyed = ["correct", funding.id, "--amount", "50001.00", "--reason", "invoice", "--idempotency-key", "fix-1", "--evidence", "invoice 17"]
+        #expect(try ledger.kopa(keyed).status == 0)
+        let keyedCorrection = try #require(try ledger.events().last)
+        #expect(keyedCorrection.meta["evidence"] == .array([.object(["title": "invoice 17"])]))
+        #expect(keyedCorrection.meta["idempotency_key"] == "fix-1")
+        head = try ledger.head()
+        let repeated = try ledger.kopa(keyed)
+        #expect(repeated.status == 0, "\(repeated)")
+        #expect(try ledger.head() == head, "the same key appended again")
+        let stale = try ledger.kopa("correct", funding.id, "--amount", "50002.00", "--reason", "r", "--expect-version", "1")
+        #expect(stale.status == 65, "\(stale)")
+        #expect(stale.stderr.contains("stale"))
+        // A reason must say something.
+        for command in [["correct", funding.id, "--amount", "1.00", "--reason", "   "], ["retract", funding.id, "--reason", " \t "]] {
+            let blank = try ledger.kopa(command)
+            #expect(blank.status == 65, "\(blank)")
+            #expect(blank.stderr.contains("--reason"))
+        }
+        #expect(try ledger.head() == head)
 
         let retractNoReason = try ledger.kopa("retract", funding.id)
         #expect(retractNoReason.status == 65, "\(retractNoReason)")

@@ -64,4 +64,6 @@ public protocol EventStore: Sendable {
     /// The event with this id, or at this seq.
     func event(id: String) throws -> EventRecord?
     func event(seq: Int64) throws -> EventRecord?
+    /// The event appended under this idempotency key, if any.
+    func event(idempotencyKey: String) throws -> EventRecord?
 }

@@ -240,6 +240,10 @@ public struct SQLiteEventStore: EventStore {
         try one("SELECT \(Self.columns) FROM events WHERE seq = ?", seq)
     }
 
+    public func event(idempotencyKey: String) throws -> EventRecord? {
+        try one("SELECT \(Self.columns) FROM events WHERE idempotency_key = ?", idempotencyKey)
+    }
+
     func one(_ sql: String, _ argument: some DatabaseValueConvertible) throws -> EventRecord? {
         try Self.wrap(path: path) {
             try queue.read { db in

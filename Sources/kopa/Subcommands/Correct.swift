@@ -29,11 +29,21 @@ extension Kopa {
                 }
                 if let actor = arguments.actor { options.actor = actor }
                 if let format = arguments.format { options.format = format }
+                // A repeated correction finds nothing left to change; its key says it was made already.
+                if let key = arguments.idempotencyKey, let first = try ledger.event(idempotencyKey: key) {
+                    try printRecords([first], format: options.format, title: "already recorded (idempotency key)")
+                    return
+                }
                 let changes = try type.payload(from: arguments.fields)
-                let replace = try arguments.data.map { try JSONParser.parse($0) }
-                let draft = try ledger.correctionDraft(
+                let replace = try arguments.data.map { try FieldArguments.json($0, option: "--data") }
+                var draft = try ledger.correctionDraft(
                     of: event, set: changes, remove: arguments.remove, replaceData: replace,
                     occurredAt: arguments.occurredAt, reason: arguments.reason, source: arguments.source)
+                // The options every append takes mean the same here as for `kopa record`: the
+                // version is the target stream's, the key makes a repeated correction a no-op.
+                draft.expectVersion = arguments.expectVersion
+                draft.idempotencyKey = arguments.idempotencyKey
+                draft.meta.merge(arguments.meta) { current, _ in current }
                 let summary = try ledger.append([draft], actor: options.actorID)
                 if let record = summary.last { try printRecords([record], format: options.format, title: "corrected seq \(target.seq)") }
             }

@@ -37,7 +37,7 @@ extension Kopa {
                 }
                 var base: [String: JSONValue] = [:]
                 if let data = arguments.data {
-                    guard case .object(let object) = try JSONParser.parse(data) else {
+                    guard case .object(let object) = try FieldArguments.json(data, option: "--data") else {
                         throw LedgerError(.invalidInput, "--data must be a JSON object, e.g. '{\"project\": \"cities4csr\"}'")
                     }
                     base = object

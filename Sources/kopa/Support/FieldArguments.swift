@@ -56,7 +56,7 @@ struct FieldArguments {
             case "--evidence":
                 let text = try next()
                 if text.hasPrefix("{") {
-                    evidence.append(try JSONParser.parse(text))
+                    evidence.append(try Self.json(text, option: "--evidence"))
                 } else {
                     evidence.append(.object(["title": .string(text)]))
                 }
@@ -100,6 +100,17 @@ struct FieldArguments {
                 }
             }
             i += 1
+        }
+    }
+
+    /// JSON given in an option, or the error that names the option, the text and where it breaks
+    /// (rejected input, 65, like a line of an import).
+    static func json(_ text: String, option: String) throws -> JSONValue {
+        do {
+            return try JSONParser.parse(text)
+        } catch {
+            let shown = text.count > 60 ? text.prefix(60) + "…" : Substring(text)
+            throw LedgerError(.invalidInput, "\(option) '\(shown)' is not valid JSON: \(error)")
         }
     }
 
