@@ -1,5 +1,6 @@
 -- projection: audit_trail
--- version: 1
+-- version: 2
+-- events: as recorded
 -- description: Every event with who recorded it, when, from which source and evidence.
 CREATE TABLE audit_trail (
     seq INTEGER PRIMARY KEY,

@@ -1,5 +1,6 @@
 -- projection: change_log
--- version: 1
+-- version: 2
+-- events: as recorded
 -- description: Every correction and retraction: which event it fixes, what changed, who and why.
 CREATE TABLE change_log (
     seq INTEGER PRIMARY KEY,

@@ -38,6 +38,11 @@ public struct ProjectionDefinition: Sendable, Equatable {
     public var blocks: [Block]
     /// SHA-256 of the file, so that an edited file is rebuilt even without a version change.
     public var checksum: String
+    /// Whether it receives the events as recorded (header `-- events: as recorded`): retracted
+    /// events too, and corrected ones with their original payload and time, besides the corrections
+    /// and retractions themselves. For projections of the log itself (the audit trail, the change
+    /// log); every other projection sees the facts, corrections applied and retracted events left out.
+    public var asRecorded = false
 
     /// The event types this projection receives.
     public var handledTypes: Set<String> { Set(blocks.map(\.type)) }
@@ -71,6 +76,14 @@ public struct ProjectionDefinition: Sendable, Equatable {
                 continue
             }
             if let value = header(line, "description") { description = value; continue }
+            if let value = header(line, "events") {
+                switch value.lowercased() {
+                case "as recorded": asRecorded = true
+                case "corrected": asRecorded = false
+                default: throw LedgerError(.invalidInput, "\(file):\(number): '-- events: \(value)' is neither 'as recorded' nor 'corrected'")
+                }
+                continue
+            }
             if line.hasPrefix("-- on ") {
                 if let current { blocks.append(Block(type: current.type, sql: current.lines.joined(separator: "\n"), line: current.line)) }
                 let type = line.dropFirst("-- on ".count).trimmingCharacters(in: .whitespaces)

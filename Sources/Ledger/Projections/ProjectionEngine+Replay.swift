@@ -48,10 +48,12 @@ extension ProjectionEngine {
         }
         let everything = compiled.contains { !$0.wildcard.isEmpty }
         let types = everything ? nil : Set(plan.types)
+        let audiences: [PreparedEvent.Audience] = definitions.map { $0.asRecorded ? .asRecorded : .corrected }
+        let asRecorded = audiences.contains(.asRecorded)
         // The ledger is read and every bound value worked out on a second thread while this one
         // runs the projections' statements.
         let pipeline = BatchPipeline<ReplayChunk>(batchSize: 1) { emit in
-            try self.events(filter: filter, types: types, plan: plan, emit)
+            try self.events(filter: filter, types: types, plan: plan, asRecorded: asRecorded, emit)
         }
         defer { pipeline.stop() }
         let cuts = snapshots?.cuts.map { Array($0.utf8) } ?? []
@@ -72,13 +74,14 @@ extension ProjectionEngine {
                         let end = event.end.of(bytes)
                         for i in compiled.indices {
                             let route = routes[i][Int(event.type)]
-                            guard route.received else { continue }
+                            guard route.received, event.audience == .all || event.audience == audiences[i] else { continue }
                             for statement in route.statements { try statement.run(event, values: values, bytes: bytes, db: pdb) }
                             // In place: the start grows with nearly every event.
                             if Bytes.compare(start, maxima[i]) > 0 { maxima[i].replaceSubrange(maxima[i].indices, with: start) }
                             if Bytes.compare(end, maxEnds[i]) > 0 { maxEnds[i].replaceSubrange(maxEnds[i].indices, with: end) }
                         }
-                        delivered += 1
+                        // A corrected event delivered twice counts once.
+                        if !(asRecorded && event.audience == .corrected) { delivered += 1 }
                     }
                 }
             }
@@ -168,7 +171,9 @@ extension ProjectionEngine {
 
     /// Reads the events a replay sees, in valid-time order, corrections applied, retracted ones left
     /// out, works out the values `plan` asks for, and hands them to `emit` a chunk at a time.
-    func events(filter: ReplayFilter, types: Set<String>?, plan: ReplayPlan, _ emit: (ReplayChunk) throws -> Void) throws {
+    /// With `asRecorded`, every event is also delivered as recorded, at its recorded time, for the
+    /// projections that take events so (a corrected event then comes twice, once for each audience).
+    func events(filter: ReplayFilter, types: Set<String>?, plan: ReplayPlan, asRecorded: Bool = false, _ emit: (ReplayChunk) throws -> Void) throws {
         try ledger.store.read { ldb in
             let corrections = try CorrectionIndex.load(ldb, knownAt: filter.knownAt)
             // Events whose corrected valid time differs replay at the corrected time: they are taken
@@ -197,7 +202,7 @@ extension ProjectionEngine {
             }
             func appendSide() throws {
                 let s = side[sideIndex]
-                RawEventRow.with(s.record, data: s.data, occurred: s.occurred) { chunk.append($0, plan: plan) }
+                RawEventRow.with(s.record, data: s.data, occurred: s.occurred) { chunk.append($0, plan: plan, audience: .corrected) }
                 sideIndex += 1
                 try emitIfFull()
             }
@@ -238,13 +243,20 @@ extension ProjectionEngine {
                     recordedBy: raw.bytes(8), data: raw.bytes(9), meta: raw.bytes(10))
                 if anyCorrection {
                     let id = String(decoding: row.id, as: UTF8.self)
-                    if corrections.retracted.contains(id) || moved[id] != nil { continue }
-                    if corrections.corrections[id] != nil {
+                    let retracted = corrections.retracted.contains(id)
+                    if retracted || moved[id] != nil || corrections.corrections[id] != nil {
+                        // The event as recorded, here; as corrected (when not retracted) here or,
+                        // when its time moved, from the side list at its corrected time.
+                        if asRecorded {
+                            chunk.append(row, plan: plan, audience: .asRecorded)
+                            try emitIfFull()
+                        }
+                        if retracted || moved[id] != nil { continue }
                         let record = SQLiteEventStore.record(raw, withChain: false)
                         var data = CanonicalJSON.string(.object(corrections.effective(record).data.objectValue ?? record.data.objectValue ?? [:]))
                         data.withUTF8 { corrected in
                             row.data = corrected
-                            chunk.append(row, plan: plan)
+                            chunk.append(row, plan: plan, audience: .corrected)
                         }
                         try emitIfFull()
                         continue

@@ -7,11 +7,12 @@ extension ReplayChunk {
     /// as the old dictionary-based binding did (``ReplayChunk/appendValue(_:)`` is that reference and
     /// the path for anything unusual): strings as text, integers and booleans as integers, a money
     /// object as its amount, other objects and arrays as their canonical JSON, absent or null as NULL.
-    mutating func append(_ row: RawEventRow, plan: ReplayPlan) {
+    mutating func append(_ row: RawEventRow, plan: ReplayPlan, audience: PreparedEvent.Audience = .all) {
         let type = plan.index(of: row.type)
         let event = PreparedEvent(
             seq: row.seq, type: Int32(type), firstValue: Int32(values.count),
-            start: appendBytes(row.start), end: appendBytes(row.end), typeName: appendBytes(row.type), stream: appendBytes(row.stream))
+            start: appendBytes(row.start), end: appendBytes(row.end), typeName: appendBytes(row.type), stream: appendBytes(row.stream),
+            audience: audience)
         for binding in plan.slots[type] {
             switch binding {
             case .seq: values.append(BoundValue(kind: .integer, number: row.seq, length: 0))

@@ -53,6 +53,11 @@ struct PreparedEvent: Sendable {
     /// For error messages.
     var typeName: ByteSpan
     var stream: ByteSpan
+    /// Which projections receive it: every one, or only those that see corrections applied (the
+    /// corrected event), or only those that see events as recorded (the original, or a retracted one).
+    var audience: Audience = .all
+
+    enum Audience: UInt8, Sendable { case all, corrected, asRecorded }
 }
 
 /// Which values each event type needs, in which order: the values bound by `-- on *` blocks first

@@ -629,6 +629,7 @@ struct ProjectionEngineTests {
         ("-- projection: bad name!\n", "projection name 'bad name!'"),
         ("-- projection: x\n-- version: two\n", ":2: version 'two' is not a positive integer"),
         ("-- projection: x\nCREATE TABLE x (a INTEGER);\n-- on meeting held!\nSELECT 1;\n", ":3: '-- on meeting held!' does not name an event type"),
+        ("-- projection: x\n-- version: 1\n-- events: as stored\n", ":3: '-- events: as stored' is neither 'as recorded' nor 'corrected'"),
     ])
     func aMalformedProjectionFileIsRejectedWhenLoaded(sql: String, fragment: String) throws {
         let test = try TestLedger()

@@ -234,6 +234,37 @@ struct ReportTests {
         #expect(m2["evidence"] == .null)
     }
 
+    @Test func theAuditTrailAndChangeLogShowEverythingAsRecordedTheOtherReportsTheFacts() throws {
+        let ledger = try HandMadeLedger()
+        let test = ledger.test
+        let m1 = ledger["m1"]
+        // m1 moved to another day and renamed, that correction then withdrawn; m2 withdrawn.
+        let correction = try test.append(draft: try test.ledger.correctionDraft(of: m1.id, set: ["title": "Renamed"], occurredAt: "2019-11-20", reason: "minutes"))
+        let second = try test.append(draft: try test.ledger.correctionDraft(of: m1.id, set: ["title": "Renamed again"], reason: "second look"))
+        let withdrawn = try test.append(draft: try test.ledger.retractionDraft(of: second.id, reason: "the second look was wrong"))
+        let retraction = try test.append(draft: try test.ledger.retractionDraft(of: ledger["m2"].id, reason: "duplicate"))
+        let trail = try test.report("audit-trail")
+        let head = try test.head()
+        #expect(trail.column("seq") == (1...head.seq).map { .integer($0) }, "every event recorded, the retracted ones too")
+        #expect(try trail.row(where: "seq", is: .integer(m1.seq))["occurred_at"] == "2019-10-15", "as recorded, not as corrected")
+        #expect(try trail.row(where: "seq", is: .integer(ledger["m2"].seq))["type"] == "meeting-held")
+        let log = try test.report("change-log")
+        #expect(log.column("seq") == [correction.seq, second.seq, withdrawn.seq, retraction.seq].map { .integer($0) },
+                "a correction that was withdrawn is still one that was recorded")
+        // The facts: m2 gone, m1 on its corrected day with the first correction's title.
+        let timeline = try test.report("timeline")
+        #expect(!timeline.column("subject").contains("m2"))
+        let meeting = try timeline.row(where: "subject", is: "m1")
+        #expect(meeting["date"] == "2019-11-20")
+        guard case .text(let title)? = meeting["title"] else { Issue.record("no title: \(meeting)"); return }
+        #expect(title.hasPrefix("Renamed ("), "the withdrawn second correction no longer counts: \(title)")
+        // As known before the retraction of m2, the trail ends there; replaying from nothing gives the same.
+        #expect(try test.report("audit-trail", knownAt: withdrawn.recordedAt).column("seq").last == .integer(withdrawn.seq))
+        try FileManager.default.removeItem(atPath: test.projectionDatabasePath)
+        #expect(try test.report("audit-trail").rows == trail.rows)
+        #expect(try test.report("change-log").rows == log.rows)
+    }
+
     @Test func changeLogOfTheHandMadeLedgerIsEmptyUntilACorrection() throws {
         let ledger = try HandMadeLedger()
         let test = ledger.test
