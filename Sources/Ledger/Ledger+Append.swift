@@ -204,8 +204,13 @@ struct AppendContext {
         try text("reason", max: 2000)
         try text("idempotency_key", max: 200)
         try text("correlation_id", max: 200)
-        for key in ["corrects", "retracts"] {
+        for (key, owner) in [("corrects", "event-corrected"), ("retracts", "event-retracted")] {
             guard let value = meta[key] else { continue }
+            // Only its own type is read as a correction or retraction: on any other event the
+            // pointer would be hashed into the record as if it fixed something, yet change nothing.
+            guard type == owner else {
+                throw fail("meta.\(key) belongs only on '\(owner)' events, not on a '\(type)'; use `kopa \(owner == "event-corrected" ? "correct" : "retract") ID` to \(key == "corrects" ? "correct" : "retract") an event")
+            }
             guard let s = value.stringValue, UUIDText.isValid(s) else {
                 throw fail("meta.\(key) is \(value.shortDescription) but expected an event id (lower-case UUID)")
             }

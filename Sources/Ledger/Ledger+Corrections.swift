@@ -63,7 +63,76 @@ extension AppendContext {
             throw invalid("the new data would move the event from stream '\(root.stream)' to '\(moved)'; retract it and record it anew instead")
         }
         if let when = data["occurred_at"]?.stringValue { _ = try OccurredAt(when) }
+        try checkChanges(data["changes"], of: root, newFields: newFields, newOccurredAt: data["occurred_at"]?.stringValue)
         return (root.stream, targetID)
+    }
+
+    /// Checks that a correction's `changes` are exactly what `correctionDraft` would write now:
+    /// `kopa history` shows this list as the correction, so a list that names another field, or
+    /// none, would tell the reader something the log does not say.
+    ///
+    /// Decision: the order counts. `correctionDraft`'s order is canonical (payload fields in
+    /// canonical key order, then `occurred_at`), the list is hashed with the record, and one
+    /// correction has one right list, so the list must equal it element by element.
+    private func checkChanges(_ given: JSONValue?, of root: EventRecord, newFields: [String: JSONValue], newOccurredAt: String?) throws {
+        let current = try effectiveState(of: root)
+        let before = current.data.objectValue ?? [:]
+        let expected = Ledger.correctionChanges(from: before, occurredAt: current.occurredAt, to: newFields, newOccurredAt: newOccurredAt)
+        func invalid(_ message: String) -> LedgerError {
+            var expectedText = CanonicalJSON.string(.array(expected))
+            if expectedText.count > 500 { expectedText = String(expectedText.prefix(497)) + "…" }
+            return LedgerError(
+                .invalidInput, "'event-corrected' event rejected: data.changes does not match the correction of seq \(root.seq): \(message)"
+                    + (expected.isEmpty ? "" : "; expected \"changes\": \(expectedText)"),
+                eventType: "event-corrected", stream: root.stream, field: "changes")
+        }
+        guard !expected.isEmpty else {
+            throw invalid("the correction changes nothing (its data\(newOccurredAt == nil ? "" : " and occurred_at") are what the event says now); give the fields that change")
+        }
+        guard case .array(let list)? = given else {
+            throw invalid("it is \(given?.shortDescription ?? "missing") but expected the list of changed fields")
+        }
+        if list == expected { return }
+        func field(_ change: JSONValue) -> String { change["field"]?.stringValue ?? "" }
+        func fromTo(_ change: JSONValue) -> String {
+            "from \(change["from"]?.shortDescription ?? "(not set)") to \(change["to"]?.shortDescription ?? "(not set)")"
+        }
+        let listed = list.map(field)
+        if let repeated = listed.enumerated().first(where: { listed[..<$0.offset].contains($0.element) })?.element {
+            throw invalid("field '\(repeated)' is listed twice")
+        }
+        for change in list where !expected.contains(where: { field($0) == field(change) }) {
+            let name = field(change)
+            let now = name == "occurred_at" && before[name] == nil ? JSONValue.string(current.occurredAt) : before[name]
+            throw invalid("it lists field '\(name)' (\(fromTo(change))), but '\(name)' does not change (it is \(now?.shortDescription ?? "not set") before and after)")
+        }
+        for change in expected {
+            let name = field(change)
+            guard let claimed = list.first(where: { field($0) == name }) else {
+                throw invalid("field '\(name)' changes \(fromTo(change)) but is not listed")
+            }
+            if claimed != change {
+                throw invalid("it says field '\(name)' changes \(fromTo(claimed)), but it changes \(fromTo(change))")
+            }
+        }
+        throw invalid("it lists the right fields in another order, \(listed.joined(separator: ", ")); expected \(expected.map(field).joined(separator: ", ")) (payload fields in key order, then occurred_at)")
+    }
+
+    /// The payload and valid time of `root` as corrected so far, read inside this transaction
+    /// (so corrections earlier in the same import count): the same rules as
+    /// ``Ledger/effectiveEvent(_:)``, over the corrections and retractions of its chain only.
+    private func effectiveState(of root: EventRecord) throws -> (data: JSONValue, occurredAt: String) {
+        var actions: [EventRecord] = []
+        var pending = [root.id]
+        while let id = pending.popLast() {
+            for action in try session.events(targeting: id) {
+                actions.append(action)
+                if action.type == "event-corrected" { pending.append(action.id) }
+            }
+        }
+        actions.sort { $0.seq < $1.seq }
+        let effective = CorrectionIndex(actions).effective(root)
+        return (effective.data, effective.occurredAt)
     }
 }
 
@@ -102,18 +171,11 @@ extension Ledger {
         }
         for (key, value) in set { fields[key] = value }
         for key in remove { fields.removeValue(forKey: key) }
-        var changes: [JSONValue] = []
-        let before = current.data.objectValue ?? [:]
-        for key in CanonicalJSON.sortedKeys(Set(before.keys).union(fields.keys)) where before[key] != fields[key] {
-            var change: [String: JSONValue] = ["field": .string(key)]
-            if let old = before[key] { change["from"] = old }
-            if let new = fields[key] { change["to"] = new }
-            changes.append(.object(change))
-        }
+        let changes = Ledger.correctionChanges(
+            from: current.data.objectValue ?? [:], occurredAt: current.occurredAt, to: fields, newOccurredAt: occurredAt)
         var data: [String: JSONValue] = ["target_type": .string(current.original.type), "data": .object(fields)]
         if let occurredAt, occurredAt != current.occurredAt {
             data["occurred_at"] = .string(occurredAt)
-            changes.append(.object(["field": "occurred_at", "from": .string(current.occurredAt), "to": .string(occurredAt)]))
         }
         data["changes"] = .array(changes)
         guard !changes.isEmpty else {
@@ -122,6 +184,27 @@ extension Ledger {
         var meta: [String: JSONValue] = ["corrects": .string(target.id), "reason": .string(reason)]
         if let source { meta["source"] = .string(source) }
         return EventDraft(type: "event-corrected", data: .object(data), meta: meta)
+    }
+
+    /// The `changes` list of a correction: every payload field whose value differs between
+    /// `before` and `after`, in canonical key order, each as `{field, from?, to?}` (`from` absent
+    /// for a new field, `to` for a removed one), then `occurred_at` when `newOccurredAt` moves the
+    /// event. `correctionDraft` writes this list and every append of a correction checks it, so
+    /// both use this one diff.
+    static func correctionChanges(
+        from before: [String: JSONValue], occurredAt: String, to after: [String: JSONValue], newOccurredAt: String?
+    ) -> [JSONValue] {
+        var changes: [JSONValue] = []
+        for key in CanonicalJSON.sortedKeys(Set(before.keys).union(after.keys)) where before[key] != after[key] {
+            var change: [String: JSONValue] = ["field": .string(key)]
+            if let old = before[key] { change["from"] = old }
+            if let new = after[key] { change["to"] = new }
+            changes.append(.object(change))
+        }
+        if let newOccurredAt, newOccurredAt != occurredAt {
+            changes.append(.object(["field": "occurred_at", "from": .string(occurredAt), "to": .string(newOccurredAt)]))
+        }
+        return changes
     }
 
     /// Builds the retraction of an event.

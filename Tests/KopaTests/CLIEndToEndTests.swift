@@ -567,4 +567,22 @@ struct CLIEndToEndTests {
         #expect(try ledger.head() == head)
         #expect(try ledger.kopa("verify").status == 0)
     }
+
+    @Test func importOfAForgedCorrectionIsRejectedAndWritesNothing() throws {
+        let ledger = try CLILedger()
+        let recorded = try ledger.kopa("import", "-", stdin: .text(Self.meetingLine(1)))
+        #expect(recorded.status == 0, "\(recorded)")
+        let meeting = try #require(try ledger.events().last)
+        let before = try ledger.head()
+        // The title changes, but the changes list claims the number of participants did.
+        let forged = #"{"type": "event-corrected", "data": {"target_type": "meeting-held", "data": {"meeting": "m1", "kind": "forum", "title": "ZZZZ", "project": "cities4csr"}, "changes": [{"field": "participants", "from": 1, "to": 2}]}, "meta": {"corrects": "\#(meeting.id)", "reason": "minutes"}}"#
+        let file = try ledger.directory.write("in.ndjson", Self.meetingLine(2) + "\n" + forged + "\n")
+        let result = try ledger.kopa("import", file)
+        #expect(result.status == 65, "\(result)")
+        for fragment in ["in.ndjson:2", "seq \(meeting.seq)", "'participants'", #""field":"title""#] {
+            #expect(result.stderr.contains(fragment), "stderr does not name '\(fragment)': \(result.stderr)")
+        }
+        #expect(result.stdout.isEmpty, "\(result.stdout)")
+        #expect(try ledger.head() == before, "the ledger changed")
+    }
 }
