@@ -10,7 +10,9 @@
 -- agreed_rate = the co-financing rate agreed in the commitment (the latest one given, if several).
 -- verified = the eligible amount of the latest first-level check of each expenditure (a later check
 -- of the same expenditure replaces the earlier one), checks of unknown expenditures are left out.
--- All money is summed in integer cents, and money() and percent() print it exactly.
+-- All money is summed in integer cents, and money() and percent() print it exactly. Amounts in
+-- different currencies are never added: every row is for one currency, so a project with money in
+-- two currencies has its rows (and its all row, and the TOTAL) once per currency.
 -- Speed: each large table is grouped once, by project (and source) and currency; the other
 -- figures are sums over those small groups.
 WITH commitment_groups AS (
@@ -23,16 +25,8 @@ expenditure_groups AS (
     SELECT project, currency, SUM(amount_cents) AS cents FROM expenditures GROUP BY project, currency
 ),
 source_rows AS (
-    SELECT project, funding_source FROM commitment_groups
-    UNION SELECT project, funding_source FROM payment_groups
-),
-project_keys AS (
-    SELECT project FROM source_rows
-    UNION SELECT project FROM expenditure_groups
-    UNION SELECT project FROM budgets
-),
-committed AS (
-    SELECT project, funding_source, SUM(cents) AS cents FROM commitment_groups GROUP BY project, funding_source
+    SELECT project, funding_source, currency FROM commitment_groups
+    UNION SELECT project, funding_source, currency FROM payment_groups
 ),
 rates AS (
     SELECT project, funding_source, rate_bp FROM (
@@ -41,56 +35,58 @@ rates AS (
         FROM commitments WHERE rate_bp IS NOT NULL
     ) WHERE n = 1
 ),
-received AS (
-    SELECT project, funding_source, SUM(cents) AS cents FROM payment_groups GROUP BY project, funding_source
-),
 project_committed AS (
-    SELECT project, SUM(cents) AS cents FROM commitment_groups GROUP BY project
+    SELECT project, currency, SUM(cents) AS cents FROM commitment_groups GROUP BY project, currency
 ),
 project_received AS (
-    SELECT project, SUM(cents) AS cents FROM payment_groups GROUP BY project
-),
-spent AS (
-    SELECT project, SUM(cents) AS cents FROM expenditure_groups GROUP BY project
+    SELECT project, currency, SUM(cents) AS cents FROM payment_groups GROUP BY project, currency
 ),
 latest_verifications AS (
     -- The latest check by (occurred_start, seq): with one max() aggregate, SQLite takes the bare
     -- columns from the row that holds the maximum (starts are fixed-width, seq is zero-padded).
-    SELECT expenditure, amount_cents, max(occurred_start || printf('%020d', seq)) AS latest
+    SELECT expenditure, amount_cents, currency, max(occurred_start || printf('%020d', seq)) AS latest
     FROM verifications GROUP BY expenditure
 ),
 verified AS (
-    SELECT e.project, SUM(v.amount_cents) AS cents
+    SELECT e.project, v.currency, SUM(v.amount_cents) AS cents
     FROM latest_verifications AS v JOIN expenditures AS e ON e.expenditure = v.expenditure
-    GROUP BY e.project
+    GROUP BY e.project, v.currency
 ),
 latest_budgets AS (
-    SELECT project, organisation, amount_cents FROM (
-        SELECT project, organisation, amount_cents,
-            row_number() OVER (PARTITION BY project, organisation ORDER BY occurred_start DESC, seq DESC) AS n
+    SELECT project, organisation, currency, amount_cents FROM (
+        SELECT project, organisation, currency, amount_cents,
+            row_number() OVER (PARTITION BY project, organisation, currency ORDER BY occurred_start DESC, seq DESC) AS n
         FROM budgets
     ) WHERE n = 1
 ),
 project_budget AS (
-    SELECT project,
+    SELECT project, currency,
         COALESCE(SUM(CASE WHEN organisation IS NULL THEN amount_cents END), SUM(amount_cents)) AS cents
-    FROM latest_budgets GROUP BY project
+    FROM latest_budgets GROUP BY project, currency
 ),
-currencies AS (
-    SELECT project, group_concat(DISTINCT currency) AS currency FROM (
-        SELECT project, currency FROM commitment_groups
-        UNION SELECT project, currency FROM payment_groups
-        UNION SELECT project, currency FROM expenditure_groups
-        UNION SELECT project, currency FROM budgets
-    ) GROUP BY project
+project_keys AS (
+    SELECT project, currency FROM source_rows
+    UNION SELECT project, currency FROM expenditure_groups
+    UNION SELECT project, currency FROM project_budget
+    UNION SELECT project, currency FROM verified
 ),
 selected AS (
-    SELECT project FROM project_keys WHERE :stream IS NULL OR :stream = 'project/' || project
+    SELECT project, currency FROM project_keys WHERE :stream IS NULL OR :stream = 'project/' || project
+),
+project_lines AS (
+    SELECT k.project, k.currency, pb.cents AS budget_cents, COALESCE(pc.cents, 0) AS committed_cents,
+        COALESCE(pr.cents, 0) AS received_cents, COALESCE(sp.cents, 0) AS spent_cents, COALESCE(v.cents, 0) AS verified_cents
+    FROM selected AS k
+    LEFT JOIN project_committed AS pc ON pc.project = k.project AND pc.currency = k.currency
+    LEFT JOIN project_received AS pr ON pr.project = k.project AND pr.currency = k.currency
+    LEFT JOIN expenditure_groups AS sp ON sp.project = k.project AND sp.currency = k.currency
+    LEFT JOIN verified AS v ON v.project = k.project AND v.currency = k.currency
+    LEFT JOIN project_budget AS pb ON pb.project = k.project AND pb.currency = k.currency
 ),
 lines AS (
     SELECT s.project AS project, s.funding_source AS funding_source, 0 AS total_rank,
         CASE s.funding_source WHEN 'erdf' THEN 1 WHEN 'state' THEN 2 WHEN 'municipality' THEN 3 ELSE 4 END AS source_rank,
-        cur.currency AS currency,
+        s.currency AS currency,
         NULL AS budget_cents,
         COALESCE(c.cents, 0) AS committed_cents,
         percent(COALESCE(c.cents, 0), pc.cents) AS share,
@@ -99,39 +95,21 @@ lines AS (
         NULL AS spent_cents,
         NULL AS verified_cents
     FROM source_rows AS s
-    JOIN selected AS sel ON sel.project = s.project
-    LEFT JOIN committed AS c ON c.project = s.project AND c.funding_source = s.funding_source
-    LEFT JOIN project_committed AS pc ON pc.project = s.project
+    JOIN selected AS sel ON sel.project = s.project AND sel.currency = s.currency
+    LEFT JOIN commitment_groups AS c ON c.project = s.project AND c.funding_source = s.funding_source AND c.currency = s.currency
+    LEFT JOIN project_committed AS pc ON pc.project = s.project AND pc.currency = s.currency
     LEFT JOIN rates AS r ON r.project = s.project AND r.funding_source = s.funding_source
-    LEFT JOIN received AS rc ON rc.project = s.project AND rc.funding_source = s.funding_source
-    LEFT JOIN currencies AS cur ON cur.project = s.project
+    LEFT JOIN payment_groups AS rc ON rc.project = s.project AND rc.funding_source = s.funding_source AND rc.currency = s.currency
     UNION ALL
-    SELECT k.project, 'all', 0, 9,
-        cur.currency,
-        pb.cents,
-        COALESCE(pc.cents, 0),
-        NULL,
-        NULL,
-        COALESCE(pr.cents, 0),
-        COALESCE(sp.cents, 0),
-        COALESCE(v.cents, 0)
-    FROM selected AS k
-    LEFT JOIN project_committed AS pc ON pc.project = k.project
-    LEFT JOIN project_received AS pr ON pr.project = k.project
-    LEFT JOIN spent AS sp ON sp.project = k.project
-    LEFT JOIN verified AS v ON v.project = k.project
-    LEFT JOIN project_budget AS pb ON pb.project = k.project
-    LEFT JOIN currencies AS cur ON cur.project = k.project
+    SELECT project, 'all', 0, 9, currency, budget_cents, committed_cents, NULL, NULL, received_cents, spent_cents, verified_cents
+    FROM project_lines
     UNION ALL
-    SELECT 'TOTAL', 'all', 1, 9,
-        (SELECT group_concat(DISTINCT cu.currency) FROM currencies AS cu JOIN selected AS x ON x.project = cu.project),
-        COALESCE((SELECT SUM(pb.cents) FROM project_budget AS pb JOIN selected AS x ON x.project = pb.project), 0),
-        COALESCE((SELECT SUM(pc.cents) FROM project_committed AS pc JOIN selected AS x ON x.project = pc.project), 0),
-        NULL,
-        NULL,
-        COALESCE((SELECT SUM(pr.cents) FROM project_received AS pr JOIN selected AS x ON x.project = pr.project), 0),
-        COALESCE((SELECT SUM(sp.cents) FROM spent AS sp JOIN selected AS x ON x.project = sp.project), 0),
-        COALESCE((SELECT SUM(v.cents) FROM verified AS v JOIN selected AS x ON x.project = v.project), 0)
+    SELECT 'TOTAL', 'all', 1, 9, currency, SUM(budget_cents), SUM(committed_cents), NULL, NULL,
+        SUM(received_cents), SUM(spent_cents), SUM(verified_cents)
+    FROM project_lines GROUP BY currency
+    -- With nothing at all, still one TOTAL row (of zeros, without a currency).
+    UNION ALL
+    SELECT 'TOTAL', 'all', 1, 9, NULL, 0, 0, NULL, NULL, 0, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM project_lines)
 )
 SELECT
     project,
@@ -145,4 +123,4 @@ SELECT
     money(spent_cents) AS spent,
     money(verified_cents) AS verified
 FROM lines
-ORDER BY total_rank, project, source_rank, funding_source
+ORDER BY total_rank, project, currency, source_rank, funding_source

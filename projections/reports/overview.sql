@@ -2,6 +2,8 @@
 -- One row per project known to any of the projects, partners, meetings, plans or funding
 -- projections (a project referred to before its registration still shows, with what is known).
 -- partners counts the organisations currently taking part (not left), the lead partner included.
+-- Committed money is never added across currencies: a project with commitments in two currencies
+-- has one row per currency (the other columns repeated).
 WITH keys AS (
     SELECT project FROM projects
     UNION SELECT project FROM partners
@@ -43,8 +45,8 @@ committed AS (
         COALESCE(SUM(CASE WHEN funding_source = 'state' THEN amount_cents END), 0) AS state,
         COALESCE(SUM(CASE WHEN funding_source = 'municipality' THEN amount_cents END), 0) AS municipality,
         COALESCE(SUM(CASE WHEN funding_source = 'other' THEN amount_cents END), 0) AS other,
-        group_concat(DISTINCT currency) AS currency
-    FROM commitments GROUP BY project
+        currency
+    FROM commitments GROUP BY project, currency
 )
 SELECT
     k.project AS project,
@@ -76,4 +78,5 @@ ORDER BY
     -- projects with a known period first (the ones the ledger says most about), then by start
     p.starts_on IS NULL,
     COALESCE(p.starts_on, p.registered_on) NULLS LAST,
-    k.project
+    k.project,
+    c.currency

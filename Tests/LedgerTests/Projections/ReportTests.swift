@@ -265,6 +265,25 @@ struct ReportTests {
         #expect(try test.report("change-log").rows == log.rows)
     }
 
+    @Test func moneyInAnotherCurrencyIsNeverAddedToEuros() throws {
+        let ledger = try HandMadeLedger()
+        let test = ledger.test
+        let before = try test.report("funding")
+        let euroTotal = try before.row(where: "project", is: "TOTAL")
+        try test.record("funding-committed", ["project": "p1", "funding_source": "other", "amount": ["amount": "250.00", "currency": "USD"]], occurredAt: "2020-01-01")
+        let after = try test.report("funding")
+        // The euro rows are what they were; the dollars have rows of their own, and a TOTAL.
+        #expect(after.rows.filter { $0[2] == "EUR" } == before.rows.filter { $0[2] == "EUR" })
+        let dollars = after.rows.filter { $0[2] == "USD" }.map { [$0[0], $0[1], $0[4], $0[5]] }
+        #expect(dollars == [["p1", "other", "250.00", "100.00"], ["p1", "all", "250.00", nil], ["TOTAL", "all", "250.00", nil]])
+        #expect(try after.rows(where: "project", is: "TOTAL").count == 2)
+        #expect(after.rows.first { $0[0] == "TOTAL" && $0[2] == "EUR" }.map { Dictionary(uniqueKeysWithValues: zip(after.columns, $0)) } == euroTotal)
+        // The overview: one row per currency of the project's commitments.
+        let overview = try test.report("overview", parameters: ["stream": "project/p1"])
+        #expect(overview.column("currency") == ["EUR", "USD"])
+        #expect(overview.column("committed") == ["57005.82", "250.00"])
+    }
+
     @Test func changeLogOfTheHandMadeLedgerIsEmptyUntilACorrection() throws {
         let ledger = try HandMadeLedger()
         let test = ledger.test
