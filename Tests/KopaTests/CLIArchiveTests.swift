@@ -91,6 +91,37 @@ struct CLIArchiveTests {
         }
     }
 
+    @Test func exportWritesIntoAPipeAndThroughALinkWithoutReplacingEither() throws {
+        let ledger = try CLILedger()
+        let dir = ledger.directory
+        // A FIFO is written into, as a stream: a reader at its other end gets the archive (the
+        // reader gives up after 20 s, should the export not open the FIFO).
+        let fifo = dir.path("archive.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let copy = dir.path("from-fifo.kopa")
+        let reader = try run("/bin/sh", ["-c", "timeout 20 cat '\(fifo)' > '\(copy)' & '\(try kopaPath())' export --ledger '\(ledger.path)' --out '\(fifo)'; wait"])
+        #expect(reader.status == 0, "\(reader)")
+        var info = stat()
+        #expect(lstat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO, "the FIFO was replaced by a file")
+        #expect(try ledger.kopa("verify", copy).status == 0)
+        // A link: the file it points to gets the archive, the link stays a link.
+        let target = dir.path("target.kopa")
+        let link = dir.path("link.kopa")
+        #expect(symlink(target, link) == 0)
+        let dangling = try ledger.kopa("export", "--out", link)
+        #expect(dangling.status == 65, "\(dangling)")
+        #expect(dangling.stderr.contains("link to a file that does not exist"))
+        #expect(try ledger.kopa("export", "--out", target).status == 0)
+        let throughLink = try ledger.kopa("export", "--until", "3", "--out", link)
+        #expect(throughLink.status == 0, "\(throughLink)")
+        #expect(lstat(link, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK, "the link was replaced by a file")
+        #expect(try ledger.kopa("verify", target, "--expect-count", "3").status == 0)
+        // `--out -` is standard output.
+        let dash = try ledger.kopa("export", "--out", "-")
+        #expect(dash.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: dir.path("-")))
+    }
+
     @Test func exportRefusesToWriteToATerminal() throws {
         let ledger = try CLILedger()
         // `script` runs the command on a pseudo-terminal.

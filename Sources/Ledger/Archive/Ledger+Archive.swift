@@ -66,7 +66,34 @@ extension Ledger {
     /// synced and renamed over it, so a failed export leaves nothing behind. An existing file is
     /// replaced only when it is an archive itself (an LZ4 frame) or empty.
     /// - Throws: ``LedgerError`` (`.conflict` when `file` exists and is not an archive).
-    public func export(toFile file: String, until: Int64? = nil, progress: ((Int64) -> Void)? = nil) throws -> ArchiveSummary {
+    ///
+    /// A link is followed: the archive replaces the file it points to, never the link itself. A
+    /// pipe or a character device (a FIFO, `/dev/null`, `/dev/stdout`) is written into, as a
+    /// stream; renaming a file over it would put a plain file in its place.
+    public func export(toFile path: String, until: Int64? = nil, progress: ((Int64) -> Void)? = nil) throws -> ArchiveSummary {
+        var file = path
+        var link = stat()
+        if lstat(path, &link) == 0, (link.st_mode & S_IFMT) == S_IFLNK {
+            guard let resolved = realpath(path, nil) else {
+                throw LedgerError(.conflict, "'\(path)' is a link to a file that does not exist; give the archive's own file name with --out")
+            }
+            file = String(cString: resolved)
+            free(resolved)
+        }
+        var info = stat()
+        if stat(file, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFIFO, S_IFCHR:
+                let fd = openFile(file, O_WRONLY | O_CLOEXEC, 0)
+                guard fd >= 0 else { throw LedgerError(.notFound, "cannot open '\(path)' for writing (\(String(cString: strerror(errno))))") }
+                defer { close(fd) }
+                return try export(to: fd, name: path, until: until, progress: progress)
+            case S_IFREG, S_IFDIR:
+                break
+            default:
+                throw LedgerError(.conflict, "'\(path)' is not a regular file, a pipe or a character device; refusing to write an archive there")
+            }
+        }
         try Self.checkReplaceable(file)
         let temporary = Self.temporaryPath(for: file, tag: "exporting")
         let fd = openFile(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)

@@ -95,6 +95,9 @@ struct TableFormatter {
         var vertical: Bool
         var labelWidth: Int
         var width: Int
+        /// The widest value of the numeric columns (headers aside): in blocks, numbers are
+        /// right-aligned to it, so the figures of a block and of every block line up.
+        var numberWidth = 0
     }
 
     /// The layout fitted to `width` from the rows at hand: the widest text columns are cut with '…'.
@@ -113,7 +116,9 @@ struct TableFormatter {
                 widths[widest] -= 1
             }
         }
-        return Layout(widths: widths, numeric: numeric, vertical: vertical, labelWidth: columns.map(\.count).max() ?? 0, width: width)
+        var numberWidth = 0
+        for row in rows { for (i, cell) in row.enumerated() where numeric[i] { numberWidth = max(numberWidth, cell.plain.count) } }
+        return Layout(widths: widths, numeric: numeric, vertical: vertical, labelWidth: columns.map(\.count).max() ?? 0, width: width, numberWidth: numberWidth)
     }
 
     static func text(_ cell: Cell) -> String {
@@ -134,9 +139,12 @@ struct TableFormatter {
     func lines(_ row: [Cell], _ layout: Layout) -> String {
         if layout.vertical {
             var lines: [String] = []
-            for (column, cell) in zip(columns, row) {
+            for (i, (column, cell)) in zip(columns, row).enumerated() {
                 var text = Self.text(cell)
                 guard !text.isEmpty else { continue }
+                if layout.numeric[i], cell.isNumeric, text.count < layout.numberWidth {
+                    text = String(repeating: " ", count: layout.numberWidth - text.count) + text
+                }
                 if layout.labelWidth + 2 + text.count > layout.width { text = String(text.prefix(max(layout.width - layout.labelWidth - 3, 10))) + "…" }
                 lines.append(column.padding(toLength: layout.labelWidth, withPad: " ", startingAt: 0) + "  " + text)
             }

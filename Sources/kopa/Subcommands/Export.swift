@@ -22,7 +22,7 @@ extension Kopa {
         var until: Int64?
 
         func validate() throws {
-            if out == nil, isatty(1) == 1 {
+            if out == nil || out == "-", isatty(1) == 1 {
                 throw ValidationError("refusing to write a binary archive to the terminal; give --out FILE (e.g. --out ledger.kopa) or redirect standard output")
             }
             if let until, until < 1 { throw ValidationError("--until \(until) is not a seq; expected 1 or more") }
@@ -32,6 +32,8 @@ extension Kopa {
             let clock = ContinuousClock.now
             let progress = Progress(label: "export", total: try until ?? ledger.head().seq)
             let summary: ArchiveSummary
+            // `--out -` is standard output, as for the stock lz4 tool.
+            let out = self.out == "-" ? nil : self.out
             if let out {
                 summary = try ledger.export(toFile: out, until: until) { progress.update($0) }
             } else {
