@@ -43,6 +43,12 @@ struct CLIReportTests {
         let table = try ledger.kopa("report", "overview")
         #expect(table.status == 0)
         #expect(table.lines.allSatisfy { $0.count <= 100 }, "a table fits 100 columns:\n\(table.stdout)")
+        // Too wide for 100 columns, the overview prints a block per row; its numbers are
+        // right-aligned there too, so that their last digits line up.
+        let committed = try #require(table.lines.first { $0.hasPrefix("committed ") })
+        let erdfShare = try #require(table.lines.first { $0.hasPrefix("erdf_share ") })
+        #expect(committed.hasSuffix("57005.82") && erdfShare.hasSuffix("85.00"))
+        #expect(committed.count == erdfShare.count, "\n\(committed)\n\(erdfShare)")
         let markdown = try ledger.kopa("report", "partners", "--format", "md")
         #expect(markdown.stdout.contains("| milano"))
     }
