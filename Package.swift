@@ -22,11 +22,15 @@ let package = Package(
         ),
         // Calls sqlite3_config, a variadic C function Swift cannot call (see SQLiteSetup.swift).
         .target(name: "CSQLiteSetup", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // Removes an export's or a restore's temporary file when a signal stops the process
+        // (a signal handler must be async-signal-safe C; see TemporaryFile.swift).
+        .target(name: "CCleanup"),
         .target(
             name: "Ledger",
             dependencies: [
                 "CLZ4",
                 "CSQLiteSetup",
+                "CCleanup",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -55,7 +59,7 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-for target in package.targets where target.type != .system && target.name != "CSQLiteSetup" {
+for target in package.targets where target.type != .system && target.name != "CSQLiteSetup" && target.name != "CCleanup" {
     var settings = target.swiftSettings ?? []
     // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0335-existential-any.md
     settings.append(.enableUpcomingFeature("ExistentialAny"))

@@ -122,6 +122,31 @@ struct CLIArchiveTests {
         #expect(!FileManager.default.fileExists(atPath: dir.path("-")))
     }
 
+    @Test func aRestoreStoppedByASignalLeavesNothingBehind() throws {
+        let ledger = try CLILedger()
+        let dir = ledger.directory
+        let archive = dir.path("a.kopa")
+        try #require(try ledger.kopa("export", "--out", archive).status == 0)
+        // The archive comes through a FIFO that stays open after its first 100 bytes, so the
+        // restore is mid-way, its temporary ledger created, when SIGTERM arrives.
+        let fifo = dir.path("in.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let script = """
+            '\(try kopaPath())' restore '\(fifo)' --ledger '\(dir.path("r.sqlite"))' & pid=$!
+            exec 3>'\(fifo)'; head -c 100 '\(archive)' >&3
+            for i in $(seq 50); do ls '\(dir.path(""))' | grep -q restoring && break; sleep 0.1; done
+            ls '\(dir.path(""))' | grep -q restoring && echo started
+            kill -TERM $pid
+            for i in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+            kill -KILL $pid 2>/dev/null; wait $pid; echo "exit $?"
+            """
+        let result = try run("/bin/sh", ["-c", script])
+        #expect(result.stdout.contains("started"), "the restore never created its temporary ledger: \(result)")
+        #expect(result.stdout.contains("exit 143"), "stopped by SIGTERM itself, not by the SIGKILL after 5 s: \(result)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path("")).filter { $0.hasPrefix("r.sqlite") }
+        #expect(left.isEmpty, "left behind: \(left)")
+    }
+
     @Test func exportRefusesToWriteToATerminal() throws {
         let ledger = try CLILedger()
         // `script` runs the command on a pseudo-terminal.

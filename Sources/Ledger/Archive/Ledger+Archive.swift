@@ -96,6 +96,8 @@ extension Ledger {
         }
         try Self.checkReplaceable(file)
         let temporary = Self.temporaryPath(for: file, tag: "exporting")
+        let cleanup = TemporaryFiles([temporary])
+        defer { cleanup.release() }
         let fd = openFile(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw LedgerError(.notFound, "cannot create '\(temporary)' for the archive (\(String(cString: strerror(errno))))")
@@ -207,10 +209,13 @@ extension Ledger {
         }
         let reader = try ArchiveReader(path: archive)
         let temporary = temporaryPath(for: path, tag: "restoring")
+        let suffixes = ["", "-wal", "-shm", "-journal"]
         func removeTemporary() {
-            for suffix in ["", "-wal", "-shm", "-journal"] { unlink(temporary + suffix) }
+            for suffix in suffixes { unlink(temporary + suffix) }
         }
         removeTemporary()
+        let cleanup = TemporaryFiles(suffixes.map { temporary + $0 })
+        defer { cleanup.release() }
         do {
             let summary: ArchiveSummary
             do {

@@ -1,0 +1,25 @@
+import CCleanup
+
+/// Temporary files (an export's archive, a restore's ledger and its journal files) that are
+/// deleted should a signal stop the process before they are renamed into place or removed.
+///
+/// The error paths of export and restore delete their temporary files themselves; SIGINT, SIGTERM
+/// and SIGHUP would skip them. The paths are handed to a C signal handler (`CCleanup`) that
+/// unlinks them and then lets the signal end the process as it would have.
+final class TemporaryFiles {
+    private var slots: [Int32]
+
+    /// Registers `paths` (and installs the handler once per process).
+    init(_ paths: [String]) {
+        kopa_cleanup_install()
+        slots = paths.map { kopa_cleanup_add($0) }
+    }
+
+    /// Forgets the paths: the files were renamed into place or deleted.
+    func release() {
+        for slot in slots { kopa_cleanup_remove(slot) }
+        slots = []
+    }
+
+    deinit { release() }
+}
