@@ -7,5 +7,9 @@ int kopa_sqlite_setup(void) {
     if (code != SQLITE_OK) {
         return code;
     }
-    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    code = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    if (code != SQLITE_OK) {
+        return code;
+    }
+    return sqlite3_config(SQLITE_CONFIG_URI, 1);
 }

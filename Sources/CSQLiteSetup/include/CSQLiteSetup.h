@@ -2,7 +2,8 @@
 #define KOPA_CSQLITESETUP_H
 
 /// Sets SQLite's process-wide options for Kopa: multi-thread mode (no mutex per call on a
-/// connection) and no memory statistics (no global lock per allocation). `sqlite3_config` is a
+/// connection), no memory statistics (no global lock per allocation), and `file:` URI names (a
+/// ledger on read-only media is opened with `immutable=1`). `sqlite3_config` is a
 /// variadic C function, which Swift cannot call, hence this shim.
 ///
 /// Must run before SQLite is initialised (the first connection opened in the process).

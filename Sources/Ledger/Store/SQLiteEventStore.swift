@@ -21,9 +21,19 @@ public struct SQLiteEventStore: EventStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw LedgerError(.notFound, "no ledger at '\(path)'; create one with `kopa init --ledger \(path)` or give --ledger PATH")
         }
-        let store = try SQLiteEventStore(path: path, readonly: false)
+        let store = try SQLiteEventStore(path: path, readonly: false, immutable: isOnReadOnlyMedia(path))
         try store.checkIsLedger()
         return store
+    }
+
+    /// Whether nobody can write the ledger here: neither the file nor its folder is writable and it
+    /// has no write-ahead log. SQLite can then not create the shared-memory file a WAL reader needs,
+    /// and opens it only as immutable (an auditor's copy on read-only media, a 0444 file in a 0555
+    /// folder); reading commands work, writing ones say it is read-only.
+    static func isOnReadOnlyMedia(_ path: String) -> Bool {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return access(path, W_OK) != 0 && access(folder, W_OK) != 0 && !FileManager.default.fileExists(atPath: path + "-wal")
+            && !FileManager.default.fileExists(atPath: path + "-shm")
     }
 
     /// A ledger connection's page cache: 16 MiB.
@@ -61,11 +71,11 @@ public struct SQLiteEventStore: EventStore {
         return store
     }
 
-    init(path: String, readonly: Bool) throws {
+    init(path: String, readonly: Bool, immutable: Bool = false) throws {
         self.path = path
         var configuration = SQLiteSetup.configuration()
         configuration.busyMode = .timeout(Self.busyTimeout)
-        configuration.readonly = readonly
+        configuration.readonly = readonly || immutable
         configuration.label = "kopa-ledger"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous=FULL")
@@ -74,7 +84,9 @@ public struct SQLiteEventStore: EventStore {
             try db.execute(sql: Self.cacheSize)
         }
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
+            // A `file:` URI (SQLiteSetup enables them); the path's own '?', '#' and '%' are escaped.
+            let name = immutable ? "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1" : path
+            queue = try DatabaseQueue(path: name, configuration: configuration)
         } catch {
             throw Self.map(error, path: path)
         }

@@ -21,6 +21,29 @@ struct ReliabilityTests {
 
     static let dropTriggers = "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;"
 
+    /// A ledger on read-only media (no write-ahead log, nowhere to create SQLite's shared-memory
+    /// file) opens as immutable: every event reads and verifies, a write is refused. The folder's
+    /// name holds the characters a `file:` URI must escape.
+    @Test func aLedgerOpenedAsImmutableReadsVerifiesAndRefusesWrites() throws {
+        let directory = try TemporaryDirectory("kopa-ro")
+        let folder = directory.path("odd ?#% name")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/kopa.sqlite"
+        do {
+            let ledger = try Ledger.create(at: path, name: "Read-only", actor: "tester")
+            _ = try ledger.append([EventDraft(type: "organisation-registered", data: ["organisation": "riga", "name": "Rīga", "kind": "municipality", "country": "LV"])], actor: "tester")
+        }
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "closed cleanly, without a write-ahead log")
+        let store = try SQLiteEventStore(path: path, readonly: false, immutable: true)
+        let ledger = Ledger(store: store, catalog: try Ledger.registeredCatalog(store))
+        #expect(try ledger.verify().count == ledger.head().seq)
+        #expect(try ledger.events().last?.type == "organisation-registered")
+        #expect(throws: LedgerError.self) {
+            _ = try ledger.append([EventDraft(type: "organisation-registered", data: ["organisation": "jurmala", "name": "Jūrmala", "kind": "municipality", "country": "LV"])], actor: "tester")
+        }
+        #expect(!FileManager.default.fileExists(atPath: path + "-shm"), "an immutable open needs no shared memory")
+    }
+
     @Test func triggersRefuseUpdateAndDelete() throws {
         let (test, target) = try Self.ledgerWithEvents()
         let before = try test.ledger.event(String(target))
