@@ -290,7 +290,9 @@ def verify(stream):
                 raise StopIteration
         except ParseError as e:
             raise Broken(expected, "line %d is not valid JSON: %s" % (lineno, e))
-        except StopIteration:
+        except (StopIteration, ValueError):
+            # The scanner stops at the value it cannot read (StopIteration) or part-way through
+            # an object (JSONDecodeError); json's own decode names the problem either way.
             try:
                 rec = decoder.decode(stripped)
             except ValueError as e:
@@ -461,6 +463,7 @@ def self_test():
         ("tampered data", good.replace("Ķekava".encode(), b"Kekava", 1)),
         ("swapped lines", b"".join(reversed(good.splitlines(True)))),
         ("float", good.replace(b'"version": 1', b'"version": 1.0', 1)),
+        ("a leading zero inside the line", good.replace(b'"stream_version": 2', b'"stream_version": 02', 1)),
         ("empty", b""),
     ]:
         try:

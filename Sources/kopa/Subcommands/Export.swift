@@ -41,7 +41,7 @@ extension Kopa {
             }
             progress.finish()
             let seconds = (ContinuousClock.now - clock).seconds
-            let line = "exported \(summary.chain.count) events (seq 1–\(summary.chain.count)) to \(out.map { "'\($0)'" } ?? "standard output"): "
+            let line = "exported \(counted(summary.chain.count, "event")) (seq 1–\(summary.chain.count)) to \(out.map { "'\($0)'" } ?? "standard output"): "
                 + archiveSizes(summary) + String(format: " in %.2f s; head %@", seconds, summary.chain.head)
             // With the archive on standard output, the summary goes to stderr.
             if out == nil { Console.error(line) } else { Console.out(line) }

@@ -23,7 +23,7 @@ extension Kopa {
             }
             progress.finish()
             let seconds = (ContinuousClock.now - clock).seconds
-            var line = "imported \(summary.appended) events"
+            var line = "imported \(counted(summary.appended, "event"))"
             if summary.repeated > 0 { line += " (\(summary.repeated) already recorded under their idempotency keys)" }
             if let first = summary.first, summary.appended > 0 { line += ", seq \(first.seq)–\(summary.head.seq)" }
             line += String(format: " in %.2f s; head %@", seconds, summary.head.hash)

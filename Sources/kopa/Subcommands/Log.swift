@@ -24,6 +24,14 @@ struct LogFilter: ParsableArguments {
     @Option(help: "At most this many events.")
     var limit: Int?
 
+    /// A time that does not parse is a bad command line (64), as for --as-of and --known-at.
+    func validate() throws {
+        for (option, value) in [("--since", since), ("--until", until)] {
+            guard let value else { continue }
+            do { _ = try TimeBound(value) } catch { throw ValidationError("\(option): \(error.message)") }
+        }
+    }
+
     func eventFilter() throws -> EventFilter {
         var filter = EventFilter()
         filter.stream = stream

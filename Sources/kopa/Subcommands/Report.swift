@@ -29,10 +29,9 @@ struct TimeOptions: ParsableArguments {
 
     /// A time that does not parse is a bad command line (64), not rejected input: nothing is recorded.
     func validate() throws {
-        do {
-            _ = try time()
-        } catch let error as LedgerError {
-            throw ValidationError(error.message)
+        for (option, value) in [("--as-of", asOf), ("--known-at", knownAt)] {
+            guard let value else { continue }
+            do { _ = try TimeBound(value) } catch { throw ValidationError("\(option): \(error.message)") }
         }
     }
 }

@@ -32,7 +32,7 @@ extension Kopa {
                 ) { progress.update($0) }
                 progress.finish()
                 let seconds = (ContinuousClock.now - clock).seconds
-                Console.out("restored \(summary.chain.count) events from '\(archive)' into '\(global.ledgerPath)'"
+                Console.out("restored \(counted(summary.chain.count, "event")) from '\(archive)' into '\(global.ledgerPath)'"
                     + String(format: " in %.2f s; head %@", seconds, summary.chain.head))
             }
         }

@@ -40,7 +40,7 @@ extension Kopa {
             TableFormatter(columns: ["event", "seq", "occurred_at", "field", "value"], rows: rows).print(global.format)
             if global.format == .table {
                 Console.out("")
-                Console.out("\(state.stream): \(state.events.count) events, last \(state.events.last.map { "seq \($0.seq) \($0.type) (\($0.occurredAt))" } ?? "none")")
+                Console.out("\(state.stream): \(counted(state.events.count, "event")) in force, last \(state.events.last.map { "seq \($0.seq) \($0.type) (\($0.occurredAt))" } ?? "none")")
             }
         }
     }

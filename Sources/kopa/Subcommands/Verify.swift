@@ -39,7 +39,7 @@ extension Kopa {
                     let summary = try Ledger.verifyArchive(path: archive, expectHead: expectHead, expectCount: expectCount) { progress.update($0) }
                     progress.finish()
                     let report = summary.chain
-                    Console.out("ok: archive '\(archive)': \(report.count) events verified, recorded \(report.firstRecordedAt) – \(report.lastRecordedAt), head \(report.head); " + archiveSizes(summary))
+                    Console.out("ok: archive '\(archive)': \(counted(report.count, "event")) verified, recorded \(report.firstRecordedAt) – \(report.lastRecordedAt), head \(report.head); " + archiveSizes(summary))
                 } else {
                     try run(ledger: try Ledger.open(at: global.ledgerPath))
                 }
@@ -51,12 +51,12 @@ extension Kopa {
             let report = try ledger.verify { progress.update($0) }
             progress.finish()
             if let expectCount, report.count != expectCount {
-                throw LedgerError(.integrity, "the ledger holds \(report.count) events but \(expectCount) were expected; it ends at seq \(report.count) with head \(report.head)", seq: report.count)
+                throw LedgerError(.integrity, "the ledger holds \(counted(report.count, "event")) but \(expectCount) were expected; it ends at seq \(report.count) with head \(report.head)", seq: report.count)
             }
             if let expectHead, report.head != expectHead {
                 throw LedgerError(.integrity, "the ledger ends at seq \(report.count) with head \(report.head), but the expected head is \(expectHead)", seq: report.count)
             }
-            Console.out("ok: \(report.count) events verified, recorded \(report.firstRecordedAt) – \(report.lastRecordedAt), head \(report.head)")
+            Console.out("ok: \(counted(report.count, "event")) verified, recorded \(report.firstRecordedAt) – \(report.lastRecordedAt), head \(report.head)")
         }
     }
 }
