@@ -1,8 +1,12 @@
--- description: Every activity in date order: meetings, plans, deliverables, councils, partners, groups, positions, funding and project phases.
+-- description: Every activity in date order: projects registered and their phases, meetings, plans, deliverables, councils, partners, groups, positions and funding.
 -- date is as precise as the source (2022, 2022-05, 2022-05-17 …) and sorts at the start of its
 -- period. kind names what happened, subject is the entity (meeting, plan, organisation …) concerned.
 -- A stream filter keeps the activities of that project, or the activities whose own stream it is (meeting/…, neighbourhood/…).
 WITH items (date, project, kind, subject, title, stream, rank) AS (
+    SELECT registered_on, project, 'project-registered', project,
+        COALESCE(acronym, title) || ' (' || programme || ', ' || network_type || ')', 'project/' || project, 0
+    FROM projects
+    UNION ALL
     SELECT held_on, project, 'meeting-held', meeting, title || ' (' || kind || ')', 'meeting/' || meeting, 6
     FROM meetings
     UNION ALL

@@ -180,6 +180,7 @@ struct ReportTests {
         #expect(result.columns == ["date", "project", "kind", "subject", "title"])
         // By date (a partial date sorts at its start), then kind rank, then subject.
         #expect(result.rows == [
+            ["2019-09-02", "p1", "project-registered", "p1", "Project One (URBACT III, action-planning)"],
             ["2019-09-02", "p1", "partner-joined", "kekava", "Ķekavas novada pašvaldība joined as partner"],
             ["2019-09-02", "p1", "partner-joined", "milano", "Comune di Milano joined as lead"],
             ["2019-09-02", "p1", "budget-approved", nil, "Budget 57005.82 EUR"],
