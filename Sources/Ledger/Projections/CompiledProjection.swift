@@ -169,16 +169,26 @@ final class CompiledProjection {
         return result
     }
 
-    /// The number of lines before the first SQL token at or after `offset` (skipping blanks and `--` comments).
+    /// The number of lines before the first SQL token at or after `offset` (skipping blanks, `--`
+    /// comments and `/* … */` comments).
     static func lineOffset(_ bytes: [UInt8], from offset: Int) -> Int {
         var i = offset
-        var inComment = false
+        var inLineComment = false
+        var inBlockComment = false
         while i < bytes.count - 1 {
             let b = bytes[i]
-            if inComment {
-                if b == 0x0A { inComment = false }
+            if inLineComment {
+                if b == 0x0A { inLineComment = false }
+            } else if inBlockComment {
+                if b == 0x2A, bytes[i + 1] == 0x2F {
+                    inBlockComment = false
+                    i += 1
+                }
             } else if b == 0x2D, bytes[i + 1] == 0x2D {
-                inComment = true
+                inLineComment = true
+            } else if b == 0x2F, bytes[i + 1] == 0x2A {
+                inBlockComment = true
+                i += 1
             } else if !(b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D) {
                 break
             }

@@ -563,7 +563,7 @@ struct ProjectionEngineTests {
     // MARK: - Errors in projection files
 
     enum FileError: String, CaseIterable, CustomTestStringConvertible {
-        case syntaxInHandler, syntaxInSchema, unknownTable, unknownParameter, constraintFailure
+        case syntaxInHandler, syntaxInSchema, unknownTable, unknownParameter, constraintFailure, afterABlockComment
         var testDescription: String { rawValue }
 
         /// The projection file (the failing statement is on line 7 in each).
@@ -576,6 +576,9 @@ struct ProjectionEngineTests {
             case .unknownTable: return header + "INSERT INTO meeting_titles (meeting, title) VALUES (:meeting, :title);\n"
             case .unknownParameter: return header + "UPDATE broken SET title = :titel WHERE meeting = :meeting;\n"
             case .constraintFailure: return header + "INSERT INTO broken (meeting, title) VALUES (:meeting || '-copy', :description);\n"
+            case .afterABlockComment:
+                // The statement's line, not the comment's (5).
+                return "-- projection: broken\n-- version: 1\nCREATE TABLE broken (meeting TEXT PRIMARY KEY);\n-- on meeting-held\n/* titles moved\n   to their own table */\nINSERT INTO meeting_titles (meeting) VALUES (:meeting);\n"
             }
         }
 
@@ -587,6 +590,7 @@ struct ProjectionEngineTests {
             case .unknownTable: ["no such table: meeting_titles", "meeting-held"]
             case .unknownParameter: ["':titel'", "'meeting-held'", "did you mean ':title'?"]
             case .constraintFailure: ["NOT NULL constraint failed: broken.title", "'meeting-held'"]
+            case .afterABlockComment: ["no such table: meeting_titles", "meeting-held"]
             }
         }
     }
