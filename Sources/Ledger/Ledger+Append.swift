@@ -105,6 +105,12 @@ struct AppendContext {
     /// Transaction time: now, but never before the head's (`recorded_at` never decreases).
     let recordedAt: String
     var streamVersions: [String: Int64] = [:]
+    /// Whether the log holds a retraction (nil until asked); without one no stream is withdrawn.
+    var anyRetraction: Bool?
+    /// Streams known to be withdrawn or not (bounded like `streamVersions`).
+    var withdrawn: [String: Bool] = [:]
+    /// The types that open a stream (`x-kopa-creates`).
+    lazy var openingTypes: [String] = Set(catalog.latestTypes.filter(\.creates).map(\.name)).sorted()
     /// Seeded once from the system's generator: ids must be unique, not secret, and a system call
     /// per event showed up in profiles.
     var random: SplitMix64 = {
@@ -133,6 +139,18 @@ struct AppendContext {
         return version
     }
 
+    /// Whether `stream` exists but its opening event was retracted: the entity was withdrawn, so
+    /// nothing may refer to it or be recorded in it until it is opened again.
+    mutating func isWithdrawn(_ stream: String) throws -> Bool {
+        if anyRetraction == nil { anyRetraction = try session.hasRetractions() }
+        guard anyRetraction == true else { return false }
+        if let known = withdrawn[stream] { return known }
+        let answer = try session.isWithdrawn(stream, openingTypes: openingTypes)
+        if withdrawn.count > 50_000 { withdrawn.removeAll(keepingCapacity: true) }
+        withdrawn[stream] = answer
+        return answer
+    }
+
     /// Validates, hashes and inserts one draft; returns the stored record and whether it is new.
     mutating func append(_ draft: EventDraft) throws -> (EventRecord, Bool) {
         try commit(try preparer.prepare(draft))
@@ -158,19 +176,27 @@ struct AppendContext {
             target = resolved.target
         }
         guard let streamName = stream else { throw LedgerError(.internalError, "no stream for a '\(type.name)' event") }
-        for reference in references where try version(of: reference.stream) == 0 {
-            throw invalid("field '\(reference.path)' refers to '\(reference.slug)', but there is no \(reference.kind) '\(reference.slug)' (stream '\(reference.stream)' does not exist)", field: reference.path)
+        for reference in references {
+            if try version(of: reference.stream) == 0 {
+                throw invalid("field '\(reference.path)' refers to '\(reference.slug)', but there is no \(reference.kind) '\(reference.slug)' (stream '\(reference.stream)' does not exist)", field: reference.path)
+            }
+            if try isWithdrawn(reference.stream) {
+                throw invalid("field '\(reference.path)' refers to '\(reference.slug)', but the \(reference.kind) was withdrawn (the event that opened stream '\(reference.stream)' was retracted)", field: reference.path)
+            }
         }
         let current = try version(of: streamName)
         if let expected = prepared.expectVersion, expected != current {
             throw invalid("stale --expect-version \(expected): stream '\(streamName)' is at version \(current)", .conflict)
         }
-        if type.creates, current > 0 {
+        // A withdrawn stream (its opening event retracted) takes only a new opening event; the
+        // events recorded in it meanwhile would belong to an entity that does not exist.
+        let isWithdrawn = current > 0 && !type.isSystem ? try isWithdrawn(streamName) : false
+        if type.creates, current > 0, !isWithdrawn {
             throw invalid("stream '\(streamName)' exists already (version \(current)); '\(type.name)' opens a stream and must be its first event", .conflict)
         }
-        if !type.creates, current == 0, !type.isSystem {
+        if !type.creates, current == 0 || isWithdrawn, !type.isSystem {
             let opener = catalog.latestTypes.first { $0.creates && $0.streamTemplate?.split(separator: "/").first == streamName.split(separator: "/").first }
-            throw invalid("stream '\(streamName)' does not exist" + (opener.map { "; record '\($0.name)' first" } ?? ""))
+            throw invalid("stream '\(streamName)' \(isWithdrawn ? "was withdrawn (the event that opened it was retracted)" : "does not exist")" + (opener.map { "; record '\($0.name)' first" } ?? ""))
         }
         let head = session.head
         var record = EventRecord(
@@ -183,6 +209,12 @@ struct AppendContext {
         record.hash = record.computeHash(scratch: &scratch)
         try session.insert(record, occurred: prepared.occurred, idempotencyKey: prepared.idempotencyKey, target: target)
         streamVersions[streamName] = current + 1
+        if type.name == "event-retracted" {
+            anyRetraction = true
+            withdrawn.removeAll(keepingCapacity: true)
+        } else if type.creates {
+            withdrawn[streamName] = false
+        }
         return (record, true)
     }
 

@@ -49,6 +49,11 @@ public protocol AppendSession: AnyObject {
     func event(id: String) throws -> EventRecord?
     /// The corrections and retractions that target `id`, in seq order.
     func events(targeting id: String) throws -> [EventRecord]
+    /// Whether the log holds any retraction (most ledgers hold none, and then no stream is withdrawn).
+    func hasRetractions() throws -> Bool
+    /// Whether the latest event of `stream` whose type is one of `openingTypes` was retracted: the
+    /// entity was withdrawn (until an opening event is recorded again).
+    func isWithdrawn(_ stream: String, openingTypes: [String]) throws -> Bool
     /// Inserts the next event of the chain.
     func insert(_ record: EventRecord, occurred: OccurredAt, idempotencyKey: String?, target: String?) throws
 }

@@ -315,6 +315,21 @@ final class SQLiteAppendSession: AppendSession {
         try one("SELECT \(SQLiteEventStore.columns) FROM events WHERE id = ?", id)
     }
 
+    func hasRetractions() throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events WHERE target IS NOT NULL AND type = 'event-retracted')") ?? false
+    }
+
+    func isWithdrawn(_ stream: String, openingTypes: [String]) throws -> Bool {
+        guard !openingTypes.isEmpty else { return false }
+        let types = openingTypes.map { _ in "?" }.joined(separator: ",")
+        let sql = """
+            SELECT EXISTS (SELECT 1 FROM events WHERE type = 'event-retracted' AND target = (
+                SELECT id FROM events WHERE stream = ? AND type IN (\(types)) ORDER BY stream_version DESC LIMIT 1))
+            """
+        let arguments: [any DatabaseValueConvertible] = [stream] + openingTypes
+        return try Bool.fetchOne(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments)) ?? false
+    }
+
     func events(targeting id: String) throws -> [EventRecord] {
         let statement = try db.cachedStatement(sql: "SELECT \(SQLiteEventStore.columns) FROM events WHERE target = ? ORDER BY seq")
         try statement.setArguments([id])

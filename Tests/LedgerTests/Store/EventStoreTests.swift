@@ -188,6 +188,8 @@ struct EventStoreTests {
         func event(idempotencyKey: String) throws -> EventRecord? { nil }
         func event(id: String) throws -> EventRecord? { inserted.first { $0.id == id } }
         func events(targeting id: String) throws -> [EventRecord] { [] }
+        func hasRetractions() throws -> Bool { inserted.contains { $0.type == "event-retracted" } }
+        func isWithdrawn(_ stream: String, openingTypes: [String]) throws -> Bool { false }
         func insert(_ record: EventRecord, occurred: OccurredAt, idempotencyKey: String?, target: String?) throws {
             inserted.append(record)
             head = ChainHead(seq: record.seq, hash: record.hash, recordedAt: record.recordedAt)

@@ -1,0 +1,47 @@
+import Foundation
+import KopaTestSupport
+import Testing
+
+@testable import Ledger
+
+/// A stream whose opening event was retracted is withdrawn: nothing may refer to it or be recorded
+/// in it, until an opening event is recorded in it again.
+@Suite("withdrawn streams")
+struct WithdrawnStreamTests {
+    static func retract(_ test: TestLedger, _ event: EventRecord) throws {
+        _ = try test.append(draft: try test.ledger.retractionDraft(of: event.id, reason: "registered by mistake"))
+    }
+
+    @Test func aWithdrawnOrganisationCannotBeReferredToUntilItIsRegisteredAgain() throws {
+        let test = try TestLedger().withFixtures()
+        let gone = try test.organisation("gone", name: "Wrong name")
+        try Self.retract(test, gone)
+        let before = try test.head()
+        expectLedgerError(.invalidInput, mentioning: ["'host'", "'gone'", "withdrawn"]) {
+            try test.record("meeting-held", ["meeting": "m1", "kind": "forum", "title": "T", "host": "gone"])
+        }
+        #expect(try test.head() == before, "nothing written")
+        // Registered again: the stream continues (version 3), and the name is the new one.
+        let again = try test.organisation("gone", name: "Right name")
+        #expect(again.stream == "organisation/gone")
+        #expect(again.streamVersion == 3)
+        try test.record("meeting-held", ["meeting": "m1", "kind": "forum", "title": "T", "host": "gone"])
+        #expect(try test.ledger.state(of: "organisation/gone").fields["name"] == "Right name")
+        #expect(try test.ledger.verify().count == test.head().seq)
+    }
+
+    @Test func aWithdrawnProjectTakesNoEventsButItsOpeningOne() throws {
+        let test = try TestLedger().withFixtures()
+        let project = try test.project("p2")
+        try Self.retract(test, project)
+        expectLedgerError(.invalidInput, mentioning: ["'p2'", "withdrawn", "project/p2"]) {
+            try test.record("partner-joined", ["project": "p2", "organisation": "kekava", "role": "partner"])
+        }
+        // The stream of a live entity is unaffected by a retraction elsewhere.
+        try test.record("partner-joined", ["project": "cities4csr", "organisation": "kekava", "role": "partner"])
+        // Opening a live stream twice is still refused.
+        expectLedgerError(.conflict, mentioning: ["project/cities4csr", "exists already"]) { try test.project("cities4csr") }
+        try test.project("p2")
+        try test.record("partner-joined", ["project": "p2", "organisation": "kekava", "role": "partner"])
+    }
+}
