@@ -212,8 +212,8 @@ struct AppendContext {
         if type.name == "event-retracted" {
             anyRetraction = true
             withdrawn.removeAll(keepingCapacity: true)
-        } else if type.creates {
-            withdrawn[streamName] = false
+        } else if type.creates, isWithdrawn {
+            withdrawn[streamName] = false  // opened again
         }
         return (record, true)
     }
