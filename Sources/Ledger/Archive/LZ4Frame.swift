@@ -514,9 +514,13 @@ public final class LZ4FrameReader {
 
     /// Checks the first bytes before liblz4 sees them, so a file that is not an LZ4 frame says so.
     private func checkMagic() throws {
+        try skipSkippableFrames()
         while inputEnd - inputStart < 4, !eof { _ = try fill() }
         let head = [UInt8](input[inputStart..<min(inputEnd, inputStart + 4)])
         if head.isEmpty {
+            if compressedOffset > 0 {
+                throw LedgerError(.invalidInput, "'\(name)' holds only skippable frames (\(compressedOffset) bytes) and no LZ4 frame; expected an archive made by `kopa export`", file: name)
+            }
             throw LedgerError(.invalidInput, "'\(name)' is empty; expected an LZ4 frame (an archive made by `kopa export`)", file: name)
         }
         if head.count < 4 {
@@ -542,8 +546,32 @@ public final class LZ4FrameReader {
         return String([digits[Int(b >> 4)], digits[Int(b & 0xF)]])
     }
 
-    /// After the frame's end: anything more in the file is an error (one archive is one frame).
+    /// Skips skippable frames (the LZ4 format's frames for metadata: magic 0x184D2A50…5F, a 4-byte
+    /// little-endian size, that many bytes) at the read position: `lz4 -dc` passes over them, and
+    /// so does Kopa, before and after the archive's frame.
+    private func skipSkippableFrames() throws {
+        while try available(4) {
+            let magic = UInt32(littleEndian: (input.baseAddress! + inputStart).loadUnaligned(as: UInt32.self))
+            guard magic & 0xFFFF_FFF0 == 0x184D_2A50 else { return }
+            let start = compressedOffset
+            func truncated(_ where: String) -> LedgerError {
+                LedgerError(.integrity, "truncated LZ4 skippable frame at byte \(start) of '\(name)': the file ends inside its \(`where`)", file: name)
+            }
+            guard try available(8) else { throw truncated("size") }
+            var remaining = 8 + Int(UInt32(littleEndian: (input.baseAddress! + inputStart + 4).loadUnaligned(as: UInt32.self)))
+            while remaining > 0 {
+                guard try available(1) else { throw truncated("content") }
+                let count = min(remaining, inputEnd - inputStart)
+                consume(count)
+                remaining -= count
+            }
+        }
+    }
+
+    /// After the frame's end: anything more in the file but skippable frames is an error (one
+    /// archive is one frame).
     private func checkTrailing() throws {
+        try skipSkippableFrames()
         if inputStart == inputEnd, !eof { _ = try fill() }
         guard inputEnd > inputStart else { return }
         while inputEnd - inputStart < 4, !eof, inputEnd < input.count { _ = try fill() }

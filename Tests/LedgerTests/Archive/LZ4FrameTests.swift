@@ -241,6 +241,34 @@ struct ArchiveLZ4FrameTests {
         expectLedgerError(.integrity, mentioning: ["unexpected data at byte \(bytes.count)", "after the end of the LZ4 frame"]) { _ = try Frames.decompress(junk) }
     }
 
+    /// Skippable frames (the LZ4 format's metadata frames, which `lz4 -dc` passes over) before and
+    /// after the archive's frame are passed over, by Kopa's block reader and by liblz4's alike; one
+    /// cut short is named.
+    @Test(arguments: [true, false])
+    func skippableFramesAroundTheFrameArePassedOver(decodingBlocks: Bool) throws {
+        let dir = try TemporaryDirectory("kopa-lz4")
+        let frame = dir.path("frame.lz4")
+        let text = Frames.text(lines: 200)
+        try Frames.compress(text, to: frame)
+        let bytes = try Frames.read(frame)
+        func skippable(_ nibble: UInt8, _ content: [UInt8]) -> [UInt8] {
+            let size = UInt32(content.count)
+            return [0x50 | nibble, 0x2A, 0x4D, 0x18, UInt8(size & 0xFF), UInt8(size >> 8 & 0xFF), UInt8(size >> 16 & 0xFF), UInt8(size >> 24)] + content
+        }
+        let wrapped = dir.path("wrapped.lz4")
+        try Frames.write(skippable(0, Array("made by a tool".utf8)) + skippable(0xF, []) + bytes + skippable(3, [1, 2, 3]), to: wrapped)
+        let read = Frames.read(wrapped, decodingBlocks: decodingBlocks)
+        #expect(read.error == nil, "\(read.error ?? "")")
+        #expect(read.content == text)
+        #expect(read.itself == decodingBlocks)
+        let cut = dir.path("cut.lz4")
+        try Frames.write(bytes + skippable(0, Array(repeating: 7, count: 100)).dropLast(10), to: cut)
+        #expect(Frames.read(cut, decodingBlocks: decodingBlocks).error?.contains("truncated LZ4 skippable frame at byte \(bytes.count)") == true)
+        let only = dir.path("only.lz4")
+        try Frames.write(skippable(0, [1]), to: only)
+        #expect(Frames.read(only, decodingBlocks: decodingBlocks).error?.contains("holds only skippable frames") == true)
+    }
+
     /// Parts made on two threads land in the frame in part order; a part larger than a block
     /// spans several.
     @Test func partsFromTwoThreadsAreWrittenInOrder() throws {
