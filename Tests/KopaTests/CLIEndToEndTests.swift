@@ -436,6 +436,13 @@ struct CLIEndToEndTests {
         let events = try ledger.events()
         #expect(count == events.count)
         #expect(head == events.last?.hash)
+        // The same result as one JSON object, for scripts.
+        guard case .array(let rows) = try parseJSON(try ledger.kopa("verify", "--format", "json").stdout), let row = rows.first else {
+            Issue.record("verify --format json printed no array")
+            return
+        }
+        #expect(row["events"] == .integer(Int64(count)))
+        #expect(row["head"] == .string(head))
 
         let log = try ledger.kopa("log", "--format", "ndjson")
         let export = try ledger.directory.write("export.ndjson", log.stdout)
@@ -488,6 +495,10 @@ struct CLIEndToEndTests {
         let unknown = try kopa(["catalog", "meeting-hold"], cwd: folder.url)
         #expect(unknown.status == 65)
         #expect(unknown.stderr.contains("did you mean 'meeting-held'?"))
+        // A type's fields as rows for scripts.
+        let fields = try kopa(["catalog", "meeting-held", "--format", "csv"], cwd: folder.url)
+        #expect(fields.stdout.hasPrefix("field,type,required,refers_to,description,expected\r\n"))
+        #expect(fields.stdout.contains("\r\nproject,slug,no,project,"), "\(fields.stdout)")
     }
 
     // MARK: - demo

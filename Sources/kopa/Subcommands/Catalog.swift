@@ -22,10 +22,16 @@ extension Kopa {
                 }
                 if let type {
                     let eventType = try catalog.resolve(type)
-                    if global.format == .json {
-                        Console.out(CanonicalJSON.string(eventType.schema))
-                    } else {
-                        Console.out(typeHelp(eventType, command: "record"))
+                    switch global.format {
+                    case .json: Console.out(CanonicalJSON.string(eventType.schema))
+                    case .table: Console.out(typeHelp(eventType, command: "record"))
+                    case .csv, .ndjson, .md:
+                        // The fields as rows, for a script or a document.
+                        let rows: [[Cell]] = eventType.fields.map { field in
+                            [.text(field.name), .text(field.node.kindName), .text(field.required ? "yes" : "no"),
+                             .text(field.node.reference ?? ""), .text(field.node.summary ?? ""), .text(field.node.expectation)]
+                        }
+                        TableFormatter(columns: ["field", "type", "required", "refers_to", "description", "expected"], rows: rows).print(global.format)
                     }
                     return
                 }

@@ -39,7 +39,11 @@ extension Kopa {
                     let summary = try Ledger.verifyArchive(path: archive, expectHead: expectHead, expectCount: expectCount) { progress.update($0) }
                     progress.finish()
                     let report = summary.chain
-                    Console.out("ok: archive '\(archive)': \(counted(report.count, "event")) verified, recorded \(report.firstRecordedAt) – \(report.lastRecordedAt), head \(report.head); " + archiveSizes(summary))
+                    if global.format == .table {
+                        Console.out("ok: archive '\(archive)': \(counted(report.count, "event")) verified, recorded \(report.firstRecordedAt) – \(report.lastRecordedAt), head \(report.head); " + archiveSizes(summary))
+                    } else {
+                        Self.printResult(archive, report, format: global.format, sizes: summary)
+                    }
                 } else {
                     try run(ledger: try Ledger.open(at: global.ledgerPath))
                 }
@@ -56,7 +60,22 @@ extension Kopa {
             if let expectHead, report.head != expectHead {
                 throw LedgerError(.integrity, "the ledger ends at seq \(report.count) with head \(report.head), but the expected head is \(expectHead)", seq: report.count)
             }
-            Console.out("ok: \(counted(report.count, "event")) verified, recorded \(report.firstRecordedAt) – \(report.lastRecordedAt), head \(report.head)")
+            if global.format == .table {
+                Console.out("ok: \(counted(report.count, "event")) verified, recorded \(report.firstRecordedAt) – \(report.lastRecordedAt), head \(report.head)")
+            } else {
+                Self.printResult(ledger.path, report, format: global.format)
+            }
+        }
+
+        /// A verified ledger or archive as one row, for scripts (a failure exits 1 before this).
+        static func printResult(_ verified: String, _ report: VerifyReport, format: OutputFormat, sizes: ArchiveSummary? = nil) {
+            var columns = ["verified", "events", "first_recorded_at", "last_recorded_at", "head"]
+            var row: [Cell] = [.text(verified), .integer(report.count), .text(report.firstRecordedAt), .text(report.lastRecordedAt), .text(report.head)]
+            if let sizes {
+                columns += ["ndjson_bytes", "archive_bytes"]
+                row += [.integer(sizes.uncompressedBytes), .integer(sizes.compressedBytes)]
+            }
+            TableFormatter(columns: columns, rows: [row]).print(format)
         }
     }
 }
