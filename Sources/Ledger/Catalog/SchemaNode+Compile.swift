@@ -89,8 +89,8 @@ extension SchemaNode {
             items = try compile(i, definitions: definitions, location: location, path: path + "[]", definition: nil, depth: depth)
         }
         let format = members["format"]?.stringValue
-        if let format, !["date", "date-time", "uri", "partial-date"].contains(format) {
-            throw fail("format '\(format)' is not one of date, date-time, uri, partial-date")
+        if let format, !["date", "date-time", "uri", "partial-date", "currency"].contains(format) {
+            throw fail("format '\(format)' is not one of date, date-time, uri, partial-date, currency")
         }
         var personal = false
         if case .bool(let b)? = members["x-kopa-personal"] { personal = b }

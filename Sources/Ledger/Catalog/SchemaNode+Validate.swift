@@ -92,6 +92,8 @@ extension SchemaNode {
         case "date-time":
             guard s.utf8.count > 10 else { throw fail("is '\(s)' but expected a date-time YYYY-MM-DDThh:mm:ssZ") }
             do { _ = try OccurredAt(s) } catch { throw fail("is '\(s)' but expected a date-time YYYY-MM-DDThh:mm:ss[.sss]Z in UTC") }
+        case "currency":
+            guard ISO4217.isKnown(s) else { throw fail("is '\(s)', which is not an ISO 4217 currency code; expected a code such as EUR") }
         case "uri":
             let scheme = s.prefix { $0 != ":" }
             let ok = scheme.count < s.count && !scheme.isEmpty && scheme.first!.isLetter

@@ -83,6 +83,7 @@ public final class SchemaNode: Sendable {
         case "date-time": return "a date-time YYYY-MM-DDThh:mm:ssZ"
         case "partial-date": return "a date YYYY, YYYY-MM or YYYY-MM-DD"
         case "uri": return "a URI such as https://example.org/page"
+        case "currency": return "an ISO 4217 currency code such as EUR"
         default: break
         }
         switch kind {
