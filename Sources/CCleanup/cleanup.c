@@ -5,7 +5,7 @@
 
 #include "CCleanup.h"
 
-#define SLOTS 16
+#define SLOTS 64
 #define PATH_BYTES 4096
 
 static char paths[SLOTS][PATH_BYTES];
@@ -23,19 +23,20 @@ static void handler(int sig) {
     raise(sig);
 }
 
+/// Slots are never reused, so the handler never reads a path that is being overwritten; a
+/// process registers a handful of paths (an export's one, a restore's four).
+static int next_slot = 0;
+
 int kopa_cleanup_add(const char *path) {
     size_t length = strlen(path);
     if (length >= PATH_BYTES) return -1;
     int slot = -1;
     pthread_mutex_lock(&lock);
-    for (int i = 0; i < SLOTS; i++) {
-        if (!used[i]) {
-            memcpy(paths[i], path, length + 1);
-            __atomic_thread_fence(__ATOMIC_SEQ_CST);
-            used[i] = 1;
-            slot = i;
-            break;
-        }
+    if (next_slot < SLOTS) {
+        slot = next_slot++;
+        memcpy(paths[slot], path, length + 1);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        used[slot] = 1;
     }
     pthread_mutex_unlock(&lock);
     return slot;

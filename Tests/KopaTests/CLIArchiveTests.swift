@@ -116,10 +116,13 @@ struct CLIArchiveTests {
         #expect(throughLink.status == 0, "\(throughLink)")
         #expect(lstat(link, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK, "the link was replaced by a file")
         #expect(try ledger.kopa("verify", target, "--expect-count", "3").status == 0)
-        // `--out -` is standard output.
+        // `--out -` is standard output, and so is `--out /dev/stdout` (a link to a pipe here).
         let dash = try ledger.kopa("export", "--out", "-")
         #expect(dash.status == 0)
         #expect(!FileManager.default.fileExists(atPath: dir.path("-")))
+        let events = try ledger.head().seq
+        let piped = try run("/bin/sh", ["-c", "'\(try kopaPath())' export --ledger '\(ledger.path)' --out /dev/stdout | lz4 -dc | wc -l"])
+        #expect(piped.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == String(events), "\(piped)")
     }
 
     @Test func aRestoreStoppedByASignalLeavesNothingBehind() throws {
@@ -153,6 +156,10 @@ struct CLIArchiveTests {
         let result = try run("/usr/bin/script", ["-qec", "'\(try kopaPath())' export --ledger '\(ledger.path)'", "/dev/null"])
         #expect(result.status == 64, "\(result)")
         #expect(result.stdout.contains("give --out FILE"), "\(result)")
+        // Nor through /dev/stdout, a link to the terminal there.
+        let linked = try run("/usr/bin/script", ["-qec", "'\(try kopaPath())' export --ledger '\(ledger.path)' --out /dev/stdout", "/dev/null"])
+        #expect(linked.status == 65, "\(linked)")
+        #expect(linked.stdout.contains("is a terminal"), "\(linked)")
     }
 
     @Test func aBadArchiveExitsOneOrSixtyFiveAndNamesWhatIsWrong() throws {

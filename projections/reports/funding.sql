@@ -55,7 +55,9 @@ verified AS (
 latest_budgets AS (
     SELECT project, organisation, currency, amount_cents FROM (
         SELECT project, organisation, currency, amount_cents,
-            row_number() OVER (PARTITION BY project, organisation, currency ORDER BY occurred_start DESC, seq DESC) AS n
+            -- The latest budget of each organisation, whatever its currency (a budget in euros
+            -- replaces one in lati): its currency is the one it is shown in.
+            row_number() OVER (PARTITION BY project, organisation ORDER BY occurred_start DESC, seq DESC) AS n
         FROM budgets
     ) WHERE n = 1
 ),
@@ -104,7 +106,7 @@ lines AS (
     SELECT project, 'all', 0, 9, currency, budget_cents, committed_cents, NULL, NULL, received_cents, spent_cents, verified_cents
     FROM project_lines
     UNION ALL
-    SELECT 'TOTAL', 'all', 1, 9, currency, SUM(budget_cents), SUM(committed_cents), NULL, NULL,
+    SELECT 'TOTAL', 'all', 1, 9, currency, COALESCE(SUM(budget_cents), 0), SUM(committed_cents), NULL, NULL,
         SUM(received_cents), SUM(spent_cents), SUM(verified_cents)
     FROM project_lines GROUP BY currency
     -- With nothing at all, still one TOTAL row (of zeros, without a currency).

@@ -9,7 +9,8 @@
 /// async-signal-safe) and then lets the signal end the process as it would have.
 
 /// Registers a path; returns its slot for `kopa_cleanup_remove`, or -1 when the path is too long
-/// or every slot is taken (the file is then only removed by the caller's own error paths).
+/// or the process has used all 64 slots (slots are not reused; the file is then only removed by
+/// the caller's own error paths).
 int kopa_cleanup_add(const char *path);
 
 /// Forgets the path in `slot` (the file was renamed into place or deleted). -1 is ignored.

@@ -72,36 +72,41 @@ extension Ledger {
     /// stream; renaming a file over it would put a plain file in its place.
     public func export(toFile path: String, until: Int64? = nil, progress: ((Int64) -> Void)? = nil) throws -> ArchiveSummary {
         var file = path
-        var link = stat()
-        if lstat(path, &link) == 0, (link.st_mode & S_IFMT) == S_IFLNK {
-            guard let resolved = realpath(path, nil) else {
-                throw LedgerError(.conflict, "'\(path)' is a link to a file that does not exist; give the archive's own file name with --out")
-            }
-            file = String(cString: resolved)
-            free(resolved)
-        }
         var info = stat()
-        if stat(file, &info) == 0 {
+        var link = stat()
+        let isLink = lstat(path, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK
+        if stat(path, &info) == 0 {
             switch info.st_mode & S_IFMT {
             case S_IFIFO, S_IFCHR:
-                let fd = openFile(file, O_WRONLY | O_CLOEXEC, 0)
+                // Opened through the name as given: `/dev/stdout` is a link to a pipe or a terminal
+                // that no real path names.
+                let fd = openFile(path, O_WRONLY | O_CLOEXEC, 0)
                 guard fd >= 0 else { throw LedgerError(.notFound, "cannot open '\(path)' for writing (\(String(cString: strerror(errno))))") }
                 defer { close(fd) }
+                if isatty(fd) == 1 {
+                    throw LedgerError(.invalidInput, "'\(path)' is a terminal; refusing to write a binary archive to it (give --out FILE)")
+                }
                 return try export(to: fd, name: path, until: until, progress: progress)
             case S_IFREG, S_IFDIR:
-                break
+                if isLink, let resolved = realpath(path, nil) {
+                    file = String(cString: resolved)
+                    free(resolved)
+                }
             default:
                 throw LedgerError(.conflict, "'\(path)' is not a regular file, a pipe or a character device; refusing to write an archive there")
             }
+        } else if isLink {
+            throw LedgerError(.conflict, "'\(path)' is a link to a file that does not exist; give the archive's own file name with --out")
         }
         try Self.checkReplaceable(file)
         let temporary = Self.temporaryPath(for: file, tag: "exporting")
-        let cleanup = TemporaryFiles([temporary])
-        defer { cleanup.release() }
         let fd = openFile(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw LedgerError(.notFound, "cannot create '\(temporary)' for the archive (\(String(cString: strerror(errno))))")
         }
+        // Registered once it is ours: a signal must never remove a file this export did not create.
+        let cleanup = TemporaryFiles([temporary])
+        defer { cleanup.release() }
         do {
             let summary = try export(to: fd, name: file, until: until, startsWriteBack: true, progress: progress)
             guard fsync(fd) == 0 else {

@@ -113,7 +113,7 @@ extension Ledger {
         for record in all {
             // The event a line is about: itself, or the original a correction or retraction concerns.
             var subject = record.meta["corrects"]?.stringValue ?? record.meta["retracts"]?.stringValue ?? record.id
-            if let original = correctionTargets[subject] { subject = original }
+            while let original = correctionTargets[subject] { subject = original }  // a correction of a correction …
             if hidden.contains(subject) { continue }
             var changes: [String] = []
             if record.type == "event-corrected" {

@@ -26,14 +26,28 @@ public struct SQLiteEventStore: EventStore {
         return store
     }
 
-    /// Whether nobody can write the ledger here: neither the file nor its folder is writable and it
-    /// has no write-ahead log. SQLite can then not create the shared-memory file a WAL reader needs,
-    /// and opens it only as immutable (an auditor's copy on read-only media, a 0444 file in a 0555
-    /// folder); reading commands work, writing ones say it is read-only.
+    /// Whether nobody can write the ledger here, so that it may be opened as immutable (without
+    /// locks): it lies on a file system mounted read-only, or neither the file nor its folder has a
+    /// write permission bit for anyone; this process cannot write it either; and it has no
+    /// write-ahead log. SQLite could not create the shared-memory file a WAL reader needs there
+    /// (an auditor's copy on read-only media). Merely being unable to write it is not enough: its
+    /// owner could be writing it meanwhile, and an immutable reader would then read a torn file.
     static func isOnReadOnlyMedia(_ path: String) -> Bool {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return access(path, W_OK) != 0 && access(folder, W_OK) != 0 && !FileManager.default.fileExists(atPath: path + "-wal")
-            && !FileManager.default.fileExists(atPath: path + "-shm")
+        guard access(path, W_OK) != 0, !FileManager.default.fileExists(atPath: path + "-wal"),
+            !FileManager.default.fileExists(atPath: path + "-shm")
+        else { return false }
+        var volume = statvfs()
+        var file = stat()
+        var directory = stat()
+        guard statvfs(folder, &volume) == 0, stat(path, &file) == 0, stat(folder, &directory) == 0 else { return false }
+        return nobodyCanWrite(readOnlyVolume: volume.f_flag & UInt(ST_RDONLY) != 0, fileMode: file.st_mode, folderMode: directory.st_mode)
+    }
+
+    /// The rule of ``isOnReadOnlyMedia(_:)`` once the file system has been asked.
+    static func nobodyCanWrite(readOnlyVolume: Bool, fileMode: mode_t, folderMode: mode_t) -> Bool {
+        let writable = mode_t(S_IWUSR | S_IWGRP | S_IWOTH)
+        return readOnlyVolume || (fileMode & writable == 0 && folderMode & writable == 0)
     }
 
     /// A ledger connection's page cache: 16 MiB.

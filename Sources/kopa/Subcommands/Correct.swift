@@ -30,7 +30,7 @@ extension Kopa {
                 if let actor = arguments.actor { options.actor = actor }
                 if let format = arguments.format { options.format = format }
                 // A repeated correction finds nothing left to change; its key says it was made already.
-                if let key = arguments.idempotencyKey, let first = try ledger.event(idempotencyKey: key) {
+                if let key = arguments.idempotencyKey, !key.isEmpty, let first = try ledger.event(idempotencyKey: key) {
                     try printRecords([first], format: options.format, title: "already recorded (idempotency key)")
                     return
                 }

@@ -285,6 +285,20 @@ struct ReportTests {
         #expect(overview.column("committed") == ["57005.82", "250.00"])
     }
 
+    @Test func aBudgetInAnotherCurrencyReplacesTheEarlierOneAndNoBudgetTotalsZero() throws {
+        let test = try TestLedger().withFixtures()
+        try test.record("funding-committed", ["project": "cities4csr", "funding_source": "erdf", "amount": money("1000.00")], occurredAt: "2014-03-01")
+        func budgets() throws -> [[ReportValue]] {
+            try test.report("funding").rows.filter { $0[1] == "all" }.map { [$0[0], $0[2], $0[3], $0[4]] }
+        }
+        // No budget at all: the TOTAL's budget is 0.00, as before currencies had rows of their own.
+        #expect(try budgets() == [["cities4csr", "EUR", nil, "1000.00"], ["TOTAL", "EUR", "0.00", "1000.00"]])
+        // A budget in lati, then one in euros: the later one is the budget.
+        try test.record("budget-approved", ["project": "cities4csr", "amount": money("1400.00", "LVL")], occurredAt: "2013-06-01")
+        try test.record("budget-approved", ["project": "cities4csr", "amount": money("2000.00")], occurredAt: "2014-02-01")
+        #expect(try budgets() == [["cities4csr", "EUR", "2000.00", "1000.00"], ["TOTAL", "EUR", "2000.00", "1000.00"]])
+    }
+
     @Test func changeLogOfTheHandMadeLedgerIsEmptyUntilACorrection() throws {
         let ledger = try HandMadeLedger()
         let test = ledger.test

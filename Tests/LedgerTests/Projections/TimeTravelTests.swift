@@ -316,6 +316,10 @@ struct TimeTravelTests {
         }
         #expect(try seqs(asOf: "2021-03-10").isEmpty)
         #expect(try seqs(asOf: "2021-03-11") == [m1.seq, first.seq, second.seq])
+        // A correction of a correction of a correction goes with the event too.
+        let third = try Self.correct(test, second, set: ["title": "Right again"], reason: "third look")
+        #expect(try seqs(asOf: "2021-03-10").isEmpty)
+        #expect(try seqs(asOf: "2021-03-11") == [m1.seq, first.seq, second.seq, third.seq])
         // As known at the first recording: the event alone, not yet corrected.
         let early = try test.ledger.history(of: "meeting/m1", time: ReportTime(knownAt: try TimeBound(m1.recordedAt)))
         #expect(early.map(\.record.seq) == [m1.seq])

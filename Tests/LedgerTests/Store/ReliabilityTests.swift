@@ -21,6 +21,22 @@ struct ReliabilityTests {
 
     static let dropTriggers = "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;"
 
+    /// Immutable (lock-free) only when nobody can write: a read-only file system, or no write bit
+    /// for anyone on the file and its folder. A 0644 ledger someone else owns is not immutable for
+    /// us: its owner may be writing it.
+    @Test(arguments: [
+        (false, mode_t(0o444), mode_t(0o555), true),
+        (true, mode_t(0o644), mode_t(0o755), true),
+        (false, mode_t(0o644), mode_t(0o555), false),
+        (false, mode_t(0o444), mode_t(0o755), false),
+        (false, mode_t(0o440), mode_t(0o550), true),
+        (false, mode_t(0o404), mode_t(0o505), true),
+        (false, mode_t(0o640), mode_t(0o555), false),
+    ])
+    func aLedgerIsImmutableOnlyWhenNobodyCanWriteIt(readOnlyVolume: Bool, file: mode_t, folder: mode_t, immutable: Bool) {
+        #expect(SQLiteEventStore.nobodyCanWrite(readOnlyVolume: readOnlyVolume, fileMode: file, folderMode: folder) == immutable)
+    }
+
     /// A ledger on read-only media (no write-ahead log, nowhere to create SQLite's shared-memory
     /// file) opens as immutable: every event reads and verifies, a write is refused. The folder's
     /// name holds the characters a `file:` URI must escape.
