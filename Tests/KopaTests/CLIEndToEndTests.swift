@@ -51,6 +51,8 @@ struct CLIEndToEndTests {
                     mentions: ["'-5'", "non-negative decimal"]),
         CLIBadInput(name: "fractional cent", arguments: ["record"] + funding + ["--amount", "1.005"], exit: 65,
                     mentions: ["'1.005'", "at most two decimals"]),
+        CLIBadInput(name: "fourteen digits before the point", arguments: ["record"] + funding + ["--amount", "12345678901234"], exit: 65,
+                    mentions: ["'12345678901234'", "13 digits before the point"]),
         CLIBadInput(name: "a currency that is not ISO 4217", arguments: ["record"] + funding + ["--amount", "5.00 EUE"], exit: 65,
                     mentions: ["'EUE'", "not an ISO 4217 currency code"]),
         CLIBadInput(name: "float where a decimal string is expected",

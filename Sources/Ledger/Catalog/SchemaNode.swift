@@ -164,7 +164,7 @@ public struct Pattern: Sendable {
         case .capitals(3): return "a three-letter ISO 4217 code in capitals (e.g. 'EUR')"
         case .capitals(2): return "a two-letter ISO 3166-1 country code in capitals (e.g. 'LV')"
         case .capitals(let n): return "\(n) capital letters"
-        case .decimal: return "a non-negative decimal string with at most two decimals (e.g. '48454.95')"
+        case .decimal: return "a non-negative decimal string with at most two decimals and 13 digits before the point (e.g. '48454.95')"
         case .regex:
             if source.contains("100(") { return "a percentage from 0 to 100 with at most two decimals (e.g. '85.00')" }
             return "a string matching /\(source)/"
