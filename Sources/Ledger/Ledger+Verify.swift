@@ -188,7 +188,7 @@ extension Ledger {
             return verifier.report
         }
         let middle = head / 2
-        let second = try SQLiteEventStore(path: path, readonly: true)
+        let second = try store.readingConnection()
         let shared = SecondHalf()
         let secondDone = DispatchSemaphore(value: 0)
         Thread.detachNewThread {

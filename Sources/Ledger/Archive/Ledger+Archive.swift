@@ -525,7 +525,7 @@ extension SQLiteEventStore {
         guard last > 0 else {
             throw LedgerError(.integrity, "the ledger '\(path)' holds no events; expected seq 1 'ledger-created'")
         }
-        let stores = [self, try SQLiteEventStore(path: path, readonly: true)]
+        let stores = [self, try readingConnection()]
         let parts = Int((last + partSize - 1) / partSize)
         var previous = Array(EventRecord.genesisPrev.utf8)
         var first: [UInt8] = []

@@ -8,12 +8,20 @@ public struct SQLiteEventStore: EventStore {
     /// The ledger file.
     public let path: String
     let queue: DatabaseQueue
+    /// Opened without locks, the ledger being on read-only media (see ``isOnReadOnlyMedia(_:)``);
+    /// a second connection to it (verify's and export's second thread) must be opened so too.
+    let immutable: Bool
 
     /// How long a writer waits for another process's write lock before giving up.
     public static let busyTimeout: TimeInterval = 10
 
     /// `PRAGMA application_id` of a Kopa ledger ('KOPA').
     static let applicationID: Int32 = 0x4B4F_5041
+
+    /// A second, read-only connection to the same ledger, for a second thread.
+    func readingConnection() throws -> SQLiteEventStore {
+        try SQLiteEventStore(path: path, readonly: true, immutable: immutable)
+    }
 
     /// Opens an existing ledger.
     /// - Throws: ``LedgerError/Kind/notFound`` when there is no ledger at `path` or the file is not one.
@@ -87,6 +95,7 @@ public struct SQLiteEventStore: EventStore {
 
     init(path: String, readonly: Bool, immutable: Bool = false) throws {
         self.path = path
+        self.immutable = immutable
         var configuration = SQLiteSetup.configuration()
         configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.readonly = readonly || immutable

@@ -53,6 +53,9 @@ struct ReliabilityTests {
         let store = try SQLiteEventStore(path: path, readonly: false, immutable: true)
         let ledger = Ledger(store: store, catalog: try Ledger.registeredCatalog(store))
         #expect(try ledger.verify().count == ledger.head().seq)
+        // The second threads of verify and export open their own connections: immutable too.
+        #expect(try ledger.verify(parallelFrom: 2).count == ledger.head().seq)
+        #expect(try ledger.export(toFile: directory.path("copy.kopa")).chain.count == ledger.head().seq)
         #expect(try ledger.events().last?.type == "organisation-registered")
         #expect(throws: LedgerError.self) {
             _ = try ledger.append([EventDraft(type: "organisation-registered", data: ["organisation": "jurmala", "name": "Jūrmala", "kind": "municipality", "country": "LV"])], actor: "tester")
