@@ -38,13 +38,15 @@ extension Ledger {
         try append(drafts, actor: actor, allowSystem: false)
     }
 
-    func append(_ drafts: [EventDraft], actor: String, allowSystem: Bool) throws -> AppendSummary {
+    /// - Parameter numbered: whether an error names the draft's place among `drafts` ("line 3"),
+    ///   which means something to the caller only when it gave the drafts as lines.
+    func append(_ drafts: [EventDraft], actor: String, allowSystem: Bool, numbered: Bool = true) throws -> AppendSummary {
         var iterator = drafts.makeIterator()
         var index = 0
         return try append(actor: actor, allowSystem: allowSystem) {
             guard let draft = iterator.next() else { return nil }
             index += 1
-            return (draft, drafts.count > 1 ? index : nil)
+            return (draft, numbered && drafts.count > 1 ? index : nil)
         }
     }
 

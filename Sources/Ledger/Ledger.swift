@@ -41,7 +41,7 @@ public struct Ledger: Sendable {
                         data: .object(["event_type": .string(type), "version": .integer(version), "schema": eventType.schema])))
                 }
             }
-            _ = try bootstrap.append(drafts, actor: actor, allowSystem: true)
+            _ = try bootstrap.append(drafts, actor: actor, allowSystem: true, numbered: false)
             return try open(at: path)
         } catch {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }

@@ -161,6 +161,13 @@ struct CLIEndToEndTests {
         #expect(again.stderr.contains(path) && again.stderr.contains("exists already"))
         #expect(try Ledger.open(at: path).head() == head)
         #expect(try Ledger.open(at: path).event("1").data["name"] == .string("Ķekava"))
+
+        // A bad name names the field, not a "line" the clerk never gave; nothing is left behind.
+        let unnamed = folder.path("unnamed.sqlite")
+        let empty = try kopa(["init", "--ledger", unnamed, "--name", "", "--actor", "clerk-1"])
+        #expect(empty.status == 65, "\(empty)")
+        #expect(empty.stderr.contains("field 'name' is empty") && !empty.stderr.contains("line 1"), "\(empty.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: unnamed))
     }
 
     @Test func initUsesKopaLedgerOrTheWorkingDirectory() throws {
