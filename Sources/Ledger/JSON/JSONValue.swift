@@ -53,13 +53,15 @@ public enum JSONValue: Sendable, Hashable {
 
     /// A short rendering of the value for error messages: strings in quotes, long values cut.
     public var shortDescription: String {
-        let text: String
         switch self {
-        case .string(let s): text = "'" + s + "'"
-        case .number(let literal): text = literal
-        default: text = CanonicalJSON.string(self)
+        case .string(let s):
+            // Cut inside the quotes, so that the reader still sees where the value ends.
+            return "'" + (s.count > 58 ? String(s.prefix(56)) + "…" : s) + "'"
+        case .number(let literal):
+            return literal.count > 60 ? String(literal.prefix(57)) + "…" : literal
+        default:
+            let text = CanonicalJSON.string(self)
+            return text.count > 60 ? String(text.prefix(57)) + "…" : text
         }
-        if text.count > 60 { return String(text.prefix(57)) + "…" }
-        return text
     }
 }

@@ -390,7 +390,7 @@ struct ArchiveTests {
         let target = try TemporaryDirectory("kopa-restore")
         try Ledger.restore(from: source.archive, to: target.path("r.sqlite"))
         func schema(_ path: String) throws -> [String] {
-            try DatabaseQueue(path: path).read { db in
+            try DatabaseQueue(path: path, configuration: SQLiteSetup.configuration()).read { db in
                 try String.fetchAll(db, sql: "SELECT type || ' ' || name || ' ' || tbl_name || ' ' || COALESCE(sql, '') FROM sqlite_master ORDER BY name")
             }
         }

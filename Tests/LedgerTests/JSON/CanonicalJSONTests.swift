@@ -109,6 +109,15 @@ struct CanonicalJSONTests {
         #expect(CanonicalJSON.Failure(literal: literal).description.contains(literal))
     }
 
+    /// Values quoted in error messages: a long string is cut inside its quotes.
+    @Test func shortDescriptionsKeepTheClosingQuote() {
+        #expect(JSONValue.string("short").shortDescription == "'short'")
+        let long = JSONValue.string(String(repeating: "s", count: 300)).shortDescription
+        #expect(long == "'" + String(repeating: "s", count: 56) + "…'")
+        #expect(JSONValue.array((1...40).map { JSONValue.integer(Int64($0)) }).shortDescription.hasSuffix("…"))
+        #expect(JSONValue.integer(7).shortDescription == "7")
+    }
+
     @Test func canonicalFormIsAFixedPoint() throws {
         let input = #"{"z":{"b":"\u00e9\n","a":[{"y":1,"x":2}]},"a":"Ķekava"}"#
         let once = try canonical(json: input)

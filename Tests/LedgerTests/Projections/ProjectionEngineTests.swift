@@ -18,12 +18,12 @@ struct ProjectionEngineTests {
 
     /// Reads one row of the projection database.
     static func row(_ test: TestLedger, _ sql: String, _ arguments: StatementArguments = []) throws -> Row? {
-        let queue = try DatabaseQueue(path: test.projectionDatabasePath)
+        let queue = try DatabaseQueue(path: test.projectionDatabasePath, configuration: SQLiteSetup.configuration())
         return try queue.read { db in try Row.fetchOne(db, sql: sql, arguments: arguments) }
     }
 
     static func values<T: DatabaseValueConvertible>(_ test: TestLedger, _ sql: String, _ arguments: StatementArguments = []) throws -> [T] {
-        let queue = try DatabaseQueue(path: test.projectionDatabasePath)
+        let queue = try DatabaseQueue(path: test.projectionDatabasePath, configuration: SQLiteSetup.configuration())
         return try queue.read { db in try T.fetchAll(db, sql: sql, arguments: arguments) }
     }
 
@@ -507,7 +507,7 @@ struct ProjectionEngineTests {
         try analyst.projection("held.sql", Self.indexed(trigger: trigger))
         let engine = try test.engine(extra: [analyst.url])
         let definition = try #require(engine.set.projections.first { $0.name == "held" })
-        let queue = try DatabaseQueue(path: test.directory.path("deferred.sqlite"))
+        let queue = try DatabaseQueue(path: test.directory.path("deferred.sqlite"), configuration: SQLiteSetup.configuration())
         let names: [String] = try queue.write { db in
             try ProjectionEngine.executeSchema(definition, in: db)
             let compiled = try CompiledProjection(definition, catalog: test.ledger.catalog, db: db)
@@ -543,7 +543,7 @@ struct ProjectionEngineTests {
         let files = try FileManager.default.contentsOfDirectory(atPath: engine.snapshotFolder).filter { $0.hasPrefix("cut-") }
         #expect(!files.isEmpty)
         for file in files {
-            let extra = try DatabaseQueue(path: engine.snapshotFolder + "/" + file).read { db in
+            let extra = try DatabaseQueue(path: engine.snapshotFolder + "/" + file, configuration: SQLiteSetup.configuration()).read { db in
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL")
             }
             #expect(extra == [], "\(file)")

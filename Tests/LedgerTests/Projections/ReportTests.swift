@@ -359,7 +359,7 @@ struct ReportTests {
     }
 
     @Test func sqlFunctionsAreExactAndKeepNull() throws {
-        var configuration = Configuration()
+        var configuration = SQLiteSetup.configuration()
         configuration.prepareDatabase { db in SQLFunctions.install(db) }
         let queue = try DatabaseQueue(configuration: configuration)
         try queue.read { db in

@@ -61,7 +61,7 @@ struct SnapshotTests {
     }
 
     static func listed(_ engine: ProjectionEngine) throws -> [Row] {
-        try DatabaseQueue(path: engine.databasePath).read { db in
+        try DatabaseQueue(path: engine.databasePath, configuration: SQLiteSetup.configuration()).read { db in
             try Row.fetchAll(db, sql: "SELECT projection, file, cut_start, head_seq, max_end FROM kopa_snapshots ORDER BY projection, cut_start")
         }
     }

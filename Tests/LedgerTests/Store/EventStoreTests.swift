@@ -28,7 +28,7 @@ struct EventStoreTests {
     /// the two settings matters).
     @Test func aNewLedgerHasSixteenKibibytePagesAndAWriteAheadLog() throws {
         let test = try TestLedger()
-        let settings = try DatabaseQueue(path: test.path).read { db in
+        let settings = try DatabaseQueue(path: test.path, configuration: SQLiteSetup.configuration()).read { db in
             (try Int.fetchOne(db, sql: "PRAGMA page_size"), try String.fetchOne(db, sql: "PRAGMA journal_mode"))
         }
         #expect(settings.0 == 16384 && settings.0 == SQLiteEventStore.pageSize)

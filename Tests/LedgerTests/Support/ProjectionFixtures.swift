@@ -88,7 +88,7 @@ func tick() {
 /// Every table of an SQLite file, with its rows, as text: to show that a failed catch-up left the
 /// projection database exactly as it was.
 func dumpDatabase(_ path: String) throws -> String {
-    var configuration = Configuration()
+    var configuration = SQLiteSetup.configuration()
     configuration.readonly = true
     let queue = try DatabaseQueue(path: path, configuration: configuration)
     return try queue.read { db in
