@@ -192,13 +192,13 @@ struct AppendContext {
         }
         // A withdrawn stream (its opening event retracted) takes only a new opening event; the
         // events recorded in it meanwhile would belong to an entity that does not exist.
-        let isWithdrawn = current > 0 && !type.isSystem ? try isWithdrawn(streamName) : false
-        if type.creates, current > 0, !isWithdrawn {
+        let streamWithdrawn = current > 0 && !type.isSystem ? try isWithdrawn(streamName) : false
+        if type.creates, current > 0, !streamWithdrawn {
             throw invalid("stream '\(streamName)' exists already (version \(current)); '\(type.name)' opens a stream and must be its first event", .conflict)
         }
-        if !type.creates, current == 0 || isWithdrawn, !type.isSystem {
+        if !type.creates, current == 0 || streamWithdrawn, !type.isSystem {
             let opener = catalog.latestTypes.first { $0.creates && $0.streamTemplate?.split(separator: "/").first == streamName.split(separator: "/").first }
-            throw invalid("stream '\(streamName)' \(isWithdrawn ? "was withdrawn (the event that opened it was retracted)" : "does not exist")" + (opener.map { "; record '\($0.name)' first" } ?? ""))
+            throw invalid("stream '\(streamName)' \(streamWithdrawn ? "was withdrawn (the event that opened it was retracted)" : "does not exist")" + (opener.map { "; record '\($0.name)' first" } ?? ""))
         }
         let head = session.head
         var record = EventRecord(
@@ -214,7 +214,7 @@ struct AppendContext {
         if type.name == "event-retracted" {
             anyRetraction = true
             withdrawn.removeAll(keepingCapacity: true)
-        } else if type.creates, isWithdrawn {
+        } else if type.creates, streamWithdrawn {
             withdrawn[streamName] = false  // opened again
         }
         return (record, true)
