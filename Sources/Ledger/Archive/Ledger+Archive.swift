@@ -62,14 +62,15 @@ extension Ledger {
         return ArchiveSummary(chain: chain, uncompressedBytes: raw, compressedBytes: compressed)
     }
 
-    /// Exports to a file, atomically: the archive is written to a temporary file beside `file`,
+    /// Exports to a file, atomically: the archive is written to a temporary file beside `path`,
     /// synced and renamed over it, so a failed export leaves nothing behind. An existing file is
     /// replaced only when it is an archive itself (an LZ4 frame) or empty.
-    /// - Throws: ``LedgerError`` (`.conflict` when `file` exists and is not an archive).
     ///
     /// A link is followed: the archive replaces the file it points to, never the link itself. A
     /// pipe or a character device (a FIFO, `/dev/null`, `/dev/stdout`) is written into, as a
-    /// stream; renaming a file over it would put a plain file in its place.
+    /// stream; renaming a file over it would put a plain file in its place. A terminal is refused.
+    /// - Throws: ``LedgerError`` (`.conflict` when `path` exists and is not an archive, or is a
+    ///   dangling link or another kind of special file; `.invalidInput` for a terminal).
     public func export(toFile path: String, until: Int64? = nil, progress: ((Int64) -> Void)? = nil) throws -> ArchiveSummary {
         var file = path
         var info = stat()

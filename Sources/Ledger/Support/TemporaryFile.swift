@@ -15,11 +15,11 @@ final class TemporaryFiles {
         slots = paths.map { kopa_cleanup_add($0) }
     }
 
-    /// Forgets the paths: the files were renamed into place or deleted.
+    /// Forgets the paths: the files were renamed into place or deleted. Call it at the end of the
+    /// scope (`defer`), not from a deinit: Swift may end an object's life at its last use, which
+    /// would forget the paths before the work is done.
     func release() {
         for slot in slots { kopa_cleanup_remove(slot) }
         slots = []
     }
-
-    deinit { release() }
 }

@@ -26,10 +26,7 @@ struct LogFilter: ParsableArguments {
 
     /// A time that does not parse is a bad command line (64), as for --as-of and --known-at.
     func validate() throws {
-        for (option, value) in [("--since", since), ("--until", until)] {
-            guard let value else { continue }
-            do { _ = try TimeBound(value) } catch { throw ValidationError("\(option): \(error.message)") }
-        }
+        try validateTimes([("--since", since), ("--until", until)])
     }
 
     func eventFilter() throws -> EventFilter {

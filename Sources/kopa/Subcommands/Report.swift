@@ -29,10 +29,16 @@ struct TimeOptions: ParsableArguments {
 
     /// A time that does not parse is a bad command line (64), not rejected input: nothing is recorded.
     func validate() throws {
-        for (option, value) in [("--as-of", asOf), ("--known-at", knownAt)] {
-            guard let value else { continue }
-            do { _ = try TimeBound(value) } catch { throw ValidationError("\(option): \(error.message)") }
-        }
+        try validateTimes([("--as-of", asOf), ("--known-at", knownAt)])
+    }
+}
+
+/// Checks time options before anything runs: one that does not parse is a bad command line (64),
+/// named with its option.
+func validateTimes(_ options: [(option: String, value: String?)]) throws {
+    for (option, value) in options {
+        guard let value else { continue }
+        do { _ = try TimeBound(value) } catch { throw ValidationError("\(option): \(error.message)") }
     }
 }
 
