@@ -1,5 +1,5 @@
 -- projection: groups
--- version: 1
+-- version: 2
 -- description: Local action groups (local stakeholder groups of a project) and their member organisations.
 CREATE TABLE local_action_groups (
     action_group TEXT PRIMARY KEY,
@@ -16,6 +16,14 @@ CREATE TABLE local_action_group_members (
     founding INTEGER NOT NULL,
     note TEXT,
     PRIMARY KEY (action_group, organisation)
+);
+-- Every member-joined event, for the timeline: an organisation that joins a group it founded (or
+-- joins twice) still joined on that date, while the members table lists it once.
+CREATE TABLE local_action_group_joins (
+    seq INTEGER PRIMARY KEY,
+    action_group TEXT NOT NULL,
+    organisation TEXT NOT NULL,
+    joined_on TEXT NOT NULL
 );
 
 -- on local-action-group-formed
@@ -36,3 +44,5 @@ INSERT INTO local_action_group_members (action_group, organisation, joined_on, f
 VALUES (:group, :organisation, :_occurred_at, 0, :note)
 ON CONFLICT (action_group, organisation) DO UPDATE SET
     note = COALESCE(excluded.note, local_action_group_members.note);
+INSERT OR REPLACE INTO local_action_group_joins (seq, action_group, organisation, joined_on)
+VALUES (:_seq, :group, :organisation, :_occurred_at);

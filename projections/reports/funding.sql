@@ -62,9 +62,14 @@ latest_budgets AS (
     ) WHERE n = 1
 ),
 project_budget AS (
-    SELECT project, currency,
-        COALESCE(SUM(CASE WHEN organisation IS NULL THEN amount_cents END), SUM(amount_cents)) AS cents
-    FROM latest_budgets GROUP BY project, currency
+    -- Whether a whole-project budget exists is decided per project, not per currency: a budget for
+    -- the whole project in euros is the budget, and its partners' budgets in lati are not added
+    -- on a row of their own.
+    SELECT project, currency, SUM(amount_cents) AS cents
+    FROM latest_budgets AS b
+    WHERE organisation IS NULL
+        OR NOT EXISTS (SELECT 1 FROM latest_budgets AS w WHERE w.project = b.project AND w.organisation IS NULL)
+    GROUP BY project, currency
 ),
 project_keys AS (
     SELECT project, currency FROM source_rows

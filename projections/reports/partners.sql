@@ -1,8 +1,11 @@
 -- description: Partners of each project: organisation (slug and name), country, role, when joined and left.
 -- The lead partner of a project, named only in its registration with no partner-joined event, is listed
--- with role lead and no joined date.
+-- with role lead and no joined date; once it leaves, it keeps that role.
 WITH pairs AS (
-    SELECT project, organisation, role, joined_on, left_on FROM partners
+    SELECT x.project AS project, x.organisation AS organisation,
+        COALESCE(x.role, CASE WHEN p.lead_partner = x.organisation THEN 'lead' END) AS role,
+        x.joined_on AS joined_on, x.left_on AS left_on
+    FROM partners AS x LEFT JOIN projects AS p ON p.project = x.project
     UNION ALL
     SELECT p.project, p.lead_partner, 'lead', NULL, NULL FROM projects AS p
     WHERE p.lead_partner IS NOT NULL

@@ -1,6 +1,10 @@
 -- description: Every activity in date order: projects registered and their phases, meetings, plans, deliverables, councils, partners, groups, positions and funding.
 -- date is as precise as the source (2022, 2022-05, 2022-05-17 …) and sorts at the start of its
 -- period. kind names what happened, subject is the entity (meeting, plan, organisation …) concerned.
+-- Every publication of a deliverable and every member-joined event is an activity of its own (a
+-- second edition, a founder's formal joining). A definition (a project, its phases, a meeting, a plan,
+-- a group, a position) appears once, as last defined: defining it again corrects it, it does not happen
+-- twice.
 -- A stream filter keeps the activities of that project, or the activities whose own stream it is (meeting/…, neighbourhood/…).
 WITH items (date, project, kind, subject, title, stream, rank) AS (
     SELECT registered_on, project, 'project-registered', project,
@@ -20,7 +24,7 @@ WITH items (date, project, kind, subject, title, stream, rank) AS (
     FROM plan_approvals AS a LEFT JOIN plans AS pl ON pl.plan = a.plan
     UNION ALL
     SELECT published_on, project, 'deliverable-published', deliverable, title || ' (' || kind || ')', 'project/' || project, 9
-    FROM deliverables
+    FROM deliverable_publications
     UNION ALL
     SELECT h.occurred_at, NULL, 'council-formed', h.neighbourhood,
         COALESCE(h.name, 'Residents'' council') || ' – ' || COALESCE(n.name, h.neighbourhood)
@@ -50,13 +54,12 @@ WITH items (date, project, kind, subject, title, stream, rank) AS (
     SELECT formed_on, project, 'local-action-group-formed', action_group, name, 'group/' || action_group, 5
     FROM local_action_groups WHERE formed_on IS NOT NULL
     UNION ALL
-    SELECT m.joined_on, g.project, 'local-action-group-member-joined', m.organisation,
-        COALESCE(o.name, m.organisation) || ' joined ' || COALESCE(g.name, m.action_group),
-        'group/' || m.action_group, 5
-    FROM local_action_group_members AS m
-    LEFT JOIN local_action_groups AS g ON g.action_group = m.action_group
-    LEFT JOIN organisations AS o ON o.organisation = m.organisation
-    WHERE m.founding = 0
+    SELECT j.joined_on, g.project, 'local-action-group-member-joined', j.organisation,
+        COALESCE(o.name, j.organisation) || ' joined ' || COALESCE(g.name, j.action_group),
+        'group/' || j.action_group, 5
+    FROM local_action_group_joins AS j
+    LEFT JOIN local_action_groups AS g ON g.action_group = j.action_group
+    LEFT JOIN organisations AS o ON o.organisation = j.organisation
     UNION ALL
     SELECT created_on, project, 'position-created', position, title, 'position/' || position, 12
     FROM positions

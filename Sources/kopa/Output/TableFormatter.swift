@@ -70,10 +70,13 @@ struct TableFormatter {
         ]
     }
 
+    /// A cell's text for Markdown: on one line, with `|` and `\` escaped, so that a row keeps its
+    /// cells and a cell its text (a value `A\|B` would otherwise end its cell after the backslash).
+    /// Emphasis and other inline Markdown in a value are left as they were typed.
     static func markdownEscape(_ s: String) -> String {
-        // Most cells have neither: checked by bytes first (Foundation's replacing was most of the time).
-        guard s.utf8.contains(where: { $0 == UInt8(ascii: "|") || $0 == 0x0A }) else { return s }
-        return s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        // Most cells have none of these: checked by bytes first (Foundation's replacing was most of the time).
+        guard s.utf8.contains(where: { $0 == UInt8(ascii: "|") || $0 == UInt8(ascii: "\\") || $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) else { return s }
+        return TerminalText.oneLine(s).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
     }
 
     func markdownLine(_ row: [Cell]) -> String {
@@ -101,9 +104,10 @@ struct TableFormatter {
     }
 
     /// The layout fitted to `width` from the rows at hand: the widest text columns are cut with '…'.
+    /// Widths are terminal columns (see ``TerminalText``).
     func layout() -> Layout {
-        var widths = columns.map(\.count)
-        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], Self.text(cell).count) } }
+        var widths = columns.map(TerminalText.columns)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], TerminalText.columns(Self.text(cell))) } }
         let numeric = numericColumns()
         let separators = 2 * (columns.count - 1)
         // Too many columns to read when cut to fit: print each row as a block of "column  value" lines.
@@ -118,12 +122,12 @@ struct TableFormatter {
         }
         var numberWidth = 0
         for row in rows { for (i, cell) in row.enumerated() where numeric[i] { numberWidth = max(numberWidth, cell.plain.count) } }
-        return Layout(widths: widths, numeric: numeric, vertical: vertical, labelWidth: columns.map(\.count).max() ?? 0, width: width, numberWidth: numberWidth)
+        return Layout(widths: widths, numeric: numeric, vertical: vertical, labelWidth: columns.map(TerminalText.columns).max() ?? 0, width: width, numberWidth: numberWidth)
     }
 
+    /// A cell's text on one line (line breaks, tabs and other control characters as spaces).
     static func text(_ cell: Cell) -> String {
-        let plain = cell.plain
-        return plain.utf8.contains(0x0A) ? plain.replacingOccurrences(of: "\n", with: " ") : plain
+        TerminalText.oneLine(cell.plain)
     }
 
     /// The column names and the rule under them (nothing for a vertical layout).
@@ -145,8 +149,10 @@ struct TableFormatter {
                 if layout.numeric[i], cell.isNumeric, text.count < layout.numberWidth {
                     text = String(repeating: " ", count: layout.numberWidth - text.count) + text
                 }
-                if layout.labelWidth + 2 + text.count > layout.width { text = String(text.prefix(max(layout.width - layout.labelWidth - 3, 10))) + "…" }
-                lines.append(column.padding(toLength: layout.labelWidth, withPad: " ", startingAt: 0) + "  " + text)
+                if layout.labelWidth + 2 + TerminalText.columns(text) > layout.width {
+                    text = TerminalText.prefix(text, columns: max(layout.width - layout.labelWidth - 3, 10)) + "…"
+                }
+                lines.append(column + TerminalText.padding(column, to: layout.labelWidth) + "  " + text)
             }
             return lines.joined(separator: "\n")
         }
@@ -156,8 +162,8 @@ struct TableFormatter {
     private static func line(_ cells: [String], _ layout: Layout, isHeader: Bool, numbers: [Bool] = []) -> String {
         func fit(_ s: String, _ w: Int, right: Bool, keep: Bool) -> String {
             var s = s
-            if s.count > w, !keep { s = String(s.prefix(max(w - 1, 0))) + "…" }
-            let pad = String(repeating: " ", count: max(w - s.count, 0))
+            if TerminalText.columns(s) > w, !keep { s = TerminalText.prefix(s, columns: w - 1) + "…" }
+            let pad = TerminalText.padding(s, to: w)
             return right ? pad + s : s + pad
         }
         var line = cells.enumerated().map { i, text in

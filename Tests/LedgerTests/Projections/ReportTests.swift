@@ -155,6 +155,17 @@ struct ReportTests {
         #expect(try ledger.test.report("partners", parameters: ["stream": "organisation/porto"]).rows.count == 1)
     }
 
+    @Test func aLeadNamedOnlyInTheRegistrationKeepsItsRoleWhenItLeaves() throws {
+        let test = try TestLedger().withFixtures()
+        _ = try test.organisation("milano", name: "Comune di Milano")
+        try test.record("partner-joined", ["project": "cities4csr", "organisation": "milano", "role": "partner"], occurredAt: "2019-10-01")
+        try test.record("partner-left", ["project": "cities4csr", "organisation": "kekava", "reason": "withdrew"], occurredAt: "2020-03-01")
+        #expect(try test.report("partners").rows.map { [$0[1], $0[4], $0[5], $0[6]] } == [
+            ["kekava", "lead", nil, "2020-03-01"],
+            ["milano", "partner", "2019-10-01", nil],
+        ])
+    }
+
     @Test func councils() throws {
         let ledger = try HandMadeLedger()
         let result = try ledger.test.report("councils")
@@ -203,6 +214,28 @@ struct ReportTests {
         ])
         // A stream filter: one meeting's own stream.
         #expect(try ledger.test.report("timeline", parameters: ["stream": "meeting/m2"]).column("subject") == ["m2"])
+    }
+
+    @Test func timelineShowsEveryPublicationAndEveryJoiningOfAGroup() throws {
+        let test = try TestLedger().withFixtures()
+        _ = try test.organisation("ngo", name: "NGO")
+        try test.record("local-action-group-formed", ["group": "g", "name": "G", "project": "cities4csr", "members": ["kekava", "ngo"]], occurredAt: "2019-10-01")
+        // A founder joins formally; a deliverable has a second edition; a phase is defined again.
+        try test.record("local-action-group-member-joined", ["group": "g", "organisation": "ngo"], occurredAt: "2019-11-01")
+        try test.record("deliverable-published", ["project": "cities4csr", "deliverable": "d", "title": "Report v1", "kind": "report"], occurredAt: "2020-04-01")
+        try test.record("deliverable-published", ["project": "cities4csr", "deliverable": "d", "title": "Report v2", "kind": "report"], occurredAt: "2020-06-01")
+        try test.record("project-phase-defined", ["project": "cities4csr", "phase": "one", "title": "Phase 1", "starts_on": "2019-09-02"], occurredAt: "2019-09-02")
+        try test.record("project-phase-defined", ["project": "cities4csr", "phase": "one", "title": "Phase 1", "starts_on": "2019-09-15"], occurredAt: "2019-09-15")
+        let rows = try test.report("timeline").rows.filter { $0[2] != "project-registered" }.map { [$0[0], $0[2], $0[4]] }
+        #expect(rows == [
+            ["2019-09-15", "phase-started", "Phase 1 (2019-09-15 – ?)"],
+            ["2019-10-01", "local-action-group-formed", "G"],
+            ["2019-11-01", "local-action-group-member-joined", "NGO joined G"],
+            ["2020-04-01", "deliverable-published", "Report v1 (report)"],
+            ["2020-06-01", "deliverable-published", "Report v2 (report)"],
+        ])
+        // The deliverables table itself keeps the latest edition.
+        #expect(try test.report("timeline", parameters: ["stream": "group/g"]).column("kind") == ["local-action-group-formed", "local-action-group-member-joined"])
     }
 
     @Test func auditTrail() throws {
@@ -297,6 +330,25 @@ struct ReportTests {
         try test.record("budget-approved", ["project": "cities4csr", "amount": money("1400.00", "LVL")], occurredAt: "2013-06-01")
         try test.record("budget-approved", ["project": "cities4csr", "amount": money("2000.00")], occurredAt: "2014-02-01")
         #expect(try budgets() == [["cities4csr", "EUR", "2000.00", "1000.00"], ["TOTAL", "EUR", "2000.00", "1000.00"]])
+    }
+
+    @Test func aWholeProjectBudgetLeavesOutPartnersBudgetsInAnyCurrency() throws {
+        let test = try TestLedger().withFixtures()
+        try test.record("budget-approved", ["project": "cities4csr", "amount": money("1000.00")], occurredAt: "2014-02-01")
+        try test.record("budget-approved", ["project": "cities4csr", "organisation": "kekava", "amount": money("200.00", "LVL")], occurredAt: "2014-03-01")
+        try test.record("expenditure-recorded", ["expenditure": "x1", "project": "cities4csr", "amount": money("50.00", "LVL"), "cost_category": "staff"], occurredAt: "2014-04-01")
+        func budgets() throws -> [[ReportValue]] {
+            try test.report("funding").rows.filter { $0[1] == "all" }.map { [$0[0], $0[2], $0[3]] }
+        }
+        // The project's budget is the whole-project one; the lati row has spending and no budget.
+        #expect(try budgets() == [["cities4csr", "EUR", "1000.00"], ["cities4csr", "LVL", nil], ["TOTAL", "EUR", "1000.00"], ["TOTAL", "LVL", "0.00"]])
+        // Without a whole-project budget, the partners' budgets are the budget, per currency.
+        let other = try TestLedger().withFixtures()
+        _ = try other.organisation("milano", name: "Comune di Milano")
+        try other.record("budget-approved", ["project": "cities4csr", "organisation": "kekava", "amount": money("200.00", "LVL")], occurredAt: "2014-03-01")
+        try other.record("budget-approved", ["project": "cities4csr", "organisation": "milano", "amount": money("300.00")], occurredAt: "2014-03-01")
+        #expect(try other.report("funding").rows.filter { $0[1] == "all" }.map { [$0[0], $0[2], $0[3]] }
+            == [["cities4csr", "EUR", "300.00"], ["cities4csr", "LVL", "200.00"], ["TOTAL", "EUR", "300.00"], ["TOTAL", "LVL", "200.00"]])
     }
 
     @Test func changeLogOfTheHandMadeLedgerIsEmptyUntilACorrection() throws {

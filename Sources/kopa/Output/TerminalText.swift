@@ -1,0 +1,78 @@
+/// Text as a terminal shows it: one line, measured in columns rather than characters.
+///
+/// A value may hold line breaks, tabs or other control characters (a name typed with a carriage
+/// return), which would break a table's row or shift its columns; and a CJK character or an emoji
+/// takes two columns, a combining accent none, so counting characters would let a row overrun
+/// 100 columns.
+enum TerminalText {
+    /// `text` on one line: a CR LF pair, and every other control character, becomes one space.
+    static func oneLine(_ text: String) -> String {
+        // Most values have no control character: checked by bytes first. C1 controls start with 0xC2.
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) else { return text }
+        var out = String.UnicodeScalarView()
+        var afterCR = false
+        for scalar in text.unicodeScalars {
+            defer { afterCR = scalar == "\r" }
+            if scalar == "\n", afterCR { continue }
+            out.append(isControl(scalar) ? " " : scalar)
+        }
+        return String(out)
+    }
+
+    /// The columns a terminal gives `text` (on one line, see ``oneLine(_:)``).
+    static func columns(_ text: String) -> Int {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.utf8.count }
+        return text.reduce(0) { $0 + columns(of: $1) }
+    }
+
+    /// The longest start of `text` that fits in `width` columns.
+    static func prefix(_ text: String, columns width: Int) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return String(text.utf8.prefix(max(width, 0)))! }
+        var used = 0
+        var end = text.startIndex
+        for index in text.indices {
+            let next = used + columns(of: text[index])
+            if next > width { break }
+            used = next
+            end = text.index(after: index)
+        }
+        return String(text[..<end])
+    }
+
+    /// Spaces that pad `text` to `width` columns.
+    static func padding(_ text: String, to width: Int) -> String {
+        String(repeating: " ", count: max(width - columns(text), 0))
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+    }
+
+    /// Two columns for East Asian wide and full-width characters and for emoji shown as emoji,
+    /// none for a character made only of combining marks or format characters, else one.
+    private static func columns(of character: Character) -> Int {
+        let scalars = character.unicodeScalars
+        guard let first = scalars.first else { return 0 }
+        if first.value < 0x7F { return 1 }
+        if isWide(first) || scalars.contains(where: { $0.properties.isEmojiPresentation || $0.value == 0xFE0F }) { return 2 }
+        let zero = scalars.allSatisfy {
+            switch $0.properties.generalCategory {
+            case .nonspacingMark, .enclosingMark, .format: true
+            default: false
+            }
+        }
+        return zero ? 0 : 1
+    }
+
+    /// The wide and full-width blocks of Unicode's East Asian Width property.
+    private static func isWide(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
+            0xA000...0xA4CF, 0xA960...0xA97F, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE10...0xFE19,
+            0xFE30...0xFE6F, 0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x1F300...0x1F64F, 0x1F900...0x1F9FF,
+            0x20000...0x2FFFD, 0x30000...0x3FFFD:
+            true
+        default: false
+        }
+    }
+}
