@@ -225,10 +225,10 @@ struct AppendContext {
     /// Checks `meta` and returns it: known keys only, each of the right shape.
     static func checkMeta(_ meta: [String: JSONValue], type: String) throws -> [String: JSONValue] {
         func fail(_ message: String) -> LedgerError { LedgerError(.invalidInput, "'\(type)' event rejected: \(message)") }
-        func text(_ key: String, max: Int) throws {
+        func text(_ key: String, max: Int, bytes: Bool = false) throws {
             guard let value = meta[key] else { return }
-            guard let s = value.stringValue, !s.isEmpty, s.unicodeScalars.count <= max else {
-                throw fail("meta.\(key) is \(value.shortDescription) but expected a non-empty string of at most \(max) characters")
+            guard let s = value.stringValue, !s.isEmpty, (bytes ? s.utf8.count : s.unicodeScalars.count) <= max else {
+                throw fail("meta.\(key) is \(value.shortDescription) but expected a non-empty string of at most \(max) \(bytes ? "bytes" : "characters")")
             }
         }
         for key in meta.keys where !metaKeys.contains(key) {
@@ -236,7 +236,8 @@ struct AppendContext {
         }
         try text("source", max: 2000)
         try text("reason", max: 2000)
-        try text("idempotency_key", max: 200)
+        // In bytes, as the import line's key and --idempotency-key are counted: it is a unique index's key.
+        try text("idempotency_key", max: 200, bytes: true)
         try text("correlation_id", max: 200)
         for (key, owner) in [("corrects", "event-corrected"), ("retracts", "event-retracted")] {
             guard let value = meta[key] else { continue }

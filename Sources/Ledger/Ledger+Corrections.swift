@@ -158,7 +158,7 @@ extension Ledger {
         guard let reason, reason.contains(where: { !$0.isWhitespace }) else {
             throw LedgerError(.invalidInput, "a correction needs --reason TEXT saying why the event is corrected")
         }
-        let target = try event(reference)
+        let target = try event(referredToBy: reference, toBe: "corrected")
         let current = try effectiveEvent(target)
         guard case .object(var fields) = current.data else {
             throw LedgerError(.internalError, "the payload of seq \(target.seq) is not an object")
@@ -209,11 +209,21 @@ extension Ledger {
 
     /// Builds the retraction of an event.
     /// - Throws: ``LedgerError`` when the event does not exist or no reason is given.
+    /// The event a correction or retraction names. One that does not exist is rejected input (65),
+    /// as it is in an import line, not a missing file (66).
+    func event(referredToBy reference: String, toBe action: String) throws -> EventRecord {
+        do {
+            return try event(reference)
+        } catch let error as LedgerError where error.kind == .notFound {
+            throw LedgerError(.invalidInput, "the event to be \(action) does not exist: \(error.message)")
+        }
+    }
+
     public func retractionDraft(of reference: String, reason: String?, source: String? = nil) throws -> EventDraft {
         guard let reason, reason.contains(where: { !$0.isWhitespace }) else {
             throw LedgerError(.invalidInput, "a retraction needs --reason TEXT saying why the event is withdrawn")
         }
-        let target = try event(reference)
+        let target = try event(referredToBy: reference, toBe: "retracted")
         var meta: [String: JSONValue] = ["retracts": .string(target.id), "reason": .string(reason)]
         if let source { meta["source"] = .string(source) }
         return EventDraft(type: "event-retracted", data: .object(["target_type": .string(target.type)]), meta: meta)

@@ -35,7 +35,24 @@ struct Kopa: ParsableCommand {
             SQLiteSetup.applied
                 ? "SQLite set up: multi-thread mode, no memory statistics"
                 : "SQLite keeps its defaults: it was initialised before Kopa could set it up")
+        if let problem = invalidUTF8Argument() {
+            Console.error("kopa: \(problem)")
+            Foundation.exit(65)
+        }
         main(nil)
+    }
+
+    /// Names the first argument that is not valid UTF-8. Swift reads the command line with every
+    /// bad byte replaced by U+FFFD, so a value typed in another encoding would be stored changed
+    /// (an import line with the same bytes is rejected).
+    static func invalidUTF8Argument() -> String? {
+        for i in 1..<Int(CommandLine.argc) {
+            guard let raw = CommandLine.unsafeArgv[i], String(validatingCString: raw) == nil else { continue }
+            let shown = LedgerError.oneLine(String(decoding: UnsafeRawBufferPointer(start: raw, count: strlen(raw)), as: UTF8.self))
+            let after = i > 1 ? CommandLine.unsafeArgv[i - 1].map { " (after '\(LedgerError.oneLine(String(cString: $0)))')" } ?? "" : ""
+            return "argument \(i)\(after) is '\(shown)', which is not valid UTF-8; give text in UTF-8"
+        }
+        return nil
     }
 }
 

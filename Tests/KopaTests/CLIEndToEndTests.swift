@@ -97,7 +97,24 @@ struct CLIEndToEndTests {
                     mentions: ["--known-at", "'yesterday'"]),
         CLIBadInput(name: "an empty idempotency key", arguments: ["record"] + meeting + ["--idempotency-key", ""], exit: 65,
                     mentions: ["idempotency key ''", "non-empty"]),
+        CLIBadInput(name: "retracting an event that does not exist", arguments: ["retract", "999", "--reason", "gone"], exit: 65,
+                    mentions: ["retracted does not exist", "999"]),
+        CLIBadInput(name: "a value with a line break and an escape code", arguments: ["record", "meeting-held", "--meeting", "m", "--kind", "pic\nnic\u{1B}[31m", "--title", "T"],
+                    exit: 65, mentions: [#"'pic\nnic\u001b[31m'"#]),
     ]
+
+    /// Swift reads the command line with bad bytes replaced; Kopa refuses them, as it does in an
+    /// import line, rather than store a value that is not what was typed.
+    @Test func anArgumentThatIsNotUTF8IsRejected() throws {
+        let ledger = try CLILedger()
+        let before = try ledger.head()
+        let script = #""$0" record meeting-held --ledger "$1" --meeting m --kind workshop --title "$(printf 'bad\377byte')""#
+        let result = try run("/bin/sh", ["-c", script, try kopaPath(), ledger.path])
+        #expect(result.status == 65, "\(result)")
+        #expect(result.stderr.contains("after '--title'") && result.stderr.contains("not valid UTF-8"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(try ledger.head() == before)
+    }
 
     @Test("bad input: exit code, message, nothing written", arguments: badInputs)
     func rejects(_ bad: CLIBadInput) throws {

@@ -81,6 +81,32 @@ extension SchemaNode {
         }
     }
 
+    /// Whether `s` is a URI by RFC 3986's characters (JSON Schema's `uri` format): a scheme (an ASCII
+    /// letter, then letters, digits, `+`, `-`, `.`), a colon, then only unreserved and reserved
+    /// characters and `%` with two hex digits. A space, a control character, `<`, `>` or a non-ASCII
+    /// letter must be percent-encoded.
+    static func isURI(_ s: String) -> Bool {
+        let bytes = Array(s.utf8)
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return false }
+        func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") }
+        func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+        func isHex(_ b: UInt8) -> Bool { isDigit(b) || ((b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "f")) }
+        guard isLetter(bytes[0]), bytes[1..<colon].allSatisfy({ isLetter($0) || isDigit($0) || "+-.".utf8.contains($0) }) else { return false }
+        let allowed = Set("-._~:/?#[]@!$&'()*+,;=".utf8)
+        var i = colon + 1
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "%") {
+                guard i + 2 < bytes.count, isHex(bytes[i + 1]), isHex(bytes[i + 2]) else { return false }
+                i += 3
+                continue
+            }
+            guard isLetter(b) || isDigit(b) || allowed.contains(b) else { return false }
+            i += 1
+        }
+        return true
+    }
+
     private func checkFormat(_ format: String, _ s: String, fail: (String) -> LedgerError) throws(LedgerError) {
         switch format {
         case "date":
@@ -95,11 +121,7 @@ extension SchemaNode {
         case "currency":
             guard ISO4217.isKnown(s) else { throw fail("is '\(s)', which is not an ISO 4217 currency code; expected a code such as EUR") }
         case "uri":
-            let scheme = s.prefix { $0 != ":" }
-            let ok = scheme.count < s.count && !scheme.isEmpty && scheme.first!.isLetter
-                && scheme.allSatisfy { $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }
-                && !s.contains(where: { $0 == " " || $0.isNewline })
-            if !ok { throw fail("is '\(s)' but expected a URI such as https://example.org/page") }
+            if !Self.isURI(s) { throw fail("is \(JSONValue.string(s).shortDescription) but expected a URI (RFC 3986: ASCII, spaces and other characters percent-encoded) such as https://example.org/page") }
         default: break
         }
     }

@@ -136,11 +136,35 @@ public struct Pattern: Sendable {
         case "^(0|[1-9][0-9]{0,12})(\\.[0-9]{1,2})?$": matcher = .decimal(integerDigits: 13, fractionDigits: 2)
         default:
             do {
-                matcher = .regex(RegexBox(try NSRegularExpression(pattern: source)))
+                matcher = .regex(RegexBox(try NSRegularExpression(pattern: Self.endOfInputAnchors(source))))
             } catch {
                 throw LedgerError(.invalidInput, "pattern '\(source)' is not a valid regular expression")
             }
         }
+    }
+
+    /// `source` for ICU, whose `$` also matches before a line break that ends the text: JSON
+    /// Schema's patterns are ECMA-262's, whose `$` matches only at the end, so a bare `$` (not
+    /// escaped, not in a character class) becomes `\z`. Otherwise "85\n" was a percentage.
+    static func endOfInputAnchors(_ source: String) -> String {
+        var out = ""
+        var escaped = false, inClass = false
+        for character in source {
+            if escaped {
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == "[" {
+                inClass = true
+            } else if character == "]" {
+                inClass = false
+            } else if character == "$", !inClass {
+                out += "\\z"
+                continue
+            }
+            out.append(character)
+        }
+        return out
     }
 
     /// Whether `text` matches (anywhere, as JSON Schema's `pattern` does; catalog patterns anchor).

@@ -11,6 +11,28 @@ public enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// Equal when the canonical JSON of both is the same bytes. Swift's `String ==` holds canonically
+    /// equivalent texts equal ("Café" with a precomposed é and with e + U+0301), but a record's hash
+    /// does not: a correction that changes only that would have been refused as changing nothing,
+    /// or left out of the list of changes.
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.integer(let a), .integer(let b)): return a == b
+        case (.number(let a), .number(let b)): return a.utf8.elementsEqual(b.utf8)
+        case (.string(let a), .string(let b)): return a.utf8.elementsEqual(b.utf8)
+        case (.array(let a), .array(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0 == $1 }
+        case (.object(let a), .object(let b)):
+            return a.count == b.count
+                && a.allSatisfy { key, value in
+                    guard let i = b.index(forKey: key) else { return false }
+                    return b[i].key.utf8.elementsEqual(key.utf8) && b[i].value == value
+                }
+        default: return false
+        }
+    }
+
     /// The largest magnitude an integer may have (RFC 8785 / I-JSON interoperability).
     public static let integerLimit: Int64 = 1 << 53
 

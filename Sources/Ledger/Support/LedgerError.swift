@@ -70,6 +70,27 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             location.append(file)
         }
         if let seq { location.append("seq \(seq)") }
-        return location.isEmpty ? message : location.joined(separator: ", ") + ": " + message
+        return Self.oneLine(location.isEmpty ? message : location.joined(separator: ", ") + ": " + message)
+    }
+
+    /// `text` with its control characters written as JSON escapes (`\n`, `\u001b` …): a rejected
+    /// value quoted in a message must not break the line, or send a terminal its escape codes.
+    public static func oneLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where isControl(scalar): out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 }

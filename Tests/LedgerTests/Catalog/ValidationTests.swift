@@ -64,6 +64,18 @@ struct ValidationTests {
                  kind: .invalidInput, mentions: ["amount.currency", "'eur'", "ISO 4217"]),
         BadDraft(name: "percentage above 100", draft: EventDraft(type: "funding-committed", data: with(funding, ["rate": "100.01"])),
                  kind: .invalidInput, mentions: ["rate", "'100.01'", "percentage"]),
+        BadDraft(name: "percentage followed by a line break", draft: EventDraft(type: "funding-committed", data: with(funding, ["rate": "85\n"])),
+                 kind: .invalidInput, mentions: ["rate", #"'85\n'"#, "percentage"]),
+        BadDraft(name: "URI with a space", draft: EventDraft(type: "deliverable-published", data: ["project": "cities4csr", "deliverable": "d", "title": "T", "kind": "report", "url": "https://a b"]),
+                 kind: .invalidInput, mentions: ["url", "'https://a b'", "URI"]),
+        BadDraft(name: "URI with a control character", draft: EventDraft(type: "deliverable-published", data: ["project": "cities4csr", "deliverable": "d", "title": "T", "kind": "report", "url": "https://a\tb"]),
+                 kind: .invalidInput, mentions: ["url", #"'https://a\tb'"#, "URI"]),
+        BadDraft(name: "URI with a non-ASCII scheme", draft: EventDraft(type: "deliverable-published", data: ["project": "cities4csr", "deliverable": "d", "title": "T", "kind": "report", "url": "ñ:x"]),
+                 kind: .invalidInput, mentions: ["url", "'ñ:x'", "URI"]),
+        BadDraft(name: "URI with a broken percent escape", draft: EventDraft(type: "deliverable-published", data: ["project": "cities4csr", "deliverable": "d", "title": "T", "kind": "report", "url": "https://a/%zz"]),
+                 kind: .invalidInput, mentions: ["url", "'https://a/%zz'", "URI"]),
+        BadDraft(name: "idempotency key in meta over 200 bytes", draft: EventDraft(type: "meeting-held", data: .object(meeting), meta: ["idempotency_key": .string(String(repeating: "é", count: 101))]),
+                 kind: .invalidInput, mentions: ["meta.idempotency_key", "at most 200 bytes"]),
         BadDraft(name: "reference to a stream that does not exist", draft: EventDraft(type: "meeting-held", data: with(meeting, ["project": "ghost"])),
                  kind: .invalidInput, mentions: ["'ghost'", "project/ghost", "does not exist"]),
         BadDraft(name: "reference inside a list", draft: EventDraft(type: "meeting-held", data: with(meeting, ["organisations": ["kekava", "nobody"]])),
@@ -102,6 +114,21 @@ struct ValidationTests {
         #expect(error?.line == 2)
         #expect(try test.head() == before)
         #expect(try test.ledger.verify().count == before.seq)
+    }
+
+    @Test(arguments: ["https://urbact.eu/networks/cities4csr", "https://lv.wikipedia.org/wiki/%C4%B6ekava", "mailto:info", "urn:isbn:0451450523", "http://[::1]:80/a?b=c&d=e#f"])
+    func aURIByRFC3986IsAccepted(url: String) throws {
+        let test = try TestLedger().withFixtures()
+        try test.record("deliverable-published", ["project": "cities4csr", "deliverable": "d", "title": "T", "kind": "report", "url": .string(url)])
+    }
+
+    @Test func aPatternsEndAnchorMatchesOnlyAtTheEnd() throws {
+        // ICU's `$` would also match before a final line break; JSON Schema's (ECMA-262's) does not.
+        #expect(Pattern.endOfInputAnchors(#"^a$"#) == #"^a\z"#)
+        #expect(Pattern.endOfInputAnchors(#"^a\$[$]$"#) == #"^a\$[$]\z"#)
+        let percentage = try Pattern("^(100(\\.0{1,2})?|[0-9]{1,2}(\\.[0-9]{1,2})?)$")
+        #expect(percentage.matches("85") && percentage.matches("100.00"))
+        for bad in ["85\n", "85\r\n", "100\n", "85\u{2028}"] { #expect(!percentage.matches(bad), "\(bad.debugDescription)") }
     }
 
     @Test func acceptsAValidEventOfEveryKindOfField() throws {

@@ -399,6 +399,19 @@ struct EventStoreTests {
 
     // MARK: - Corrections and retractions
 
+    @Test func correctionsCompareBytesAndNameAMissingTargetAsRejectedInput() throws {
+        let test = try TestLedger().withFixtures()
+        // Bytes decide, not Swift's canonical equivalence: a title with a precomposed é corrected
+        // to e + U+0301 is a change, listed as one.
+        let cafe = try test.record("meeting-held", ["meeting": "cafe", "kind": "workshop", "title": "Caf\u{E9}", "project": "cities4csr"])
+        let decomposed = try test.ledger.correctionDraft(of: cafe.id, set: ["title": "Cafe\u{301}", "participants": .integer(3)], reason: "typed on another keyboard")
+        #expect(decomposed.data["changes"] == [["field": "participants", "to": .integer(3)], ["field": "title", "from": "Caf\u{E9}", "to": "Cafe\u{301}"]])
+        #expect(JSONValue.string("Caf\u{E9}") != .string("Cafe\u{301}"))
+        try test.append(decomposed)
+        expectLedgerError(.invalidInput, mentioning: ["does not exist", "no event with seq 999"]) { _ = try test.ledger.retractionDraft(of: "999", reason: "gone") }
+        expectLedgerError(.invalidInput, mentioning: ["does not exist"]) { _ = try test.ledger.correctionDraft(of: "999", set: ["title": "x"], reason: "gone") }
+    }
+
     @Test func correctionsAndRetractions() throws {
         let test = try TestLedger().withFixtures()
         let funding = try test.record("funding-committed", ["project": "cities4csr", "funding_source": "erdf", "amount": ["amount": "48454.95", "currency": "EUR"]])
