@@ -125,11 +125,10 @@ extension ProjectionEngine {
                 let plan = sql.flatMap { try? Self.queryPlan(of: [$0], in: db) }
                 deferred = try dropDeferrableIndexes(of: needed.flatMap(\.tables), for: needed.map(\.definition), in: db)
                 if let plan { deferred = deferred.filter { plan.contains($0.name) } }
-                let ledgerID = try ledgerIdentity()
                 let seqBound = try filter.knownAt.map(lastSeq(recordedBy:)) ?? ledger.head().seq
                 for (definition, tables) in needed {
                     var cut: String?
-                    if let snapshot = try usableSnapshot(for: definition, filter: filter, seqBound: seqBound, ledgerID: ledgerID),
+                    if let snapshot = try usableSnapshot(for: definition, filter: filter, seqBound: seqBound),
                         copySnapshot(snapshot, tables: tables, into: db)
                     {
                         cut = snapshot.cutStart

@@ -33,19 +33,23 @@ extension ProjectionEngine {
 
     /// The snapshots a replay of `definition` at `filter`'s time may start from, latest cut first.
     /// - Parameter seqBound: the last seq the report sees (the head, or the last recorded by known-at).
-    func usableSnapshot(for definition: ProjectionDefinition, filter: ReplayFilter, seqBound: Int64, ledgerID: String) throws -> SnapshotRecord? {
+    /// A snapshot made from another history (another ledger, or an earlier or restored copy of this
+    /// one that went on differently) is passed over: the ledger's hash at its head must be its own.
+    func usableSnapshot(for definition: ProjectionDefinition, filter: ReplayFilter, seqBound: Int64) throws -> SnapshotRecord? {
         guard FileManager.default.fileExists(atPath: databasePath) else { return nil }
         let rows = try openDatabase().read { pdb in
             try Row.fetchAll(pdb, sql: """
-                SELECT file, cut_start, head_seq, max_end FROM kopa_snapshots
-                WHERE projection = ? AND version = ? AND checksum = ? AND ledger = ? ORDER BY cut_start DESC
-                """, arguments: [definition.name, definition.version, definition.checksum, ledgerID])
+                SELECT file, cut_start, head_seq, max_end, ledger FROM kopa_snapshots
+                WHERE projection = ? AND version = ? AND checksum = ? ORDER BY cut_start DESC
+                """, arguments: [definition.name, definition.version, definition.checksum])
         }
         let types = definition.handledTypes.contains("*") ? [] : definition.handledTypes.sorted()
         let typeClause = types.isEmpty ? "" : " AND type IN (" + types.map { _ in "?" }.joined(separator: ",") + ")"
+        var hashes: [Int64: String] = [:]
         for row in rows {
             let record = SnapshotRecord(projection: definition.name, file: row["file"], cutStart: row["cut_start"], headSeq: row["head_seq"], maxEnd: row["max_end"])
             if let asOf = filter.asOf, record.maxEnd > asOf { continue }
+            guard try row["ledger"] == hash(atSeq: record.headSeq, cache: &hashes) else { continue }
             let low = min(record.headSeq, seqBound)
             let high = max(record.headSeq, seqBound)
             if low < high {
@@ -117,14 +121,14 @@ final class SnapshotWriter {
     let files: [String]
     /// Projections whose tables the files hold.
     let covered: Set<String>
-    /// The ledger the snapshots belong to (the hash of its seq 1).
-    let ledgerID: String
+    /// The hash of the head the replay reads up to: the history the snapshots belong to (set once
+    /// the replay's transaction has read the head).
+    var headHash = ""
     private var attached = 0
 
     /// Chooses the cuts, creates the files and attaches them to `pdb`.
-    init(engine: ProjectionEngine, definitions: [ProjectionDefinition], ledgerID: String, pdb: Database) throws {
+    init(engine: ProjectionEngine, definitions: [ProjectionDefinition], pdb: Database) throws {
         self.engine = engine
-        self.ledgerID = ledgerID
         covered = Set(definitions.map(\.name))
         let head = try engine.ledger.head().seq
         let parts = Int64(engine.snapshotParts)
@@ -192,7 +196,7 @@ final class SnapshotWriter {
             try pdb.execute(sql: """
                 INSERT INTO kopa_snapshots (projection, version, checksum, ledger, file, cut_start, head_seq, max_end)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [definition.name, definition.version, definition.checksum, ledgerID, files[index], cuts[index], head, maxEnd])
+                """, arguments: [definition.name, definition.version, definition.checksum, headHash, files[index], cuts[index], head, maxEnd])
         }
     }
 

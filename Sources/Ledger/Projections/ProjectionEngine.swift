@@ -72,6 +72,8 @@ public struct ProjectionEngine: Sendable {
                     CREATE TABLE IF NOT EXISTS kopa_checkpoints (
                         projection TEXT PRIMARY KEY, version INTEGER NOT NULL, checksum TEXT NOT NULL,
                         last_seq INTEGER NOT NULL, last_start TEXT NOT NULL, ledger TEXT NOT NULL);
+                    -- ledger (in both tables): the hash of the ledger's event at last_seq / head_seq,
+                    -- which names the history the rows were made from.
                     CREATE TABLE IF NOT EXISTS kopa_objects (projection TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL);
                     CREATE TABLE IF NOT EXISTS kopa_snapshots (
                         projection TEXT NOT NULL, version INTEGER NOT NULL, checksum TEXT NOT NULL, ledger TEXT NOT NULL,
@@ -107,7 +109,6 @@ public struct ProjectionEngine: Sendable {
             }
         }
         let queue = try openDatabase()
-        let ledgerID = try ledgerIdentity()
         var summary = CatchUp()
         var snapshots: SnapshotWriter?
         try queue.writeWithoutTransaction { pdb in
@@ -115,12 +116,12 @@ public struct ProjectionEngine: Sendable {
             // without the lock, says whether a large full replay is coming; the plan made under the
             // lock decides what is replayed, and snapshots are taken of what both plans rebuild.
             let firstHead = try ledger.head()
-            let expected = try plan(pdb, head: firstHead.seq, rebuild: rebuild, ledgerID: ledgerID).full
+            let expected = try plan(pdb, head: firstHead.seq, rebuild: rebuild).full
             if !expected.isEmpty, snapshotParts > 1, firstHead.seq >= snapshotMinimumEvents {
                 // Snapshots only speed up reports at a past time: when their files cannot be made
                 // (disk full, a schema that cannot stand alone), the catch-up goes on without them.
                 do {
-                    snapshots = try SnapshotWriter(engine: self, definitions: expected, ledgerID: ledgerID, pdb: pdb)
+                    snapshots = try SnapshotWriter(engine: self, definitions: expected, pdb: pdb)
                 } catch {
                     logger.warning("no projection snapshots this time: \(error)")
                 }
@@ -128,7 +129,8 @@ public struct ProjectionEngine: Sendable {
             defer { snapshots?.finish(pdb) }
             try pdb.inTransaction(.immediate) {
                 let head = try ledger.head()
-                let plan = try plan(pdb, head: head.seq, rebuild: rebuild, ledgerID: ledgerID)
+                snapshots?.headHash = head.hash
+                let plan = try plan(pdb, head: head.seq, rebuild: rebuild)
                 for (definition, reason) in zip(plan.full, plan.reasons) {
                     logger.info("rebuilding projection '\(definition.name)': \(reason)")
                 }
@@ -141,7 +143,7 @@ public struct ProjectionEngine: Sendable {
                     summary.applied += try replay(plan.full, into: pdb, filter: filter, lastStarts: &lastStarts, snapshots: snapshots, deferringIndexesOf: tables)
                     summary.rebuilt = plan.full.map(\.name)
                     for definition in plan.full {
-                        try saveCheckpoint(definition, head: head.seq, lastStart: lastStarts[definition.name] ?? "", in: pdb, ledgerID: ledgerID)
+                        try saveCheckpoint(definition, head: head, lastStart: lastStarts[definition.name] ?? "", in: pdb)
                     }
                 }
                 for (definition, lastSeq, lastStart) in plan.incremental {
@@ -151,7 +153,7 @@ public struct ProjectionEngine: Sendable {
                     var lastStarts = [definition.name: lastStart]
                     summary.applied += try replay([definition], into: pdb, filter: filter, lastStarts: &lastStarts)
                     summary.incremental.append(definition.name)
-                    try saveCheckpoint(definition, head: head.seq, lastStart: lastStarts[definition.name] ?? lastStart, in: pdb, ledgerID: ledgerID)
+                    try saveCheckpoint(definition, head: head, lastStart: lastStarts[definition.name] ?? lastStart, in: pdb)
                 }
                 return .commit
             }
@@ -167,7 +169,8 @@ public struct ProjectionEngine: Sendable {
         var incremental: [(ProjectionDefinition, Int64, String)] = []
     }
 
-    func plan(_ pdb: Database, head: Int64, rebuild: [String]?, ledgerID: String) throws -> Plan {
+    func plan(_ pdb: Database, head: Int64, rebuild: [String]?) throws -> Plan {
+        var hashes: [Int64: String] = [:]
         var checkpoints: [String: Row] = [:]
         for row in try Row.fetchAll(pdb, sql: "SELECT * FROM kopa_checkpoints") { checkpoints[row["projection"]] = row }
         var plan = Plan()
@@ -180,8 +183,8 @@ public struct ProjectionEngine: Sendable {
                     reason = "its version changed"
                 } else if row["checksum"] != definition.checksum {
                     reason = "its file changed"
-                } else if row["ledger"] != ledgerID {
-                    reason = "the projection database belongs to another ledger"
+                } else if try row["ledger"] != hash(atSeq: row["last_seq"], cache: &hashes) {
+                    reason = "it was built from another history: another ledger, or an earlier or restored copy of this one"
                 } else {
                     let lastSeq: Int64 = row["last_seq"]
                     if lastSeq >= head { continue }
@@ -201,9 +204,18 @@ public struct ProjectionEngine: Sendable {
         return plan
     }
 
-    /// The hash of seq 1, which ties a projection database to its ledger.
-    func ledgerIdentity() throws -> String {
-        try ledger.store.event(seq: 1)?.hash ?? ""
+    /// The hash of the event at `seq` ("" when the ledger has none), which ties what a projection
+    /// applied to one history: two ledgers (a ledger and its restored earlier copy, or one that
+    /// went on differently) have the same event at `seq` exactly when their hashes there agree.
+    func hash(atSeq seq: Int64) throws -> String {
+        try ledger.store.read { db in try String.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq]) } ?? ""
+    }
+
+    func hash(atSeq seq: Int64, cache: inout [Int64: String]) throws -> String {
+        if let known = cache[seq] { return known }
+        let hash = try hash(atSeq: seq)
+        cache[seq] = hash
+        return hash
     }
 
     /// Whether the events after `lastSeq` can be applied on top of what the projection holds: none
@@ -220,14 +232,14 @@ public struct ProjectionEngine: Sendable {
         }
     }
 
-    /// Records how far a projection got: the head applied, and the latest valid-time start of the
-    /// events it received.
-    func saveCheckpoint(_ definition: ProjectionDefinition, head: Int64, lastStart: String, in pdb: Database, ledgerID: String) throws {
+    /// Records how far a projection got: the head applied (its seq and hash), and the latest
+    /// valid-time start of the events it received.
+    func saveCheckpoint(_ definition: ProjectionDefinition, head: ChainHead, lastStart: String, in pdb: Database) throws {
         try pdb.execute(sql: """
             INSERT INTO kopa_checkpoints (projection, version, checksum, last_seq, last_start, ledger) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT(projection) DO UPDATE SET version = excluded.version, checksum = excluded.checksum,
                 last_seq = excluded.last_seq, last_start = excluded.last_start, ledger = excluded.ledger
-            """, arguments: [definition.name, definition.version, definition.checksum, head, lastStart, ledgerID])
+            """, arguments: [definition.name, definition.version, definition.checksum, head.seq, lastStart, head.hash])
     }
 
     /// Drops what the projection created before and runs its table definitions again.

@@ -18,9 +18,9 @@ public struct TimeBound: Sendable, Equatable {
             end = day.end
             return
         }
-        var utc = text
+        var utc = Self.normalised(text)
         // An offset (+02:00) is converted to UTC; 'Z' is taken as is.
-        let bytes = Array(text.utf8)
+        let bytes = Array(utc.utf8)
         if bytes.count >= 25, bytes[bytes.count - 6] == UInt8(ascii: "+") || bytes[bytes.count - 6] == UInt8(ascii: "-"), bytes[bytes.count - 3] == UInt8(ascii: ":") {
             let sign: Int64 = bytes[bytes.count - 6] == UInt8(ascii: "+") ? 1 : -1
             guard let hh = Int64(String(decoding: bytes[(bytes.count - 5)..<(bytes.count - 3)], as: UTF8.self)),
@@ -33,6 +33,22 @@ public struct TimeBound: Sendable, Equatable {
         guard let instant = try? OccurredAt(utc), instant.text.utf8.count > 10 else { throw fail() }
         start = instant.start
         end = instant.end
+    }
+
+    /// RFC 3339 allows what a stored time never has: a lower-case `t` or `z`, and any number of
+    /// fraction digits. The ledger records milliseconds, so a finer fraction is cut to them
+    /// (12:00:00.1239 means the millisecond 12:00:00.123).
+    static func normalised(_ text: String) -> String {
+        var b = Array(text.utf8)
+        guard b.count > 19 else { return text }
+        if b[10] == UInt8(ascii: "t") { b[10] = UInt8(ascii: "T") }
+        if b[b.count - 1] == UInt8(ascii: "z") { b[b.count - 1] = UInt8(ascii: "Z") }
+        if b[19] == UInt8(ascii: ".") {
+            var end = 20
+            while end < b.count, b[end] >= UInt8(ascii: "0"), b[end] <= UInt8(ascii: "9") { end += 1 }
+            if end - 20 > 3 { b.removeSubrange(23..<end) }
+        }
+        return String(decoding: b, as: UTF8.self)
     }
 
     /// Milliseconds since the epoch of a normalised `YYYY-MM-DDThh:mm:ss.sssZ`.

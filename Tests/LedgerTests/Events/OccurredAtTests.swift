@@ -59,6 +59,26 @@ struct OccurredAtTests {
         }
     }
 
+    /// Query bounds take any RFC 3339 date-time: lower-case t and z, offsets, and fractions finer
+    /// than the millisecond the ledger records (cut to it).
+    @Test(arguments: [
+        ("2021-06-15T12:00:00Z", "2021-06-15T12:00:00.000Z", "2021-06-15T12:00:00.000Z"),
+        ("2021-06-15t12:00:00z", "2021-06-15T12:00:00.000Z", "2021-06-15T12:00:00.000Z"),
+        ("2021-06-15T12:00:00.1234Z", "2021-06-15T12:00:00.123Z", "2021-06-15T12:00:00.123Z"),
+        ("2021-06-15T12:00:00.123456+02:00", "2021-06-15T10:00:00.123Z", "2021-06-15T10:00:00.123Z"),
+        ("2021-06-15", "2021-06-15T00:00:00.000Z", "2021-06-15T23:59:59.999Z"),
+    ])
+    func timeBoundsTakeRFC3339(text: String, start: String, end: String) throws {
+        let bound = try TimeBound(text)
+        #expect(bound.start == start)
+        #expect(bound.end == end)
+    }
+
+    @Test(arguments: ["2021-06-15T12:00:00", "2021-06-15T25:00:00Z", "2021-06-15T12:00:00.Z", "yesterday", "2021-06-15T12:00:00.1234"])
+    func timeBoundsRefuseWhatIsNoTime(text: String) {
+        #expect(throws: LedgerError.self) { try TimeBound(text) }
+    }
+
     @Test func namesTheFieldItChecks() {
         expectLedgerError(.invalidInput, mentioning: ["starts_on '2019-02-30'"]) {
             _ = try OccurredAt("2019-02-30", field: "starts_on")

@@ -155,34 +155,66 @@ struct SnapshotTests {
         // Used where the time allows it: known at the end of the first batch, the latest cut before
         // the second batch's first event (2022-01-10) serves; as of a time before the first cut, none.
         let funding = try Self.funding(engine)
-        let ledgerID = try engine.ledgerIdentity()
         var filter = ReplayFilter()
         filter.knownAt = try TimeBound(story.firstBatch).end
-        let early = try engine.usableSnapshot(for: funding, filter: filter, seqBound: try engine.lastSeq(recordedBy: filter.knownAt!), ledgerID: ledgerID)
+        let early = try engine.usableSnapshot(for: funding, filter: filter, seqBound: try engine.lastSeq(recordedBy: filter.knownAt!))
         let cuts = try Self.listed(engine).filter { ($0["projection"] as String) == "funding" }.map { $0["cut_start"] as String }.sorted()
         #expect(cuts.last! > "2022-01-10", "the last cut falls in the second batch")
         #expect(early != nil && early?.cutStart == cuts.last { $0 <= "2022-01-10" })
         filter = ReplayFilter()
         filter.asOf = try TimeBound("2015-03-31").end
-        #expect(try engine.usableSnapshot(for: funding, filter: filter, seqBound: try story.test.head().seq, ledgerID: ledgerID) == nil)
+        #expect(try engine.usableSnapshot(for: funding, filter: filter, seqBound: try story.test.head().seq) == nil)
 
         // A commitment back-dated to 2016-03-15 recorded after the snapshots: funding may now use only
         // a cut before that date; the meetings' snapshots are untouched by it.
         tick()
         try story.test.record("funding-committed", ["project": "p1", "funding_source": "state", "amount": money("999.99"), "rate": "10.00"], occurredAt: "2016-03-15")
         let now = try story.test.head().seq
-        let afterBackDated = try engine.usableSnapshot(for: funding, filter: ReplayFilter(), seqBound: now, ledgerID: ledgerID)
+        let afterBackDated = try engine.usableSnapshot(for: funding, filter: ReplayFilter(), seqBound: now)
         #expect(afterBackDated?.cutStart == cuts.last { $0 <= "2016-03-15" })
         let meetings = try #require(engine.set.projections.first { $0.name == "meetings" })
-        #expect(try engine.usableSnapshot(for: meetings, filter: ReplayFilter(), seqBound: now, ledgerID: ledgerID)?.cutStart == cuts.last)
+        #expect(try engine.usableSnapshot(for: meetings, filter: ReplayFilter(), seqBound: now)?.cutStart == cuts.last)
         try compare(knownAt: [nil, story.secondBatch], "after a back-dated commitment")
 
         // A correction recorded since: no snapshot serves the present, every earlier time still can.
         tick()
         let target = try #require(try story.test.ledger.events().last { $0.type == "meeting-held" })
         try story.test.append(draft: try story.test.ledger.correctionDraft(of: target.id, set: ["title": "Renamed"], occurredAt: "2016-01-10", reason: "minutes checked"))
-        #expect(try engine.usableSnapshot(for: meetings, filter: ReplayFilter(), seqBound: try story.test.head().seq, ledgerID: ledgerID) == nil)
+        #expect(try engine.usableSnapshot(for: meetings, filter: ReplayFilter(), seqBound: try story.test.head().seq) == nil)
         try compare(knownAt: [nil], "after a correction")
+    }
+
+    /// A projection database beside a ledger restored from an earlier archive of the same ledger,
+    /// which then goes on differently, was made from another history (both share seq 1): neither
+    /// its checkpoints nor its snapshots are used, and every report equals a replay from the start.
+    @Test func aProjectionDatabaseFromAnotherHistoryOfTheLedgerIsNotUsed() throws {
+        let story = try Self.story()
+        let engine = try Self.engine(story.test)
+        try engine.catchUp()
+        let firstBatch = try engine.lastSeq(recordedBy: try TimeBound(story.firstBatch).end)
+        let archive = story.test.directory.path("early.kopa")
+        try story.test.ledger.export(toFile: archive, until: firstBatch)
+        let restoredPath = story.test.directory.path("restored.sqlite")
+        try Ledger.restore(from: archive, to: restoredPath)
+        let restored = try Ledger.open(at: restoredPath)
+        var forked = try ProjectionEngine(ledger: restored, databasePath: engine.databasePath)
+        forked.snapshotMinimumEvents = 0
+        forked.snapshotParts = 4
+        let reference = try ProjectionEngine(ledger: restored, databasePath: story.test.directory.path("restored-reference.projections.sqlite"))
+        let funding = try Self.funding(engine)
+        #expect(try engine.usableSnapshot(for: funding, filter: ReplayFilter(), seqBound: try story.test.head().seq) != nil)
+        #expect(try forked.usableSnapshot(for: funding, filter: ReplayFilter(), seqBound: firstBatch) == nil)
+        let times = [ReportTime(), ReportTime(asOf: try TimeBound("2019-06-30")), ReportTime(asOf: try TimeBound("2023-02-14"))]
+        for time in times { #expect(try Self.run(forked, time) == Self.run(reference, time), "restored, \(time)") }
+        // Going on differently: a commitment that the original never had.
+        tick()
+        _ = try restored.append([EventDraft(type: "funding-committed", data: ["project": "p1", "funding_source": "state", "amount": money("7.77")], occurredAt: "2024-06-01")], actor: "clerk-2")
+        for time in times { #expect(try Self.run(forked, time) == Self.run(reference, time), "forked, \(time)") }
+        // Its catch-up replays every projection once (the checkpoints name the original's head),
+        // and from then on applies only what is new.
+        #expect(try forked.catchUp().rebuilt.count == forked.set.projections.count)
+        #expect(try forked.catchUp().rebuilt.isEmpty)
+        for time in times { #expect(try Self.run(forked, time) == Self.run(reference, time), "caught up, \(time)") }
     }
 
     @Test func aMissingOrDamagedSnapshotFileIsPassedOver() throws {
@@ -206,8 +238,8 @@ struct SnapshotTests {
         try engine.catchUp()
         var changed = try Self.funding(engine)
         changed.checksum = String(repeating: "0", count: 64)
-        #expect(try engine.usableSnapshot(for: changed, filter: ReplayFilter(), seqBound: try story.test.head().seq, ledgerID: try engine.ledgerIdentity()) == nil)
-        #expect(try engine.usableSnapshot(for: try Self.funding(engine), filter: ReplayFilter(), seqBound: try story.test.head().seq, ledgerID: try engine.ledgerIdentity()) != nil)
+        #expect(try engine.usableSnapshot(for: changed, filter: ReplayFilter(), seqBound: try story.test.head().seq) == nil)
+        #expect(try engine.usableSnapshot(for: try Self.funding(engine), filter: ReplayFilter(), seqBound: try story.test.head().seq) != nil)
     }
 
     @Test func theLastSeqKnownAtATimeIsFoundByBisection() throws {
