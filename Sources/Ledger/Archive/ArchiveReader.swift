@@ -79,6 +79,9 @@ public final class ArchiveReader {
             }
             try body(line, lineNumber)
         }
+        func tooLong() -> LedgerError {
+            LedgerError(.integrity, "line \(lineNumber + 1) is longer than \(Self.maxLineBytes >> 20) MiB; it is not a record", seq: expectedSeq(), file: name, line: lineNumber + 1)
+        }
         try frame.forEachChunk { chunk in
             guard let raw = chunk.baseAddress, chunk.count > 0 else { return }
             let base = raw.assumingMemoryBound(to: UInt8.self)
@@ -86,13 +89,14 @@ public final class ArchiveReader {
             while position < chunk.count {
                 guard let hit = memchr(base + position, 0x0A, chunk.count - position) else {
                     carry.append(contentsOf: UnsafeBufferPointer(start: base + position, count: chunk.count - position))
-                    if carry.count > Self.maxLineBytes {
-                        throw LedgerError(.integrity, "line \(lineNumber + 1) is longer than \(Self.maxLineBytes >> 20) MiB; it is not a record", seq: expectedSeq(), file: name, line: lineNumber + 1)
-                    }
+                    if carry.count > Self.maxLineBytes { throw tooLong() }
                     break
                 }
                 let end = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
                 let line = UnsafeBufferPointer(start: base + position, count: end - position)
+                // The limit holds however the line falls into blocks: its end may come in the
+                // block after the one that took it past 8 MiB.
+                if carry.count + line.count > Self.maxLineBytes { throw tooLong() }
                 if carry.isEmpty {
                     try handle(line)
                 } else {

@@ -267,6 +267,9 @@ struct ArchiveTests {
         BadArchive(name: "an empty line in the middle", kind: .integrity, mentions: ["line 11 is empty", "bad.kopa:11"]) { source, dir in
             try kopaCompress(try replacingLines(source) { $0.insert("", at: 10) }, dir)
         },
+        BadArchive(name: "a line of 9 MiB whose end comes in a later block", kind: .integrity, mentions: ["bad.kopa:12", "line 12 is longer than 8 MiB"]) { source, dir in
+            try stockCompress(try replacingLines(source) { $0[11] = #"{"pad":""# + String(repeating: "x", count: 9 << 20) + #""}"# }, dir)
+        },
         BadArchive(name: "a valid frame holding nothing", kind: .integrity, mentions: ["holds no records"]) { _, dir in
             try kopaCompress([], dir)
         },
