@@ -207,11 +207,9 @@ extension Ledger {
         return changes
     }
 
-    /// Builds the retraction of an event.
-    /// - Throws: ``LedgerError`` when the event does not exist or no reason is given.
-    /// The event a correction or retraction names. One that does not exist is rejected input (65),
-    /// as it is in an import line, not a missing file (66).
-    func event(referredToBy reference: String, toBe action: String) throws -> EventRecord {
+    /// The event a correction or retraction names (`action`: "corrected", "retracted"). One that
+    /// does not exist is rejected input (65), as it is in an import line, not a missing file (66).
+    public func event(referredToBy reference: String, toBe action: String) throws -> EventRecord {
         do {
             return try event(reference)
         } catch let error as LedgerError where error.kind == .notFound {
@@ -219,6 +217,8 @@ extension Ledger {
         }
     }
 
+    /// Builds the retraction of an event.
+    /// - Throws: ``LedgerError`` when the event does not exist or no reason is given.
     public func retractionDraft(of reference: String, reason: String?, source: String? = nil) throws -> EventDraft {
         guard let reason, reason.contains(where: { !$0.isWhitespace }) else {
             throw LedgerError(.invalidInput, "a retraction needs --reason TEXT saying why the event is withdrawn")

@@ -268,20 +268,23 @@ struct CLIReportTests {
         try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("reports"), withIntermediateDirectories: true)
         try folder.write("reports/odd.sql", """
             SELECT 'A\\|B' AS a, 'one' || char(13, 10) || 'two' AS b, 'tab' || char(9) || 'here' AS c, 1 AS n
+            UNION ALL SELECT 'a|' || char(769) || 'b\\' || char(769), 'x', 'y', 3
             UNION ALL SELECT 'e' || char(769), '漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字', 'x', 22
             """)
         let markdown = try ledger.kopa("report", "odd", "--projections", folder.url.path, "--format", "md")
         #expect(markdown.status == 0, "\(markdown)")
-        #expect(markdown.lines.count == 4, "\(markdown.stdout.debugDescription)")
+        #expect(markdown.lines.count == 5, "\(markdown.stdout.debugDescription)")
         #expect(markdown.lines[2] == #"| A\\\|B | one two | tab here | 1 |"#)
+        // A pipe or backslash that a combining accent joins is escaped all the same.
+        #expect(Array(markdown.lines[3].unicodeScalars) == Array("| a\\|\u{301}b\\\\\u{301} | x | y | 3 |".unicodeScalars))
         let table = try ledger.kopa("report", "odd", "--projections", folder.url.path)
         #expect(table.status == 0, "\(table)")
-        #expect(table.lines.count == 4, "\(table.stdout.debugDescription)")
+        #expect(table.lines.count == 5, "\(table.stdout.debugDescription)")
         #expect(!table.stdout.utf8.contains(13) && !table.stdout.utf8.contains(9))
         #expect(table.lines[2].hasPrefix("A\\|B  one two ") && table.lines[2].contains("  tab here"), "\(table.lines[2])")
         // A combining accent takes no column, so the next cell starts where it does above; the
         // wide text is cut to fit 100 columns, two per CJK character.
-        let wide = table.lines[3]
+        let wide = table.lines[4]
         #expect(wide.hasPrefix("e\u{301}     漢字"), "\(wide.debugDescription)")
         let columns = wide.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x4E00 && $1.value <= 0x9FFF ? 2 : $1.value == 0x301 ? 0 : 1) }
         #expect(columns <= 100 && columns >= 95, "\(columns): \(wide)")

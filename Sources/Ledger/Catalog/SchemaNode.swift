@@ -148,17 +148,18 @@ public struct Pattern: Sendable {
     /// escaped, not in a character class) becomes `\z`. Otherwise "85\n" was a percentage.
     static func endOfInputAnchors(_ source: String) -> String {
         var out = ""
-        var escaped = false, inClass = false
+        // ICU's classes nest (`[a[b]]`, `[[:alpha:]]`): a `$` is an anchor only outside all of them.
+        var escaped = false, depth = 0
         for character in source {
             if escaped {
                 escaped = false
             } else if character == "\\" {
                 escaped = true
             } else if character == "[" {
-                inClass = true
-            } else if character == "]" {
-                inClass = false
-            } else if character == "$", !inClass {
+                depth += 1
+            } else if character == "]", depth > 0 {
+                depth -= 1
+            } else if character == "$", depth == 0 {
                 out += "\\z"
                 continue
             }

@@ -184,7 +184,7 @@ public struct ProjectionEngine: Sendable {
                 } else if row["checksum"] != definition.checksum {
                     reason = "its file changed"
                 } else if try row["ledger"] != hash(atSeq: row["last_seq"], cache: &hashes) {
-                    reason = "it was built from another history: another ledger, or an earlier or restored copy of this one"
+                    reason = "its checkpoint names an event this ledger does not have at that seq (another ledger, an earlier or restored copy of this one, or an older Kopa's checkpoint)"
                 } else {
                     let lastSeq: Int64 = row["last_seq"]
                     if lastSeq >= head { continue }
@@ -208,7 +208,9 @@ public struct ProjectionEngine: Sendable {
     /// applied to one history: two ledgers (a ledger and its restored earlier copy, or one that
     /// went on differently) have the same event at `seq` exactly when their hashes there agree.
     func hash(atSeq seq: Int64) throws -> String {
-        try ledger.store.read { db in try String.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq]) } ?? ""
+        // Seq 0 is the empty log, whose head hash is 64 zeros.
+        if seq == 0 { return String(repeating: "0", count: 64) }
+        return try ledger.store.read { db in try String.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq]) } ?? ""
     }
 
     func hash(atSeq seq: Int64, cache: inout [Int64: String]) throws -> String {

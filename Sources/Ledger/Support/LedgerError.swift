@@ -73,8 +73,9 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         return Self.oneLine(location.isEmpty ? message : location.joined(separator: ", ") + ": " + message)
     }
 
-    /// `text` with its control characters written as JSON escapes (`\n`, `\u001b` …): a rejected
-    /// value quoted in a message must not break the line, or send a terminal its escape codes.
+    /// `text` with its control characters written as escapes (`\n`, `\u001b` …): a rejected value
+    /// quoted in a message must not break the line, or send a terminal its escape codes. Other
+    /// text, backslashes included, is left as it is.
     public static func oneLine(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: isControl) else { return text }
         var out = ""

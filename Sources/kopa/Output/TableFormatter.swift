@@ -76,7 +76,13 @@ struct TableFormatter {
     static func markdownEscape(_ s: String) -> String {
         // Most cells have none of these: checked by bytes first (Foundation's replacing was most of the time).
         guard s.utf8.contains(where: { $0 == UInt8(ascii: "|") || $0 == UInt8(ascii: "\\") || $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) else { return s }
-        return TerminalText.oneLine(s).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
+        // Scalar by scalar: Foundation's replacing skips a `|` that a combining accent joins.
+        var out = String.UnicodeScalarView()
+        for scalar in TerminalText.oneLine(s).unicodeScalars {
+            if scalar == "|" || scalar == "\\" { out.append("\\") }
+            out.append(scalar)
+        }
+        return String(out)
     }
 
     func markdownLine(_ row: [Cell]) -> String {

@@ -53,7 +53,7 @@ enum TerminalText {
     private static func columns(of character: Character) -> Int {
         let scalars = character.unicodeScalars
         guard let first = scalars.first else { return 0 }
-        if first.value < 0x7F { return 1 }
+        if first.value < 0x7F, scalars.count == 1 { return 1 }
         if isWide(first) || scalars.contains(where: { $0.properties.isEmojiPresentation || $0.value == 0xFE0F }) { return 2 }
         let zero = scalars.allSatisfy {
             switch $0.properties.generalCategory {

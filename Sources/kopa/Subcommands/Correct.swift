@@ -20,7 +20,7 @@ extension Kopa {
                 var options = global
                 if let ledger = FieldArguments.ledgerOption(in: fields) { options.ledger = ledger }
                 let ledger = try Ledger.open(at: options.ledgerPath)
-                let target = try ledger.effectiveEvent(try ledger.event(event)).original
+                let target = try ledger.effectiveEvent(try ledger.event(referredToBy: event, toBe: "corrected")).original
                 let type = try ledger.catalog.resolve(target.type, version: target.version)
                 let arguments = try FieldArguments(fields, type: type, correcting: true)
                 if arguments.help {

@@ -38,7 +38,7 @@ struct TimeOptions: ParsableArguments {
 func validateTimes(_ options: [(option: String, value: String?)]) throws {
     for (option, value) in options {
         guard let value else { continue }
-        do { _ = try TimeBound(value) } catch { throw ValidationError("\(option): \(error.message)") }
+        do { _ = try TimeBound(value) } catch { throw ValidationError("\(option): \(error)") }
     }
 }
 

@@ -126,6 +126,8 @@ struct ValidationTests {
         // ICU's `$` would also match before a final line break; JSON Schema's (ECMA-262's) does not.
         #expect(Pattern.endOfInputAnchors(#"^a$"#) == #"^a\z"#)
         #expect(Pattern.endOfInputAnchors(#"^a\$[$]$"#) == #"^a\$[$]\z"#)
+        #expect(Pattern.endOfInputAnchors(#"^[a[b]$]+$"#) == #"^[a[b]$]+\z"#)
+        #expect(Pattern.endOfInputAnchors(#"^[[:alpha:]$]+$"#) == #"^[[:alpha:]$]+\z"#)
         let percentage = try Pattern("^(100(\\.0{1,2})?|[0-9]{1,2}(\\.[0-9]{1,2})?)$")
         #expect(percentage.matches("85") && percentage.matches("100.00"))
         for bad in ["85\n", "85\r\n", "100\n", "85\u{2028}"] { #expect(!percentage.matches(bad), "\(bad.debugDescription)") }

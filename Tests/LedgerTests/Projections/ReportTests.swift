@@ -234,7 +234,7 @@ struct ReportTests {
             ["2020-04-01", "deliverable-published", "Report v1 (report)"],
             ["2020-06-01", "deliverable-published", "Report v2 (report)"],
         ])
-        // The deliverables table itself keeps the latest edition.
+        // The group's own stream: its forming and the joining.
         #expect(try test.report("timeline", parameters: ["stream": "group/g"]).column("kind") == ["local-action-group-formed", "local-action-group-member-joined"])
     }
 
