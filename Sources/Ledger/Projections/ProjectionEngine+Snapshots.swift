@@ -124,6 +124,9 @@ final class SnapshotWriter {
     /// The hash of the head the replay reads up to: the history the snapshots belong to (set once
     /// the replay's transaction has read the head).
     var headHash = ""
+    /// The files `kopa_snapshots` listed when the replay's transaction began: those it no longer
+    /// lists afterwards were replaced by this replay, and are removed.
+    var listedBefore: Set<String> = []
     private var attached = 0
 
     /// Chooses the cuts, creates the files and attaches them to `pdb`.
@@ -200,25 +203,33 @@ final class SnapshotWriter {
         }
     }
 
-    /// Detaches the files and removes every snapshot file that `kopa_snapshots` no longer lists
-    /// (older snapshots of rebuilt projections, and this replay's files if it was rolled back).
+    /// Detaches the files and removes the snapshot files that `kopa_snapshots` no longer lists:
+    /// older snapshots of rebuilt projections, and this replay's files if it was rolled back.
     func finish(_ pdb: Database) {
         while attached > 0 {
             attached -= 1
             try? pdb.execute(sql: "DETACH DATABASE \(alias(attached))")
         }
-        engine.removeUnlistedSnapshots(pdb)
+        engine.removeUnlistedSnapshots(pdb, ours: listedBefore.union(files))
     }
 }
 
 extension ProjectionEngine {
-    /// Removes snapshot files that the projection database does not list.
-    func removeUnlistedSnapshots(_ pdb: Database) {
+    /// Removes the snapshot files that the projection database does not list, of those that
+    /// `ours` names or that nobody has written for an hour (left by a run that was killed).
+    /// Another process's rebuild creates its files before it may write to the projection
+    /// database and lists them only when it commits: removing every unlisted file removed those,
+    /// and two rebuilds at once left every listed snapshot missing.
+    func removeUnlistedSnapshots(_ pdb: Database, ours: Set<String>) {
         guard let listed = try? Set(String.fetchAll(pdb, sql: "SELECT DISTINCT file FROM kopa_snapshots")),
             let present = try? FileManager.default.contentsOfDirectory(atPath: snapshotFolder)
         else { return }
+        let abandoned = Date().addingTimeInterval(-3600)
         for file in present where file.hasPrefix("cut-") && !listed.contains(file) {
-            try? FileManager.default.removeItem(atPath: snapshotFolder + "/" + file)
+            let path = snapshotFolder + "/" + file
+            let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date
+            guard ours.contains(file) || (modified.map { $0 < abandoned } ?? false) else { continue }
+            try? FileManager.default.removeItem(atPath: path)
         }
     }
 }

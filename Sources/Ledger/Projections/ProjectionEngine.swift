@@ -29,6 +29,8 @@ public struct ProjectionEngine: Sendable {
     public var snapshotParts = 4
     /// Ledgers smaller than this keep no snapshots: replaying them whole is quick anyway.
     public var snapshotMinimumEvents: Int64 = 50_000
+    /// How long a catch-up waits for another process's hold on the projection database.
+    public var busyTimeout: TimeInterval = SQLiteEventStore.busyTimeout
 
     /// The page size of a new projection database (and of a report's temporary one).
     static let pageSize = 16384
@@ -50,7 +52,7 @@ public struct ProjectionEngine: Sendable {
 
     func openDatabase() throws -> DatabaseQueue {
         var configuration = SQLiteSetup.configuration()
-        configuration.busyMode = .timeout(SQLiteEventStore.busyTimeout)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.prepareDatabase { db in
             SQLFunctions.install(db)
             // Disposable: rebuilt by replay whenever lost, so no fsync; a larger page cache for rebuilds.
@@ -64,26 +66,50 @@ public struct ProjectionEngine: Sendable {
             try db.execute(sql: "PRAGMA page_size=\(Self.pageSize)")
             try db.execute(sql: "PRAGMA synchronous=OFF; PRAGMA cache_size=-16384; PRAGMA secure_delete=OFF")
         }
-        do {
-            let queue = try DatabaseQueue(path: databasePath, configuration: configuration)
-            try queue.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA journal_mode=WAL")
-                try db.execute(sql: """
-                    CREATE TABLE IF NOT EXISTS kopa_checkpoints (
-                        projection TEXT PRIMARY KEY, version INTEGER NOT NULL, checksum TEXT NOT NULL,
-                        last_seq INTEGER NOT NULL, last_start TEXT NOT NULL, ledger TEXT NOT NULL);
-                    -- ledger (in both tables): the hash of the ledger's event at last_seq / head_seq,
-                    -- which names the history the rows were made from.
-                    CREATE TABLE IF NOT EXISTS kopa_objects (projection TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL);
-                    CREATE TABLE IF NOT EXISTS kopa_snapshots (
-                        projection TEXT NOT NULL, version INTEGER NOT NULL, checksum TEXT NOT NULL, ledger TEXT NOT NULL,
-                        file TEXT NOT NULL, cut_start TEXT NOT NULL, head_seq INTEGER NOT NULL, max_end TEXT NOT NULL);
-                    """)
+        // Processes setting up a new projection database at once: SQLite may answer busy at once,
+        // without waiting (a lock it could not wait for without risking a deadlock), so the setup
+        // is tried again until the busy timeout has passed.
+        let deadline = Date().addingTimeInterval(busyTimeout)
+        while true {
+            do {
+                return try Self.setUp(path: databasePath, configuration: configuration)
+            } catch let error as DatabaseError where Self.isBusy(error) {
+                guard Date() < deadline else { throw busyError() }
+                usleep(20_000)
+            } catch let error as DatabaseError {
+                throw LedgerError(.internalError, "projection database '\(databasePath)' cannot be used: \(error.message ?? "\(error)"); it is disposable, delete it to rebuild")
             }
-            return queue
-        } catch let error as DatabaseError {
-            throw LedgerError(.internalError, "projection database '\(databasePath)' cannot be used: \(error.message ?? "\(error)"); it is disposable, delete it to rebuild")
         }
+    }
+
+    /// Opens the projection database in WAL mode with Kopa's own tables.
+    private static func setUp(path: String, configuration: Configuration) throws -> DatabaseQueue {
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode=WAL")
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS kopa_checkpoints (
+                    projection TEXT PRIMARY KEY, version INTEGER NOT NULL, checksum TEXT NOT NULL,
+                    last_seq INTEGER NOT NULL, last_start TEXT NOT NULL, ledger TEXT NOT NULL);
+                -- ledger (in both tables): the hash of the ledger's event at last_seq / head_seq,
+                -- which names the history the rows were made from.
+                CREATE TABLE IF NOT EXISTS kopa_objects (projection TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS kopa_snapshots (
+                    projection TEXT NOT NULL, version INTEGER NOT NULL, checksum TEXT NOT NULL, ledger TEXT NOT NULL,
+                    file TEXT NOT NULL, cut_start TEXT NOT NULL, head_seq INTEGER NOT NULL, max_end TEXT NOT NULL);
+                """)
+        }
+        return queue
+    }
+
+    static func isBusy(_ error: DatabaseError) -> Bool {
+        error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+    }
+
+    /// Another process has held the projection database for longer than the busy timeout: busy
+    /// (75), as the ledger is, not an internal error.
+    func busyError() -> LedgerError {
+        LedgerError(.busy, "projection database '\(databasePath)' is busy: another kopa has been updating it for longer than \(String(format: "%g", busyTimeout)) s; try again")
     }
 
     /// What a catch-up did per projection.
@@ -111,52 +137,58 @@ public struct ProjectionEngine: Sendable {
         let queue = try openDatabase()
         var summary = CatchUp()
         var snapshots: SnapshotWriter?
-        try queue.writeWithoutTransaction { pdb in
-            // Snapshot files must be attached before the transaction begins, so a first plan, read
-            // without the lock, says whether a large full replay is coming; the plan made under the
-            // lock decides what is replayed, and snapshots are taken of what both plans rebuild.
-            let firstHead = try ledger.head()
-            let expected = try plan(pdb, head: firstHead.seq, rebuild: rebuild).full
-            if !expected.isEmpty, snapshotParts > 1, firstHead.seq >= snapshotMinimumEvents {
-                // Snapshots only speed up reports at a past time: when their files cannot be made
-                // (disk full, a schema that cannot stand alone), the catch-up goes on without them.
-                do {
-                    snapshots = try SnapshotWriter(engine: self, definitions: expected, pdb: pdb)
-                } catch {
-                    logger.warning("no projection snapshots this time: \(error)")
-                }
-            }
-            defer { snapshots?.finish(pdb) }
-            try pdb.inTransaction(.immediate) {
-                let head = try ledger.head()
-                snapshots?.headHash = head.hash
-                let plan = try plan(pdb, head: head.seq, rebuild: rebuild)
-                for (definition, reason) in zip(plan.full, plan.reasons) {
-                    logger.info("rebuilding projection '\(definition.name)': \(reason)")
-                }
-                if !plan.full.isEmpty {
-                    for definition in plan.full { try createTables(definition, in: pdb) }
-                    var filter = ReplayFilter()
-                    filter.untilSeq = head.seq
-                    var lastStarts: [String: String] = [:]
-                    let tables = try String.fetchAll(pdb, sql: "SELECT name FROM kopa_objects WHERE type = 'table' AND projection IN (\(plan.full.map { _ in "?" }.joined(separator: ",")))", arguments: StatementArguments(plan.full.map(\.name)))
-                    summary.applied += try replay(plan.full, into: pdb, filter: filter, lastStarts: &lastStarts, snapshots: snapshots, deferringIndexesOf: tables)
-                    summary.rebuilt = plan.full.map(\.name)
-                    for definition in plan.full {
-                        try saveCheckpoint(definition, head: head, lastStart: lastStarts[definition.name] ?? "", in: pdb)
+        // The transaction waits for another writer up to the busy timeout; past it, busy (75).
+        do {
+            try queue.writeWithoutTransaction { pdb in
+                // Snapshot files must be attached before the transaction begins, so a first plan, read
+                // without the lock, says whether a large full replay is coming; the plan made under the
+                // lock decides what is replayed, and snapshots are taken of what both plans rebuild.
+                let firstHead = try ledger.head()
+                let expected = try plan(pdb, head: firstHead.seq, rebuild: rebuild).full
+                if !expected.isEmpty, snapshotParts > 1, firstHead.seq >= snapshotMinimumEvents {
+                    // Snapshots only speed up reports at a past time: when their files cannot be made
+                    // (disk full, a schema that cannot stand alone), the catch-up goes on without them.
+                    do {
+                        snapshots = try SnapshotWriter(engine: self, definitions: expected, pdb: pdb)
+                    } catch {
+                        logger.warning("no projection snapshots this time: \(error)")
                     }
                 }
-                for (definition, lastSeq, lastStart) in plan.incremental {
-                    var filter = ReplayFilter()
-                    filter.afterSeq = lastSeq
-                    filter.untilSeq = head.seq
-                    var lastStarts = [definition.name: lastStart]
-                    summary.applied += try replay([definition], into: pdb, filter: filter, lastStarts: &lastStarts)
-                    summary.incremental.append(definition.name)
-                    try saveCheckpoint(definition, head: head, lastStart: lastStarts[definition.name] ?? lastStart, in: pdb)
+                defer { snapshots?.finish(pdb) }
+                try pdb.inTransaction(.immediate) {
+                    let head = try ledger.head()
+                    snapshots?.headHash = head.hash
+                    snapshots?.listedBefore = Set(try String.fetchAll(pdb, sql: "SELECT DISTINCT file FROM kopa_snapshots"))
+                    let plan = try plan(pdb, head: head.seq, rebuild: rebuild)
+                    for (definition, reason) in zip(plan.full, plan.reasons) {
+                        logger.info("rebuilding projection '\(definition.name)': \(reason)")
+                    }
+                    if !plan.full.isEmpty {
+                        for definition in plan.full { try createTables(definition, in: pdb) }
+                        var filter = ReplayFilter()
+                        filter.untilSeq = head.seq
+                        var lastStarts: [String: String] = [:]
+                        let tables = try String.fetchAll(pdb, sql: "SELECT name FROM kopa_objects WHERE type = 'table' AND projection IN (\(plan.full.map { _ in "?" }.joined(separator: ",")))", arguments: StatementArguments(plan.full.map(\.name)))
+                        summary.applied += try replay(plan.full, into: pdb, filter: filter, lastStarts: &lastStarts, snapshots: snapshots, deferringIndexesOf: tables)
+                        summary.rebuilt = plan.full.map(\.name)
+                        for definition in plan.full {
+                            try saveCheckpoint(definition, head: head, lastStart: lastStarts[definition.name] ?? "", in: pdb)
+                        }
+                    }
+                    for (definition, lastSeq, lastStart) in plan.incremental {
+                        var filter = ReplayFilter()
+                        filter.afterSeq = lastSeq
+                        filter.untilSeq = head.seq
+                        var lastStarts = [definition.name: lastStart]
+                        summary.applied += try replay([definition], into: pdb, filter: filter, lastStarts: &lastStarts)
+                        summary.incremental.append(definition.name)
+                        try saveCheckpoint(definition, head: head, lastStart: lastStarts[definition.name] ?? lastStart, in: pdb)
+                    }
+                    return .commit
                 }
-                return .commit
             }
+        } catch let error as DatabaseError where Self.isBusy(error) {
+            throw busyError()
         }
         return summary
     }

@@ -217,6 +217,53 @@ struct SnapshotTests {
         for time in times { #expect(try Self.run(forked, time) == Self.run(reference, time), "caught up, \(time)") }
     }
 
+    /// Another process's rebuild makes its snapshot files before it may write, and lists them when
+    /// it commits: a rebuild removes only the files it replaced, its own unlisted ones, and any left
+    /// unlisted for an hour (by a run that was killed), never a file another process is writing.
+    @Test func aRebuildRemovesOnlyTheSnapshotFilesItReplacedOrThatWereAbandoned() throws {
+        let story = try Self.story()
+        let engine = try Self.engine(story.test)
+        try engine.catchUp()
+        let before = Self.files(engine)
+        let fresh = "cut-another-process.sqlite", stale = "cut-killed-run.sqlite"
+        for file in [fresh, stale] { try Data("being written".utf8).write(to: URL(fileURLWithPath: engine.snapshotFolder + "/" + file)) }
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: engine.snapshotFolder + "/" + stale)
+        try engine.catchUp(rebuild: nil)
+        let after = Self.files(engine)
+        #expect(after.isDisjoint(with: before), "the replaced snapshots are removed")
+        #expect(after.contains(fresh), "another process's file is left alone")
+        #expect(!after.contains(stale), "an abandoned file is removed")
+        let listed = Set(try Self.listed(engine).map { $0["file"] as String })
+        #expect(listed.isSubset(of: after) && !listed.isEmpty)
+    }
+
+    /// A projection database another process holds longer than the busy timeout is busy (75),
+    /// whether it is being caught up or being set up.
+    @Test func aProjectionDatabaseHeldByAnotherProcessIsBusy() throws {
+        let story = try Self.story()
+        var engine = try Self.engine(story.test)
+        engine.busyTimeout = 0.2
+        try engine.catchUp()
+        try story.test.record("meeting-held", ["meeting": "late", "kind": "workshop", "title": "Late", "project": "p1"], occurredAt: "2025-01-10")
+        let other = try DatabaseQueue(path: engine.databasePath, configuration: SQLiteSetup.configuration())
+        try other.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            expectLedgerError(.busy, mentioning: ["is busy", "try again"]) { try engine.catchUp() }
+            try db.execute(sql: "ROLLBACK")
+        }
+        #expect(try engine.catchUp().incremental.count > 0)
+        // A new file another process holds while it sets it up (before WAL mode is on).
+        var fresh = try ProjectionEngine(ledger: story.test.ledger, databasePath: story.test.directory.path("fresh.projections.sqlite"))
+        fresh.busyTimeout = 0.2
+        let creator = try DatabaseQueue(path: fresh.databasePath, configuration: SQLiteSetup.configuration())
+        try creator.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN EXCLUSIVE; CREATE TABLE being_made (x)")
+            expectLedgerError(.busy, mentioning: ["is busy"]) { try fresh.catchUp() }
+            try db.execute(sql: "ROLLBACK")
+        }
+        #expect(try fresh.catchUp().rebuilt.count == fresh.set.projections.count)
+    }
+
     @Test func aMissingOrDamagedSnapshotFileIsPassedOver() throws {
         let story = try Self.story()
         let engine = try Self.engine(story.test)
