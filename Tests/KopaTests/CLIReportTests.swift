@@ -291,6 +291,20 @@ struct CLIReportTests {
         #expect(wide.contains("…"), "\(wide)")
     }
 
+    /// Unicode's line separator (U+2028) breaks a line in some terminals and editors: a table and
+    /// Markdown show it as a space, as they do a control character.
+    @Test func aLineSeparatorInAValueIsASpace() throws {
+        let ledger = try CLILedger()
+        let folder = try TemporaryDirectory("kopa-analyst")
+        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("reports"), withIntermediateDirectories: true)
+        try folder.write("reports/sep.sql", "SELECT 'one' || char(8232) || 'two' AS a")
+        for format in ["table", "md"] {
+            let result = try ledger.kopa("report", "sep", "--projections", folder.url.path, "--format", format)
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout.contains("one two") && !result.stdout.unicodeScalars.contains("\u{2028}"), "\(format): \(result.stdout.debugDescription)")
+        }
+    }
+
     /// Tables and Markdown print as the rows come, laid out by the first 1000: every row is there
     /// in order, a later text too long for its column is cut with '…', a later number wider than
     /// its column is printed whole and widens the column; a result of at most 1000 rows prints

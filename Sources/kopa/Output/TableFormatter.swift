@@ -74,11 +74,12 @@ struct TableFormatter {
     /// cells and a cell its text (a value `A\|B` would otherwise end its cell after the backslash).
     /// Emphasis and other inline Markdown in a value are left as they were typed.
     static func markdownEscape(_ s: String) -> String {
-        // Most cells have none of these: checked by bytes first (Foundation's replacing was most of the time).
-        guard s.utf8.contains(where: { $0 == UInt8(ascii: "|") || $0 == UInt8(ascii: "\\") || $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) else { return s }
+        let line = TerminalText.oneLine(s)
+        // Most cells have neither: checked by bytes first.
+        guard line.utf8.contains(where: { $0 == UInt8(ascii: "|") || $0 == UInt8(ascii: "\\") }) else { return line }
         // Scalar by scalar: Foundation's replacing skips a `|` that a combining accent joins.
         var out = String.UnicodeScalarView()
-        for scalar in TerminalText.oneLine(s).unicodeScalars {
+        for scalar in line.unicodeScalars {
             if scalar == "|" || scalar == "\\" { out.append("\\") }
             out.append(scalar)
         }

@@ -1,3 +1,5 @@
+import Ledger
+
 /// Text as a terminal shows it: one line, measured in columns rather than characters.
 ///
 /// A value may hold line breaks, tabs or other control characters (a name typed with a carriage
@@ -7,14 +9,15 @@
 enum TerminalText {
     /// `text` on one line: a CR LF pair, and every other control character, becomes one space.
     static func oneLine(_ text: String) -> String {
-        // Most values have no control character: checked by bytes first. C1 controls start with 0xC2.
-        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) else { return text }
+        // Most values have no control character: checked by bytes first. C1 controls start with
+        // 0xC2, the line and paragraph separators with 0xE2.
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) else { return text }
         var out = String.UnicodeScalarView()
         var afterCR = false
         for scalar in text.unicodeScalars {
             defer { afterCR = scalar == "\r" }
             if scalar == "\n", afterCR { continue }
-            out.append(isControl(scalar) ? " " : scalar)
+            out.append(scalar.breaksALine ? " " : scalar)
         }
         return String(out)
     }
@@ -42,10 +45,6 @@ enum TerminalText {
     /// Spaces that pad `text` to `width` columns.
     static func padding(_ text: String, to width: Int) -> String {
         String(repeating: " ", count: max(width - columns(text), 0))
-    }
-
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 
     /// Two columns for East Asian wide and full-width characters and for emoji shown as emoji,
