@@ -198,6 +198,10 @@ struct CLIReportTests {
         let result = try ledger.kopa("report", "big-meetings", "--projections", folder.url.path, "--format", "csv")
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout == "meeting,participants\r\nulg-1,25\r\n")
+        // A parameter the report does not take is a bad command line (64), not an ignored one.
+        let stray = try ledger.kopa("report", "big-meetings", "--projections", folder.url.path, "--stream", "project/cities4csr")
+        #expect(stray.status == 64 && stray.stdout.isEmpty)
+        #expect(stray.stderr.contains("':stream'") && stray.stderr.contains("--stream"), "\(stray)")
 
         try folder.write("broken.sql", "-- projection: broken\n-- version: 1\nCREATE TABLE broken (x TEXT);\n\n-- on meeting-held\nINSERT INTO broken VALUES (:nope);\n")
         let failed = try ledger.kopa("report", "big-meetings", "--projections", folder.url.path)

@@ -82,9 +82,13 @@ final class CompiledProjection {
     let definition: ProjectionDefinition
     var statements: [String: [CompiledStatement]] = [:]
     var wildcard: [CompiledStatement] = []
+    /// Every block's statements in file order, with its type (nil for `-- on *`).
+    private var ordered: [(type: String?, statements: [CompiledStatement])] = []
 
+    /// Prepares `definition`'s blocks in `db`, where its tables exist and `kopa_objects` lists them.
     init(_ definition: ProjectionDefinition, catalog: EventCatalog, db: Database) throws {
         self.definition = definition
+        let owns = try ProjectionEngine.ownedTables(of: definition.name, in: db)
         do {
             for block in definition.blocks {
                 let type = block.type == "*" ? nil : block.type
@@ -99,7 +103,7 @@ final class CompiledProjection {
                     }
                     _ = eventType
                 }
-                let compiled = try Self.prepare(block.sql, firstLine: block.line, file: definition.file, eventType: block.type, db: db) { name, line in
+                let compiled = try Self.prepare(block.sql, firstLine: block.line, file: definition.file, eventType: block.type, projection: definition.name, owns: owns, db: db) { name, line in
                     if let envelope = Binding.envelope[name] { return envelope }
                     guard let type else {
                         throw LedgerError(.invalidInput, "\(definition.file):\(line): parameter ':\(name)' is not an envelope field; a '-- on *' block may use only :_seq, :_id, :_type, :_stream, :_occurred_at, :_recorded_at, :_recorded_by, :_data, :_meta, :_source, :_evidence …")
@@ -111,11 +115,23 @@ final class CompiledProjection {
                     throw LedgerError(.invalidInput, "\(definition.file):\(line): parameter ':\(name)' is not a field of '\(type)'\(hint); its fields are \(fields.keys.sorted().joined(separator: ", "))")
                 }
                 if let type { statements[type, default: []].append(contentsOf: compiled) } else { wildcard.append(contentsOf: compiled) }
+                ordered.append((type, compiled))
             }
         } catch {
             finalize()
             throw error
         }
+    }
+
+    /// The statements an event of `type` runs, in file order: its own blocks' and the `-- on *`
+    /// blocks', as they come in the file (nil: a type with no block of its own).
+    func statements(for type: String?) -> [CompiledStatement] {
+        ordered.filter { $0.type == nil || $0.type == type }.flatMap(\.statements)
+    }
+
+    /// Whether an event of `type` reaches this projection (nil: a type with no block of its own).
+    func handles(_ type: String?) -> Bool {
+        ordered.contains { $0.type == nil || $0.type == type }
     }
 
     /// Every statement, typed blocks' and `-- on *` blocks'.
@@ -126,10 +142,13 @@ final class CompiledProjection {
         wildcard.forEach { $0.finalize() }
         statements = [:]
         wildcard = []
+        ordered = []
     }
 
     /// Prepares every statement of `sql`, naming the file and line of the one that fails.
-    static func prepare(_ sql: String, firstLine: Int, file: String, eventType: String? = nil, db: Database, resolve: (String, Int) throws -> Binding) throws -> [CompiledStatement] {
+    /// Each must change only the tables projection `projection` `owns`, and read only those (see
+    /// ``StatementReach``).
+    static func prepare(_ sql: String, firstLine: Int, file: String, eventType: String, projection: String, owns: Set<String>, db: Database, resolve: (String, Int) throws -> Binding) throws -> [CompiledStatement] {
         var result: [CompiledStatement] = []
         let bytes = Array(sql.utf8) + [0]
         try bytes.withUnsafeBufferPointer { buffer in
@@ -141,20 +160,26 @@ final class CompiledProjection {
                 let offset = base.distance(to: cursor)
                 let line = firstLine + Self.lineOffset(bytes, from: offset)
                 let code = sqlite3_prepare_v2(db.sqliteConnection, cursor, -1, &statement, &tail)
+                let block = eventType == "*" ? "the statement of the '-- on *' block" : "the statement for '\(eventType)' events"
                 guard code == SQLITE_OK else {
                     let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
                     result.forEach { $0.finalize() }
-                    let block = eventType.map { $0 == "*" ? " of the '-- on *' block" : " for '\($0)' events" } ?? ""
-                    throw LedgerError(.invalidInput, "\(file):\(line): SQLite cannot prepare the statement\(block): \(message)")
+                    throw LedgerError(.invalidInput, "\(file):\(line): SQLite cannot prepare \(block): \(message)")
                 }
                 guard let tail else { break }
                 cursor = tail
                 guard let statement else { continue }
                 var bindings: [(Int32, Binding)] = []
                 do {
+                    let text = String(cString: sqlite3_sql(statement))
+                    try StatementReach.checkKeyword(text, allowed: StatementReach.handlerKeywords, prefix: "\(file):\(line): ", what: block, expected: "INSERT, UPDATE or DELETE on the projection's own tables")
+                    if sqlite3_stmt_readonly(statement) != 0 {
+                        throw LedgerError(.invalidInput, "\(file):\(line): \(block) changes nothing; expected INSERT, UPDATE or DELETE on the projection's own tables")
+                    }
+                    try StatementReach.check(text, projection: projection, owns: owns, readsOnlyOwn: true, in: db, prefix: "\(file):\(line): ", what: block)
                     for index in 1...max(sqlite3_bind_parameter_count(statement), 1) where sqlite3_bind_parameter_count(statement) > 0 {
-                        guard let raw = sqlite3_bind_parameter_name(statement, index) else {
-                            throw LedgerError(.invalidInput, "\(file):\(line): positional parameter '?' is not supported; use named parameters such as :project")
+                        guard let raw = sqlite3_bind_parameter_name(statement, index), raw.pointee != CChar(UInt8(ascii: "?")) else {
+                            throw LedgerError(.invalidInput, "\(file):\(line): positional parameter '\(sqlite3_bind_parameter_name(statement, index).map { String(cString: $0) } ?? "?")' is not supported; use named parameters such as :project")
                         }
                         bindings.append((index, try resolve(String(String(cString: raw).dropFirst()), line)))
                     }

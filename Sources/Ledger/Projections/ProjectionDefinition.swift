@@ -48,71 +48,101 @@ public struct ProjectionDefinition: Sendable, Equatable {
     public var handledTypes: Set<String> { Set(blocks.map(\.type)) }
 
     /// Parses a projection file.
+    ///
+    /// Header lines (`-- projection:`, `-- version:`, `-- description:`, `-- events:`) count only in
+    /// the comments that open the file, each once; further down the same text is an ordinary
+    /// comment. A `-- on` line counts only where SQLite would read a comment: not inside a string
+    /// literal or a `/* */` comment. Lines keep their numbers (header lines become blank) so that an
+    /// error names the line of the file.
     /// - Throws: ``LedgerError`` naming the file and line of a malformed header or block.
     public init(text: String, file: String) throws {
         self.file = file
         checksum = EventHash.sha256Hex(Array(text.utf8))
-        var name: String?
-        var version: Int?
-        var description: String?
+        var headers: [String: (value: String, line: Int)] = [:]
         var schema: [String] = []
-        var schemaLine = 1
         var blocks: [Block] = []
         var current: (type: String, line: Int, lines: [String])?
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        func header(_ line: String, _ key: String) -> String? {
-            let prefix = "-- \(key):"
-            guard line.lowercased().hasPrefix(prefix) else { return nil }
-            return line.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
-        }
-        for (index, line) in lines.enumerated() {
+        var lexer = SQLText()
+        var inHeader = true
+        for (index, line) in SQLText.lines(of: text).enumerated() {
             let number = index + 1
-            if let value = header(line, "projection") { name = value; continue }
-            if let value = header(line, "version") {
-                guard let v = Int(value), v >= 1 else {
-                    throw LedgerError(.invalidInput, "\(file):\(number): version '\(value)' is not a positive integer")
-                }
-                version = v
-                continue
-            }
-            if let value = header(line, "description") { description = value; continue }
-            if let value = header(line, "events") {
-                switch value.lowercased() {
-                case "as recorded": asRecorded = true
-                case "corrected": asRecorded = false
-                default: throw LedgerError(.invalidInput, "\(file):\(number): '-- events: \(value)' is neither 'as recorded' nor 'corrected'")
-                }
-                continue
-            }
-            if line.hasPrefix("-- on ") {
+            let startsInCode = lexer.startsInCode
+            let hasCode = lexer.consume(line: line)
+            if startsInCode, let type = try Self.blockType(line, file: file, line: number) {
                 if let current { blocks.append(Block(type: current.type, sql: current.lines.joined(separator: "\n"), line: current.line)) }
-                let type = line.dropFirst("-- on ".count).trimmingCharacters(in: .whitespaces)
-                guard type == "*" || (!type.isEmpty && type.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }) else {
-                    throw LedgerError(.invalidInput, "\(file):\(number): '-- on \(type)' does not name an event type")
-                }
                 current = (type, number + 1, [])
+                inHeader = false
                 continue
             }
-            if current != nil {
-                current!.lines.append(line)
-            } else {
-                if schema.isEmpty { schemaLine = number }
-                schema.append(line)
+            if hasCode { inHeader = false }
+            if inHeader, startsInCode, let (key, value) = Self.header(line) {
+                if let earlier = headers[key] {
+                    throw LedgerError(.invalidInput, "\(file):\(number): a second '-- \(key):' line (the first is line \(earlier.line)); give each header line once")
+                }
+                headers[key] = (value, number)
+                schema.append("")
+                continue
             }
+            if current != nil { current!.lines.append(line) } else { schema.append(line) }
         }
         if let current { blocks.append(Block(type: current.type, sql: current.lines.joined(separator: "\n"), line: current.line)) }
-        guard let name, !name.isEmpty else {
-            throw LedgerError(.invalidInput, "\(file): missing header line '-- projection: NAME'")
+        guard let name = headers["projection"]?.value, !name.isEmpty else {
+            throw LedgerError(.invalidInput, "\(file): missing header line '-- projection: NAME' (header lines open the file, before any SQL)")
         }
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
             throw LedgerError(.invalidInput, "\(file): projection name '\(name)' may hold only letters, digits, '_' and '-'")
         }
+        if let (value, line) = headers["version"] {
+            guard value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), let v = Int(value), v >= 1 else {
+                throw LedgerError(.invalidInput, "\(file):\(line): version '\(value)' is not a positive integer")
+            }
+            version = v
+        } else {
+            version = 1
+        }
+        if let (value, line) = headers["events"] {
+            switch value.lowercased() {
+            case "as recorded": asRecorded = true
+            case "corrected": asRecorded = false
+            default: throw LedgerError(.invalidInput, "\(file):\(line): '-- events: \(value)' is neither 'as recorded' nor 'corrected'")
+            }
+        }
         self.name = name
-        self.version = version ?? 1
-        self.description = description
+        self.description = headers["description"]?.value
         self.schemaSQL = schema.joined(separator: "\n")
-        self.schemaLine = schemaLine
+        self.schemaLine = 1
         self.blocks = blocks
+    }
+
+    /// The key and value of a header line (`-- version: 2`), if it is one.
+    private static func header(_ line: String) -> (String, String)? {
+        for key in ["projection", "version", "description", "events"] {
+            let prefix = "-- \(key):"
+            if line.lowercased().hasPrefix(prefix) {
+                return (key, line.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces))
+            }
+        }
+        return nil
+    }
+
+    /// The event type of a block line: `-- on TYPE` (or `-- on *`), also written with a tab, more
+    /// blanks or upper case, so that a near miss does not pass silently as a comment.
+    private static func blockType(_ line: String, file: String, line number: Int) throws -> String? {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        var rest = Substring(line).drop(while: blank)
+        guard rest.hasPrefix("--") else { return nil }
+        let strict = line.hasPrefix("-- on ")
+        rest = rest.dropFirst(2).drop(while: blank)
+        guard rest.lowercased().hasPrefix("on"), let after = rest.dropFirst(2).first, blank(after) else { return nil }
+        let words = rest.dropFirst(2).split(whereSeparator: blank)
+        // "-- On conflict, the newer row wins" is a comment; "-- ON TYPE" alone is a block; the
+        // documented "-- on " always starts one.
+        guard strict || words.count == 1 else { return nil }
+        let type = words.map(String.init).joined(separator: " ")
+        guard type == "*" || (!type.isEmpty && type.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }) else {
+            throw LedgerError(.invalidInput, "\(file):\(number): '\(line.trimmingCharacters(in: .whitespaces))' does not name an event type (a block starts with '-- on TYPE' or '-- on *')")
+        }
+        return type
     }
 
     /// Loads every `*.sql` file of a folder (not its `reports/` subfolder), sorted by name.
@@ -152,7 +182,7 @@ public struct ReportDefinition: Sendable, Equatable {
                 throw LedgerError(.invalidInput, "report file '\(url.path)' cannot be read as UTF-8 text")
             }
             var description: String?
-            if let first = text.split(separator: "\n", maxSplits: 1).first, first.lowercased().hasPrefix("-- description:") {
+            if let first = SQLText.lines(of: text).first, first.lowercased().hasPrefix("-- description:") {
                 description = first.dropFirst("-- description:".count).trimmingCharacters(in: .whitespaces)
             }
             return ReportDefinition(name: String(name.dropLast(4)), description: description, sql: text, file: url.path)

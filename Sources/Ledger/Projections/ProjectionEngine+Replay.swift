@@ -42,8 +42,9 @@ extension ProjectionEngine {
         let plan = ReplayPlan(compiled)
         // Per projection and type index: whether it receives the type, and the statements to run.
         let routes: [[(received: Bool, statements: [CompiledStatement])]] = compiled.map { projection in
-            (plan.types.map { projection.statements[$0] } + [nil]).map { typed in
-                (typed != nil || !projection.wildcard.isEmpty, (typed ?? []) + projection.wildcard)
+            (plan.types.map(Optional.some) + [nil]).map { type in
+                let statements = projection.statements(for: type)
+                return (!statements.isEmpty || projection.handles(type), statements)
             }
         }
         let everything = compiled.contains { !$0.wildcard.isEmpty }

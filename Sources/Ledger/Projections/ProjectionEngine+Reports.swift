@@ -100,15 +100,10 @@ extension ProjectionEngine {
         filter.asOf = time.asOf?.end
         filter.knownAt = time.knownAt?.end
         return try queue.writeWithoutTransaction { db in
-            let words = sql.map(Self.identifiers)
             var needed: [(definition: ProjectionDefinition, tables: [String])] = []
             try db.inTransaction {
-                for definition in set.projections {
-                    let before = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master"))
-                    try Self.executeSchema(definition, in: db)
-                    let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'").filter { !before.contains($0) }
-                    if words == nil || !Set(tables.map { $0.lowercased() }).isDisjoint(with: words!) { needed.append((definition, tables)) }
-                }
+                for definition in set.projections { try Self.defineTables(definition, in: db) }
+                needed = try Self.projections(read: sql, among: set.projections, in: db)
                 return .commit
             }
             // Each projection starts from its latest usable snapshot, if any, and replays the tail;
@@ -158,6 +153,34 @@ extension ProjectionEngine {
         }
     }
 
+    /// The projections a report's `sql` reads (all when nil), with their tables: those whose tables
+    /// or views it names, and those whose tables or views the named views name, and so on.
+    static func projections(read sql: String?, among definitions: [ProjectionDefinition], in db: Database) throws -> [(definition: ProjectionDefinition, tables: [String])] {
+        var objects: [String: [(type: String, name: String)]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT projection, type, name FROM kopa_objects WHERE type IN ('table', 'view') ORDER BY rowid") {
+            objects[row["projection"], default: []].append((row["type"], row["name"]))
+        }
+        var words = sql.map(identifiers)
+        var needed: Set<String> = []
+        var grew = true
+        while grew {
+            grew = false
+            for definition in definitions where !needed.contains(definition.name) {
+                let own = objects[definition.name] ?? []
+                guard words == nil || own.contains(where: { words!.contains($0.name.lowercased()) }) else { continue }
+                needed.insert(definition.name)
+                grew = true
+                for view in own where view.type == "view" {
+                    let text = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", arguments: [view.name]) ?? ""
+                    words?.formUnion(identifiers(text))
+                }
+            }
+        }
+        return definitions.filter { needed.contains($0.name) }.map { definition in
+            (definition, (objects[definition.name] ?? []).filter { $0.type == "table" }.map(\.name))
+        }
+    }
+
     /// The lower-cased identifiers of an SQL text (a superset of the tables it reads).
     static func identifiers(_ sql: String) -> Set<String> {
         var words: Set<String> = []
@@ -191,21 +214,24 @@ extension ProjectionEngine {
         // replay the helper's own heap came on top (the funding report as of 2025: 90 -> 102 MiB,
         // no faster), and a second helper gained nothing more on two cores.
         try db.execute(sql: "PRAGMA cache_size=-4096; PRAGMA threads=\(sorterHelper ? 1 : 0)")
-        let statement: Statement
-        do { statement = try db.makeStatement(sql: report.sql) } catch let error as DatabaseError {
-            throw LedgerError(.invalidInput, "report \(report.file): \(error.message ?? "SQLite cannot prepare it")")
+        let statement = try prepare(report, in: db)
+        let names = try Self.parameterNames(statement, report: report)
+        if let unknown = parameters.keys.filter({ !names.contains($0) }).sorted().first {
+            let known = names.isEmpty ? "it takes none" : "it takes " + names.map { ":" + $0 }.joined(separator: ", ")
+            let option = unknown == "stream" ? "--stream" : "--param \(unknown)=…"
+            throw LedgerError(.usage, "report '\(report.name)' has no parameter ':\(unknown)' (given as \(option)); \(known)")
         }
         var values: [String: (any DatabaseValueConvertible)?] = [:]
-        for name in Self.parameterNames(statement) {
+        for name in names {
             values[name] = parameters[name].map { $0 as any DatabaseValueConvertible } ?? DatabaseValue.null
         }
         try statement.setArguments(StatementArguments(values))
-        let names = statement.columnNames
-        try columns(names)
+        let columnNames = statement.columnNames
+        try columns(columnNames)
         // Stepped through the C API: GRDB's rows decode each value through generic conversions,
         // which were most of the time of printing a large report.
         let raw = RawStatement(statement, in: db)
-        let current = ReportRow(raw, count: names.count)
+        let current = ReportRow(raw, count: columnNames.count)
         do {
             while try raw.step() {
                 try row(current)
@@ -215,12 +241,48 @@ extension ProjectionEngine {
         }
     }
 
-    static func parameterNames(_ statement: Statement) -> [String] {
+    /// Prepares a report's query: one statement that only reads (SELECT, WITH or VALUES). Anything
+    /// else is refused before it runs: under `--as-of` the report runs in a writable temporary
+    /// database, where a DELETE or an ATTACH would otherwise have run.
+    static func prepare(_ report: ReportDefinition, in db: Database) throws -> Statement {
+        let prefix = "report \(report.file): "
+        // What follows the first statement: GRDB refuses it in words about its own API.
+        let (code, rest) = report.sql.withCString { text in
+            var handle: OpaquePointer?
+            var tail: UnsafePointer<CChar>?
+            let code = sqlite3_prepare_v2(db.sqliteConnection, text, -1, &handle, &tail)
+            sqlite3_finalize(handle)
+            return (code, tail.map { String(cString: $0) } ?? "")
+        }
+        if code == SQLITE_OK {
+            var lexer = SQLText()
+            if SQLText.lines(of: rest).contains(where: { lexer.consume(line: $0) }) {
+                throw LedgerError(.invalidInput, "\(prefix)it holds more than one statement; a report is one SELECT (a WITH clause can hold the steps before it)")
+            }
+        }
+        let statement: Statement
+        do { statement = try db.makeStatement(sql: report.sql) } catch let error as DatabaseError {
+            throw LedgerError(.invalidInput, "\(prefix)\(error.message ?? "SQLite cannot prepare it")")
+        }
+        try StatementReach.checkKeyword(report.sql, allowed: StatementReach.reportKeywords, prefix: prefix, what: "its statement", expected: "one SELECT (WITH … SELECT, or VALUES)")
+        guard sqlite3_stmt_readonly(statement.sqliteStatement) != 0 else {
+            throw LedgerError(.invalidInput, "\(prefix)its statement changes the database; a report only reads")
+        }
+        return statement
+    }
+
+    /// The names of a report's parameters (`:stream` → `stream`).
+    /// - Throws: ``LedgerError`` for a positional parameter (`?`, `?1`), which nothing could bind.
+    static func parameterNames(_ statement: Statement, report: ReportDefinition) throws -> [String] {
         let handle = statement.sqliteStatement
         let count = sqlite3_bind_parameter_count(handle)
         guard count > 0 else { return [] }
-        return (1...count).compactMap { index in
-            sqlite3_bind_parameter_name(handle, index).map { String(String(cString: $0).dropFirst()) }
+        return try (1...count).map { index in
+            guard let raw = sqlite3_bind_parameter_name(handle, index), raw.pointee != CChar(UInt8(ascii: "?")) else {
+                let shown = sqlite3_bind_parameter_name(handle, index).map { String(cString: $0) } ?? "?"
+                throw LedgerError(.invalidInput, "report \(report.file): positional parameter '\(shown)' is not supported; use a named one such as :stream (bound by --stream) or :name (bound by --param name=VALUE)")
+            }
+            return String(String(cString: raw).dropFirst())
         }
     }
 }

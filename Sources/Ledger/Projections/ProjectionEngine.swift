@@ -277,31 +277,103 @@ public struct ProjectionEngine: Sendable {
     }
 
     /// Drops what the projection created before and runs its table definitions again.
+    ///
+    /// The objects of a projection that is not loaded now (its file removed or renamed, or an
+    /// analyst's folder not given this time) stay, unless this definition names one of them: then
+    /// that projection's objects are dropped, as derived data are, and it is rebuilt if it comes back.
     func createTables(_ definition: ProjectionDefinition, in pdb: Database) throws {
-        for row in try Row.fetchAll(pdb, sql: "SELECT type, name FROM kopa_objects WHERE projection = ?", arguments: [definition.name]) {
+        let words = Self.identifiers(definition.schemaSQL)
+        let loaded = Set(set.projections.map(\.name))
+        var dropping = [definition.name]
+        for row in try Row.fetchAll(pdb, sql: "SELECT projection, name FROM kopa_objects ORDER BY rowid") {
+            let owner: String = row["projection"], name: String = row["name"]
+            if !loaded.contains(owner), !dropping.contains(owner), words.contains(name.lowercased()) {
+                logger.info("dropping the objects of projection '\(owner)', which is not loaded now: '\(definition.name)' names its '\(name)'")
+                dropping.append(owner)
+            }
+        }
+        for name in dropping { try dropObjects(of: name, in: pdb) }
+        try Self.defineTables(definition, in: pdb)
+    }
+
+    /// Runs `definition`'s table definitions in `db` and lists what they made in `kopa_objects`
+    /// (created if missing): its statements may touch only those tables.
+    static func defineTables(_ definition: ProjectionDefinition, in db: Database) throws {
+        try db.execute(sql: "CREATE TABLE IF NOT EXISTS kopa_objects (projection TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL)")
+        let before = try schemaObjects(in: db)
+        try executeSchema(definition, in: db)
+        try recordObjects(of: definition, before: before, in: db)
+    }
+
+    /// Drops a projection's tables and views (their indexes and triggers go with them) and forgets it.
+    func dropObjects(of projection: String, in pdb: Database) throws {
+        for row in try Row.fetchAll(pdb, sql: "SELECT type, name FROM kopa_objects WHERE projection = ?", arguments: [projection]) {
             let type: String = row["type"]
             let name: String = row["name"]
             guard ["table", "view"].contains(type) else { continue }
             try pdb.execute(sql: "DROP \(type.uppercased()) IF EXISTS \(name.quotedDatabaseIdentifier)")
         }
-        try pdb.execute(sql: "DELETE FROM kopa_objects WHERE projection = ?", arguments: [definition.name])
-        try pdb.execute(sql: "DELETE FROM kopa_checkpoints WHERE projection = ?", arguments: [definition.name])
-        try pdb.execute(sql: "DELETE FROM kopa_snapshots WHERE projection = ?", arguments: [definition.name])
-        let before = Set(try String.fetchAll(pdb, sql: "SELECT type || ' ' || name FROM sqlite_master"))
-        try Self.executeSchema(definition, in: pdb)
-        for row in try Row.fetchAll(pdb, sql: "SELECT type, name FROM sqlite_master") {
+        try pdb.execute(sql: "DELETE FROM kopa_objects WHERE projection = ?", arguments: [projection])
+        try pdb.execute(sql: "DELETE FROM kopa_checkpoints WHERE projection = ?", arguments: [projection])
+        try pdb.execute(sql: "DELETE FROM kopa_snapshots WHERE projection = ?", arguments: [projection])
+    }
+
+    /// Every object of the main database, as "type name".
+    static func schemaObjects(in db: Database) throws -> Set<String> {
+        Set(try String.fetchAll(db, sql: "SELECT type || ' ' || name FROM sqlite_master"))
+    }
+
+    /// Lists in `kopa_objects` what `definition`'s table definitions created (SQLite's own objects,
+    /// such as `sqlite_sequence`, belong to no projection).
+    static func recordObjects(of definition: ProjectionDefinition, before: Set<String>, in db: Database) throws {
+        for row in try Row.fetchAll(db, sql: "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'") {
             let type: String = row["type"], name: String = row["name"]
             if !before.contains(type + " " + name) {
-                try pdb.execute(sql: "INSERT INTO kopa_objects (projection, type, name) VALUES (?, ?, ?)", arguments: [definition.name, type, name])
+                try db.execute(sql: "INSERT INTO kopa_objects (projection, type, name) VALUES (?, ?, ?)", arguments: [definition.name, type, name])
             }
         }
     }
 
+    /// The tables and views (lower-cased) a projection created, as `kopa_objects` lists them, and
+    /// SQLite's `sqlite_sequence`, which AUTOINCREMENT writes for every table that has it.
+    static func ownedTables(of projection: String, in db: Database) throws -> Set<String> {
+        Set(try String.fetchAll(db, sql: "SELECT lower(name) FROM kopa_objects WHERE projection = ? AND type IN ('table', 'view')", arguments: [projection]))
+            .union(["sqlite_sequence"])
+    }
+
+    /// Runs a projection's table definitions: CREATE statements, and INSERTs of seed rows into the
+    /// tables just created. An index or a trigger must be on one of those tables (one on another
+    /// projection's table survived that projection's rebuild and then blocked it).
     static func executeSchema(_ definition: ProjectionDefinition, in pdb: Database) throws {
+        let before = Set(try String.fetchAll(pdb, sql: "SELECT lower(name) FROM sqlite_master"))
+        let temporary = try Int.fetchOne(pdb, sql: "SELECT count(*) FROM sqlite_temp_master") ?? 0
+        func created() throws -> Set<String> {
+            Set(try String.fetchAll(pdb, sql: "SELECT lower(name) FROM sqlite_master WHERE type IN ('table', 'view')")).subtracting(before).union(["sqlite_sequence"])
+        }
         try CompiledProjection.eachSchemaStatement(definition) { text, line in
+            let prefix = "\(definition.file):\(line): "
             // Prepared one at a time: an index can only be prepared once its table exists.
-            do { try pdb.execute(sql: text) } catch let error as DatabaseError {
-                throw LedgerError(.invalidInput, "\(definition.file):\(line): \(error.message ?? "SQLite error \(error.resultCode.rawValue)")")
+            do {
+                let statement = try pdb.makeStatement(sql: text)
+                try StatementReach.checkKeyword(
+                    text, allowed: StatementReach.schemaKeywords, prefix: prefix, what: "a statement of the table definitions",
+                    expected: "CREATE TABLE, INDEX, VIEW or TRIGGER, or an INSERT of seed rows into the projection's own tables")
+                if SQLText.firstKeyword(text) != "CREATE" {
+                    try StatementReach.check(text, projection: definition.name, owns: try created(), readsOnlyOwn: true, in: pdb, prefix: prefix, what: "the statement seeding rows")
+                }
+                try statement.execute()
+            } catch let error as DatabaseError {
+                throw LedgerError(.invalidInput, "\(prefix)\(error.message ?? "SQLite error \(error.resultCode.rawValue)")")
+            }
+            let own = try created()
+            for row in try Row.fetchAll(pdb, sql: "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('index', 'trigger')") {
+                let type: String = row["type"], name: String = row["name"], table: String = row["tbl_name"]
+                if !before.contains(name.lowercased()), !own.contains(table.lowercased()) {
+                    throw LedgerError(.invalidInput, "\(prefix)\(type) '\(name)' is on table '\(table)', which projection '\(definition.name)' does not create; a projection indexes and triggers only its own tables")
+                }
+            }
+            if try Int.fetchOne(pdb, sql: "SELECT count(*) FROM sqlite_temp_master") != temporary {
+                throw LedgerError(.invalidInput, "\(prefix)the statement creates a temporary object; a projection keeps its tables in the projection database")
             }
         }
     }
@@ -322,8 +394,8 @@ extension CompiledProjection {
             }
             let text = found ? String(remaining[..<end]) : String(remaining)
             let statementLine = line + lineOffset(Array(text.utf8) + [0], from: 0)
-            let isOnlyComments = text.split(separator: "\n").allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty || $0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }
-            if !isOnlyComments { try body(text, statementLine) }
+            var lexer = SQLText()
+            if SQLText.lines(of: text).contains(where: { lexer.consume(line: $0) }) { try body(text, statementLine) }
             line += text.reduce(0) { $0 + ($1 == "\n" ? 1 : 0) }
             remaining = found ? remaining[end...] : ""
         }

@@ -19,6 +19,9 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case busy
         /// A bug or an unexpected failure of the machine.
         case internalError
+        /// The command line asks for something the thing it names does not have (a report
+        /// parameter that the report does not take).
+        case usage
     }
 
     /// What kind of failure this is.

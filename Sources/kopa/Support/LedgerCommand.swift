@@ -42,6 +42,7 @@ extension LedgerError {
     var exitCode: Int32 {
         switch kind {
         case .integrity: 1
+        case .usage: 64
         case .invalidInput, .conflict, .duplicate: 65
         case .notFound: 66
         case .internalError: 70

@@ -509,7 +509,7 @@ struct ProjectionEngineTests {
         let definition = try #require(engine.set.projections.first { $0.name == "held" })
         let queue = try DatabaseQueue(path: test.directory.path("deferred.sqlite"), configuration: SQLiteSetup.configuration())
         let names: [String] = try queue.write { db in
-            try ProjectionEngine.executeSchema(definition, in: db)
+            try ProjectionEngine.defineTables(definition, in: db)
             let compiled = try CompiledProjection(definition, catalog: test.ledger.catalog, db: db)
             defer { compiled.finalize() }
             let statements = compiled.statements.values.flatMap { $0 }

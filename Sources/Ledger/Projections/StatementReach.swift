@@ -1,0 +1,96 @@
+import GRDB
+import GRDBSQLite
+
+/// What a projection's SQL may touch, checked when it is prepared.
+///
+/// A projection is a function of the events alone, and the ledger is never written by any code
+/// path. So a projection file's statements may create, write and read only the projection's own
+/// tables in the projection database: no ATTACH (which reached the ledger itself), no transaction
+/// control (which broke "nothing changes on an error"), no writes to Kopa's bookkeeping or to
+/// another projection's tables, and no reads of another projection's tables (whose contents
+/// depend on the order projections are applied in). A report reads anything, and only reads.
+enum StatementReach {
+    /// The first keywords a statement under `-- on TYPE` may start with.
+    static let handlerKeywords: Set<String> = ["INSERT", "UPDATE", "DELETE", "REPLACE", "WITH"]
+    /// The first keywords of a projection's table definitions (and rows it seeds).
+    static let schemaKeywords: Set<String> = ["CREATE", "INSERT", "REPLACE", "WITH"]
+    /// The first keywords of a report.
+    static let reportKeywords: Set<String> = ["SELECT", "WITH", "VALUES"]
+
+    /// The tables a statement opens, by the names of the tables themselves (an index counts as its
+    /// table), lower-cased; and whether it opens anything outside the main database.
+    struct Tables {
+        var reads: Set<String> = []
+        var writes: Set<String> = []
+        var elsewhere = false
+    }
+
+    /// The tables `sql` (one statement) opens, read from its program: `EXPLAIN` lists the
+    /// programs of the triggers it fires too, so a trigger cannot write where its statement may not.
+    static func tables(of sql: String, in db: Database) throws -> Tables {
+        var explain: OpaquePointer?
+        guard sqlite3_prepare_v2(db.sqliteConnection, "EXPLAIN " + sql, -1, &explain, nil) == SQLITE_OK, let explain else {
+            let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+            throw LedgerError(.invalidInput, message)
+        }
+        defer { sqlite3_finalize(explain) }
+        var reads: Set<Int64> = []
+        var writes: Set<Int64> = []
+        var result = Tables()
+        var code = sqlite3_step(explain)
+        while code == SQLITE_ROW {
+            let opcode = sqlite3_column_text(explain, 1).map { String(cString: $0) } ?? ""
+            if opcode == "Clear" {
+                // DELETE without WHERE empties the table in one step (the truncate optimization).
+                if sqlite3_column_int64(explain, 3) != 0 { result.elsewhere = true } else { writes.insert(sqlite3_column_int64(explain, 2)) }
+            } else if opcode == "OpenRead" || opcode == "OpenWrite" || opcode == "ReopenIdx" {
+                let page = sqlite3_column_int64(explain, 3)
+                let database = sqlite3_column_int64(explain, 4)
+                let flags = sqlite3_column_int64(explain, 6)
+                // OPFLAG_P2ISREG: the root page is computed (a table being created), or another database.
+                if database != 0 || flags & 0x10 != 0 {
+                    result.elsewhere = true
+                } else if opcode == "OpenWrite" {
+                    writes.insert(page)
+                } else {
+                    reads.insert(page)
+                }
+            }
+            code = sqlite3_step(explain)
+        }
+        guard code == SQLITE_DONE else { throw LedgerError(.internalError, String(cString: sqlite3_errmsg(db.sqliteConnection))) }
+        guard !(reads.isEmpty && writes.isEmpty) else { return result }
+        var names: [Int64: String] = [1: "sqlite_master"]
+        for row in try Row.fetchAll(db, sql: "SELECT rootpage, tbl_name FROM main.sqlite_master WHERE rootpage > 0") {
+            names[row[0]] = (row[1] as String).lowercased()
+        }
+        result.reads = Set(reads.map { names[$0] ?? "page \($0)" })
+        result.writes = Set(writes.map { names[$0] ?? "page \($0)" })
+        return result
+    }
+
+    /// Checks one statement of a projection against the tables it `owns` (lower-cased).
+    /// - Parameters:
+    ///   - prefix: "file:line: ", for the message.
+    ///   - what: "the statement for 'meeting-held' events", for the message.
+    static func check(_ sql: String, projection: String, owns: Set<String>, readsOnlyOwn: Bool, in db: Database, prefix: String, what: String) throws {
+        let tables = try tables(of: sql, in: db)
+        if tables.elsewhere {
+            throw LedgerError(.invalidInput, "\(prefix)\(what) reaches outside the projection database's own tables (another database, or a temporary table); a projection keeps its tables in the projection database")
+        }
+        if let other = tables.writes.subtracting(owns).sorted().first {
+            throw LedgerError(.invalidInput, "\(prefix)\(what) writes table '\(other)', which projection '\(projection)' does not create; a projection writes only its own tables")
+        }
+        if readsOnlyOwn, let other = tables.reads.subtracting(owns).sorted().first {
+            throw LedgerError(.invalidInput, "\(prefix)\(what) reads table '\(other)', which projection '\(projection)' does not create; a projection reads only its own tables and the event (another projection's rows depend on the order projections are applied in)")
+        }
+    }
+
+    /// Refuses a statement whose first keyword is not among `allowed`.
+    static func checkKeyword(_ sql: String, allowed: Set<String>, prefix: String, what: String, expected: String) throws {
+        let keyword = SQLText.firstKeyword(sql)
+        guard allowed.contains(keyword) else {
+            throw LedgerError(.invalidInput, "\(prefix)\(what) is \(keyword.isEmpty ? "not a statement Kopa runs" : "'\(keyword)'"); expected \(expected)")
+        }
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import GRDB
+import KopaTestSupport
+import Testing
+
+@testable import Ledger
+
+/// What an analyst's projection and report SQL may touch: a projection creates, writes and reads
+/// only its own tables in the projection database; a report is one statement that only reads.
+@Suite("projection and report reach")
+struct StatementReachTests {
+    /// A projection file that must be refused, and what the refusal names.
+    struct Case: Sendable, CustomTestStringConvertible {
+        var label: String
+        /// The file; `LEDGER` stands for the ledger's path.
+        var sql: String
+        var line: Int
+        var fragment: String
+        var testDescription: String { label }
+    }
+
+    static let cases: [Case] = [
+        Case(
+            label: "ATTACH of the ledger in the table definitions",
+            sql: "-- projection: mine\nCREATE TABLE mine (x TEXT);\nATTACH DATABASE 'LEDGER' AS led;\n-- on meeting-held\nINSERT INTO mine VALUES (:meeting);\n",
+            line: 3, fragment: "is 'ATTACH'"),
+        Case(
+            label: "ATTACH and DELETE in a block",
+            sql: "-- projection: mine\nCREATE TABLE mine (x TEXT);\n-- on meeting-held\nATTACH DATABASE 'LEDGER' AS led;\nDELETE FROM led.events;\n",
+            line: 4, fragment: "is 'ATTACH'"),
+        Case(
+            label: "COMMIT in a block",
+            sql: "-- projection: mine\nCREATE TABLE mine (x TEXT NOT NULL);\n-- on meeting-held\nINSERT INTO mine VALUES (:meeting);\nCOMMIT;\nBEGIN;\n",
+            line: 5, fragment: "is 'COMMIT'"),
+        Case(
+            label: "DROP of a bundled table",
+            sql: "-- projection: mine\nCREATE TABLE mine (x TEXT);\nDROP TABLE councils;\n",
+            line: 3, fragment: "is 'DROP'"),
+        Case(
+            label: "a write to Kopa's list of objects (in the projection database and in a past time's)",
+            sql: "-- projection: mine\nCREATE TABLE mine (x TEXT);\n-- on meeting-held\nDELETE FROM kopa_objects WHERE projection = 'councils';\n",
+            line: 4, fragment: "writes table 'kopa_objects'"),
+        Case(
+            label: "a write to another projection's table",
+            sql: "-- projection: mine\nCREATE TABLE mine (x TEXT);\n-- on meeting-held\nUPDATE meetings SET title = 'x';\n",
+            line: 4, fragment: "writes table 'meetings'"),
+        Case(
+            label: "a read of another projection's table",
+            sql: "-- projection: mine\nCREATE TABLE mine (n INTEGER);\n-- on meeting-held\nINSERT INTO mine SELECT count(*) FROM meetings;\n",
+            line: 4, fragment: "reads table 'meetings'"),
+        Case(
+            label: "a trigger that writes another projection's table",
+            sql: """
+                -- projection: mine
+                CREATE TABLE mine (x TEXT);
+                CREATE TRIGGER mine_spill AFTER INSERT ON mine BEGIN DELETE FROM councils; END;
+                -- on meeting-held
+                INSERT INTO mine VALUES (:meeting);
+
+                """,
+            line: 5, fragment: "writes table 'councils'"),
+        Case(
+            label: "an index on another projection's table",
+            sql: "-- projection: mine\nCREATE TABLE mine (x TEXT);\nCREATE INDEX mine_meetings_kind ON meetings (kind);\n",
+            line: 3, fragment: "index 'mine_meetings_kind' is on table 'meetings'"),
+        Case(
+            label: "seed rows written into Kopa's list of objects",
+            sql: "-- projection: mine\nCREATE TABLE mine (x TEXT);\nINSERT INTO kopa_objects VALUES ('councils', 'table', 'mine');\n",
+            line: 3, fragment: "writes table 'kopa_objects'"),
+        Case(
+            label: "a temporary table",
+            sql: "-- projection: mine\nCREATE TEMP TABLE mine (x TEXT);\n",
+            line: 2, fragment: "temporary object"),
+        Case(
+            label: "a SELECT as a block's statement",
+            sql: "-- projection: mine\nCREATE TABLE mine (x TEXT);\n-- on meeting-held\nSELECT :meeting;\n",
+            line: 4, fragment: "is 'SELECT'"),
+    ]
+
+    @Test(arguments: cases)
+    func aProjectionThatReachesBeyondItsOwnTablesIsRefusedAndChangesNothing(_ refused: Case) throws {
+        let test = try TestLedger().withFixtures()
+        try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: "2019-12-05")
+        try test.ledger.engineCatchUp()
+        let events = try test.ledger.events().count
+        let before = try dumpDatabase(test.projectionDatabasePath)
+        let analyst = try AnalystFolder()
+        let file = try analyst.projection("mine.sql", refused.sql.replacingOccurrences(of: "LEDGER", with: test.path))
+        try analyst.report("mine.sql", "SELECT * FROM mine")
+        let engine = try test.engine(extra: [analyst.url])
+        expectLedgerError(.invalidInput, mentioning: ["\(file):\(refused.line):", refused.fragment]) { try engine.catchUp() }
+        // At a past time, in a temporary database.
+        expectLedgerError(.invalidInput, mentioning: ["\(file):\(refused.line):", refused.fragment]) {
+            _ = try engine.report("mine", time: ReportTime(asOf: try TimeBound("2030-01-01")))
+        }
+        #expect(try dumpDatabase(test.projectionDatabasePath) == before, "the projection database is left as it was")
+        #expect(try test.ledger.events().count == events)
+        #expect(try test.ledger.verify().count == Int64(events))
+    }
+
+    /// A projection may keep rows in an AUTOINCREMENT table and seed rows into its own tables, and
+    /// is rebuilt again and again (SQLite's `sqlite_sequence` belongs to no projection).
+    @Test func anAutoincrementProjectionRebuildsAgain() throws {
+        let test = try TestLedger().withFixtures()
+        try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: "2019-12-05")
+        let analyst = try AnalystFolder()
+        try analyst.projection("counted.sql", """
+            -- projection: counted
+            CREATE TABLE counted (n INTEGER PRIMARY KEY AUTOINCREMENT, meeting TEXT);
+            CREATE TABLE counted_kinds (kind TEXT PRIMARY KEY);
+            INSERT INTO counted_kinds VALUES ('seeded');
+            -- on meeting-held
+            INSERT INTO counted (meeting) VALUES (:meeting);
+            INSERT OR IGNORE INTO counted_kinds VALUES (:kind);
+            """)
+        let engine = try test.engine(extra: [analyst.url])
+        for _ in 1...3 {
+            try engine.catchUp(rebuild: ["counted"])
+            let rows: [String] = try ProjectionEngineTests.values(test, "SELECT n || ' ' || meeting FROM counted")
+            #expect(rows == ["1 m1"])
+            let kinds: [String] = try ProjectionEngineTests.values(test, "SELECT kind FROM counted_kinds ORDER BY kind")
+            #expect(kinds == ["seeded", "workshop"])
+        }
+    }
+
+    /// Statements run in file order, `-- on *` blocks among the typed ones.
+    @Test func blocksRunInFileOrderWildcardsIncluded() throws {
+        let test = try TestLedger().withFixtures()
+        try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: "2019-12-05")
+        let analyst = try AnalystFolder()
+        try analyst.projection("ordered.sql", """
+            -- projection: ordered
+            CREATE TABLE ordered (seq INTEGER PRIMARY KEY, note TEXT);
+            -- on *
+            INSERT INTO ordered VALUES (:_seq, 'any');
+            -- on meeting-held
+            UPDATE ordered SET note = 'meeting ' || :meeting WHERE seq = :_seq;
+            """)
+        try test.engine(extra: [analyst.url]).catchUp()
+        let notes: [String] = try ProjectionEngineTests.values(test, "SELECT note FROM ordered WHERE note <> 'any'")
+        #expect(notes == ["meeting m1"])
+    }
+
+    /// A report at a past time replays the projection of the view it reads.
+    @Test func aReportOnAViewGivesTheSameRowsAtAPastTime() throws {
+        let test = try TestLedger().withFixtures()
+        for (i, date) in ["2019-12-05", "2020-03-01", "2020-06-01"].enumerated() {
+            try test.record("meeting-held", ["meeting": .string("m\(i)"), "kind": "workshop", "title": "T"], occurredAt: date)
+        }
+        let analyst = try AnalystFolder()
+        try analyst.projection("held.sql", """
+            -- projection: held
+            CREATE TABLE held_rows (meeting TEXT PRIMARY KEY, held TEXT);
+            CREATE VIEW held_per_year AS SELECT substr(held, 1, 4) AS year, count(*) AS n FROM held_rows GROUP BY 1;
+            -- on meeting-held
+            INSERT INTO held_rows VALUES (:meeting, :_occurred_at);
+            """)
+        try analyst.report("per-year.sql", "SELECT year, n FROM held_per_year ORDER BY year")
+        let engine = try test.engine(extra: [analyst.url])
+        let now = try engine.report("per-year")
+        #expect(now.rows == [[.text("2019"), .integer(1)], [.text("2020"), .integer(2)]])
+        #expect(try engine.report("per-year", time: ReportTime(asOf: try TimeBound("2030-01-01"))) == now)
+        #expect(try engine.report("per-year", time: ReportTime(asOf: try TimeBound("2020-04-01"))).rows == [[.text("2019"), .integer(1)], [.text("2020"), .integer(1)]])
+    }
+
+    /// A projection renamed in its file takes over the tables the old name left behind.
+    @Test func aRenamedProjectionTakesOverItsTables() throws {
+        let test = try TestLedger().withFixtures()
+        try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: "2019-12-05")
+        let analyst = try AnalystFolder()
+        let body = "CREATE TABLE kept (meeting TEXT);\n-- on meeting-held\nINSERT INTO kept VALUES (:meeting);\n"
+        try analyst.projection("kept.sql", "-- projection: old_name\n" + body)
+        try test.engine(extra: [analyst.url]).catchUp()
+        try analyst.projection("kept.sql", "-- projection: new_name\n" + body)
+        try test.engine(extra: [analyst.url]).catchUp()
+        let owners: [String] = try ProjectionEngineTests.values(test, "SELECT DISTINCT projection FROM kopa_objects WHERE name = 'kept'")
+        #expect(owners == ["new_name"])
+        let gone: [String] = try ProjectionEngineTests.values(test, "SELECT projection FROM kopa_checkpoints WHERE projection = 'old_name'")
+        #expect(gone.isEmpty)
+        #expect(try ProjectionEngineTests.values(test, "SELECT meeting FROM kept") == ["m1"])
+    }
+
+    /// A report that writes, holds two statements or a positional parameter is refused, now and at
+    /// a past time (where it runs in a writable temporary database), before anything runs.
+    @Test(arguments: [
+        ("DELETE FROM councils", "is 'DELETE'"),
+        ("SELECT 1 AS one; DELETE FROM councils", "more than one statement"),
+        ("ATTACH DATABASE ':memory:' AS other", "is 'ATTACH'"),
+        ("SELECT ? AS q", "positional parameter '?'"),
+        ("SELECT ?1 AS q", "positional parameter '?1'"),
+        ("SELEC 1", "syntax error"),
+    ])
+    func aReportThatIsNotOneReadingStatementIsRefused(sql: String, fragment: String) throws {
+        let test = try TestLedger().withFixtures()
+        try test.ledger.engineCatchUp()
+        let analyst = try AnalystFolder()
+        let file = try analyst.report("bad.sql", sql)
+        let engine = try test.engine(extra: [analyst.url])
+        let before = try dumpDatabase(test.projectionDatabasePath)
+        expectLedgerError(.invalidInput, mentioning: [file, fragment]) { _ = try engine.report("bad") }
+        expectLedgerError(.invalidInput, mentioning: [file, fragment]) { _ = try engine.report("bad", time: ReportTime(asOf: try TimeBound("2030-01-01"))) }
+        #expect(try dumpDatabase(test.projectionDatabasePath) == before)
+    }
+
+    /// A parameter the report does not take is a usage error that names it.
+    @Test func aParameterTheReportDoesNotTakeIsAUsageError() throws {
+        let test = try TestLedger().withFixtures()
+        let analyst = try AnalystFolder()
+        try analyst.report("plain.sql", "SELECT 1 AS one")
+        expectLedgerError(.usage, mentioning: ["'plain'", "':stream'", "--stream", "it takes none"]) {
+            _ = try test.engine(extra: [analyst.url]).report("plain", parameters: ["stream": "project/x"])
+        }
+        expectLedgerError(.usage, mentioning: ["':projct'", "--param projct=", "it takes :stream"]) {
+            _ = try test.engine().report("audit-trail", parameters: ["projct": "x"])
+        }
+        #expect(try test.engine().report("audit-trail", parameters: ["stream": "project/x"]).rows.isEmpty)
+    }
+}
