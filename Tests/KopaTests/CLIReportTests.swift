@@ -163,8 +163,18 @@ struct CLIReportTests {
         #expect(try parseJSON(earlier.stdout)["fields"]?["participants"] == .integer(25), "before the correction was recorded")
         // Machine formats keep the exact recorded_at (it can go back to --known-at) and the bare type.
         let machine = try ledger.kopa("history", "meeting/ulg-1", "--format", "csv")
-        #expect(machine.stdout.hasPrefix("seq,occurred_at,recorded_at,recorded_by,type,status,changes,source\r\n"))
-        #expect(machine.stdout.contains("\(meeting.seq),\(meeting.occurredAt),\(meeting.recordedAt),\(meeting.recordedBy),meeting-held,corrected,"), "\(machine.stdout)")
+        #expect(machine.stdout.hasPrefix("seq,occurred_at,recorded_at,recorded_by,type,status,target,changes,reason,source,evidence\r\n"))
+        #expect(machine.stdout.contains("\(meeting.seq),\(meeting.occurredAt),\(meeting.recordedAt),\(meeting.recordedBy),meeting-held,corrected,,"), "\(machine.stdout)")
+        // What each event said, exactly: the payload, and the correction's changes as JSON.
+        let json = try parseJSON(try ledger.kopa("history", "meeting/ulg-1", "--format", "json").stdout)
+        guard case .array(let entries) = json, entries.count == 2 else {
+            Issue.record("history --format json: \(json)")
+            return
+        }
+        #expect(entries[0]["changes"]?["participants"] == .integer(25))
+        #expect(entries[1]["target"] == .integer(meeting.seq))
+        #expect(entries[1]["reason"] == "attendance sheet recounted")
+        #expect(entries[1]["changes"] == .array([.object(["field": "participants", "from": .integer(25), "to": .integer(27)])]))
 
         let changeLog = try ledger.kopa("report", "change-log", "--format", "json")
         #expect(changeLog.stdout.contains("attendance sheet recounted"))
@@ -307,6 +317,32 @@ struct CLIReportTests {
             #expect(result.status == 0, "\(result)")
             #expect(result.stdout.contains("one two") && !result.stdout.unicodeScalars.contains("\u{2028}"), "\(format): \(result.stdout.debugDescription)")
         }
+    }
+
+    /// `kopa history` as a table puts every recorded text on one line (a source with line breaks
+    /// cannot print something that looks like another entry, nor send escape codes), and its
+    /// machine formats carry long values whole.
+    @Test func historyPrintsRecordedTextOnOneLineAndMachineFormatsWhole() throws {
+        let ledger = try CLILedger()
+        let forged = "minutes p.3\n\nseq 99  event-retracted  occurred 2020-06-01\n    retracts seq 26 \u{1B}[31mALERT"
+        let long = "The project will co-finance the repair of the bridge, total 10000 EUR"
+        let recorded = try ledger.kopa(
+            "record", "organisation-registered", "--organisation", "o1", "--name", long, "--kind", "ngo", "--country", "LV",
+            "--occurred-at", "2020-05", "--source", forged)
+        #expect(recorded.status == 0, "\(recorded)")
+        let table = try ledger.kopa("history", "organisation/o1")
+        #expect(table.status == 0)
+        #expect(!table.stdout.contains("\u{1B}"))
+        #expect(!table.lines.contains { $0.hasPrefix("seq 99") }, "\(table.stdout)")
+        #expect(table.stdout.contains("source: minutes p.3  seq 99"), "\(table.stdout)")
+        let csv = try ledger.kopa("history", "organisation/o1", "--format", "csv")
+        #expect(csv.stdout.contains(long), "\(csv.stdout)")
+        guard case .array(let entries) = try parseJSON(try ledger.kopa("history", "organisation/o1", "--format", "json").stdout), let first = entries.first else {
+            Issue.record("history --format json is not a list of entries")
+            return
+        }
+        #expect(first["changes"]?["name"] == .string(long))
+        #expect(first["source"] == .string(forged))
     }
 
     /// Tables and Markdown print as the rows come, laid out by the first 1000: every row is there

@@ -17,11 +17,12 @@ public struct CorrectionIndex: Sendable {
         var byID: [String: EventRecord] = [:]
         for action in actions where action.type == "event-corrected" { byID[action.id] = action }
         for action in actions where action.type == "event-corrected" && !retracted.contains(action.id) {
+            // Down the chain of corrections of corrections to the original, however long it is
+            // (each correction names an earlier event; the set only guards against a forged loop).
             var root = action.meta["corrects"]?.stringValue ?? ""
-            var hops = 0
-            while let intermediate = byID[root], hops < 1000 {
+            var passed: Set<String> = [action.id]
+            while let intermediate = byID[root], passed.insert(root).inserted {
                 root = intermediate.meta["corrects"]?.stringValue ?? ""
-                hops += 1
             }
             corrections[root, default: []].append(action)
         }
@@ -42,10 +43,11 @@ public struct CorrectionIndex: Sendable {
         return CorrectionIndex(actions)
     }
 
-    /// The event as corrected: its payload, valid time, and whether it is retracted.
+    /// The event as corrected: its payload, valid time, and whether it is retracted. A retracted
+    /// event keeps its corrections here: its history at a valid time goes by its corrected date.
     public func effective(_ record: EventRecord) -> (data: JSONValue, occurredAt: String, retracted: Bool) {
-        if retracted.contains(record.id) { return (record.data, record.occurredAt, true) }
-        guard let list = corrections[record.id] else { return (record.data, record.occurredAt, false) }
+        let isRetracted = retracted.contains(record.id)
+        guard let list = corrections[record.id] else { return (record.data, record.occurredAt, isRetracted) }
         var data = record.data
         var occurredAt = record.occurredAt
         for correction in list {
@@ -53,6 +55,6 @@ public struct CorrectionIndex: Sendable {
             if let replacement = payload["data"] { data = replacement }
             if let when = payload["occurred_at"]?.stringValue { occurredAt = when }
         }
-        return (data, occurredAt, false)
+        return (data, occurredAt, isRetracted)
     }
 }

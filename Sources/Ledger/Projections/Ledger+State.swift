@@ -41,8 +41,14 @@ public struct EntityState: Sendable, Equatable {
 public struct HistoryEntry: Sendable, Equatable {
     /// The event.
     public var record: EventRecord
-    /// What it says (`field = value`), or for a correction its changes (`field: old → new`).
+    /// What it says (`field = value`), or for a correction its changes (`field: old → new`), for
+    /// reading: long values are shortened.
     public var changes: [String]
+    /// The same, exact: an event's payload; a correction's list of changes (`field`, `from`, `to`);
+    /// nothing (an empty list) for a retraction.
+    public var said: JSONValue
+    /// The seq of the event a correction or retraction concerns directly.
+    public var target: Int64?
     /// Whether it was retracted (by the asked-for transaction time).
     public var retracted: Bool
     /// Whether a later correction replaced its data.
@@ -100,6 +106,7 @@ extension Ledger {
         var entries: [HistoryEntry] = []
         let seqOf = Dictionary(all.map { ($0.id, $0.seq) }, uniquingKeysWith: { first, _ in first })
         func name(_ id: String?) -> String { id.map { seqOf[$0].map { "seq \($0)" } ?? $0 } ?? "?" }
+        func seq(_ id: String?) -> Int64? { id.flatMap { seqOf[$0] } }
         // At a valid time, an event counts by its corrected occurred_at, and a correction or
         // retraction is shown with its target (its own occurred_at is only when it was recorded).
         var hidden: Set<String> = []
@@ -116,9 +123,11 @@ extension Ledger {
             while let original = correctionTargets[subject] { subject = original }  // a correction of a correction …
             if hidden.contains(subject) { continue }
             var changes: [String] = []
+            var said = record.data
             if record.type == "event-corrected" {
                 var list: [JSONValue] = []
                 if case .array(let items)? = record.data["changes"] { list = items }
+                said = .array(list)
                 for change in list {
                     let field = change["field"]?.stringValue ?? "?"
                     changes.append("\(field): \(change["from"].map(\.shortDescription) ?? "—") → \(change["to"].map(\.shortDescription) ?? "—")")
@@ -126,6 +135,7 @@ extension Ledger {
                 changes.insert("corrects \(name(record.meta["corrects"]?.stringValue))", at: 0)
             } else if record.type == "event-retracted" {
                 changes.append("retracts \(name(record.meta["retracts"]?.stringValue))")
+                said = .array([])
             } else {
                 // What the event says. Two events of a stream are separate facts (two commitments
                 // are not one changed commitment), so only corrections show old → new.
@@ -135,7 +145,9 @@ extension Ledger {
             }
             if let reason = record.meta["reason"]?.stringValue { changes.append("reason: \(reason)") }
             entries.append(HistoryEntry(
-                record: record, changes: changes, retracted: index.retracted.contains(record.id),
+                record: record, changes: changes, said: said,
+                target: seq(record.meta["corrects"]?.stringValue ?? record.meta["retracts"]?.stringValue),
+                retracted: index.retracted.contains(record.id),
                 corrected: index.corrections[record.id] != nil))
         }
         return entries

@@ -246,15 +246,22 @@ extension ProjectionEngine {
     /// database, where a DELETE or an ATTACH would otherwise have run.
     static func prepare(_ report: ReportDefinition, in db: Database) throws -> Statement {
         let prefix = "report \(report.file): "
-        // What follows the first statement: GRDB refuses it in words about its own API.
-        let (code, rest) = report.sql.withCString { text in
+        // Prepared once here for what GRDB does not say: the line of a syntax error, and what
+        // follows the first statement (GRDB refuses it in words about its own API).
+        let (code, rest, message, offset) = report.sql.withCString { text in
             var handle: OpaquePointer?
             var tail: UnsafePointer<CChar>?
             let code = sqlite3_prepare_v2(db.sqliteConnection, text, -1, &handle, &tail)
+            let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+            let offset = Int(sqlite3_error_offset(db.sqliteConnection))
             sqlite3_finalize(handle)
-            return (code, tail.map { String(cString: $0) } ?? "")
+            return (code, tail.map { String(cString: $0) } ?? "", message, offset)
         }
-        if code == SQLITE_OK {
+        if code != SQLITE_OK {
+            let line = offset >= 0 ? 1 + report.sql.utf8.prefix(offset).filter { $0 == UInt8(ascii: "\n") }.count : nil
+            throw LedgerError(.invalidInput, "report \(report.file)\(line.map { ":\($0)" } ?? ""): \(message)")
+        }
+        do {
             var lexer = SQLText()
             if SQLText.lines(of: rest).contains(where: { lexer.consume(line: $0) }) {
                 throw LedgerError(.invalidInput, "\(prefix)it holds more than one statement; a report is one SELECT (a WITH clause can hold the steps before it)")

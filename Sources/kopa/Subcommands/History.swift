@@ -21,25 +21,41 @@ extension Kopa {
             let entries = try ledger.history(of: stream, time: try timeOptions.time())
             if global.format == .table {
                 // One block per event, like `git log`: an audit trail is read, not scanned in columns.
+                // Every recorded text goes on one line: a line break in a source must not print
+                // something that looks like another entry.
+                func line(_ text: String) { Console.out(TerminalText.oneLine(text)) }
                 for entry in entries {
                     let r = entry.record
-                    Console.out("seq \(r.seq)  \(Self.type(of: entry))  occurred \(r.occurredAt)  recorded \(r.recordedAt) by \(r.recordedBy)")
-                    for change in entry.changes { Console.out("    \(change)") }
-                    if let source = r.meta["source"]?.stringValue { Console.out("    source: \(source)") }
+                    line("seq \(r.seq)  \(Self.type(of: entry))  occurred \(r.occurredAt)  recorded \(r.recordedAt) by \(r.recordedBy)")
+                    for change in entry.changes { line("    \(change)") }
+                    if let source = r.meta["source"]?.stringValue { line("    source: \(source)") }
+                    if case .array(let items)? = r.meta["evidence"] {
+                        for item in items {
+                            let extra = [item["location"]?.stringValue, item["sha256"]?.stringValue.map { "sha256 " + $0 }].compactMap { $0 }
+                            line("    evidence: \(item["title"]?.stringValue ?? "?")" + (extra.isEmpty ? "" : " (" + extra.joined(separator: ", ") + ")"))
+                        }
+                    }
                     Console.out("")
                 }
                 if entries.isEmpty { Console.out("(no events)") }
                 return
             }
             // Machine formats keep every value exact: the whole recorded_at (it can be given back to
-            // --known-at) and the bare type, with the event's standing in a column of its own.
+            // --known-at), the bare type with the event's standing in a column of its own, and what
+            // it said as JSON (the payload, or a correction's changes; canonical JSON text in CSV and
+            // Markdown), not shortened.
             let rows: [[Cell]] = entries.map { entry in
                 let r = entry.record
                 let status = entry.retracted ? "retracted" : entry.corrected ? "corrected" : ""
-                return [.integer(r.seq), .text(r.occurredAt), .text(r.recordedAt), .text(r.recordedBy), .text(r.type), .text(status),
-                        .text(entry.changes.joined(separator: "; ")), .text(r.meta["source"]?.stringValue ?? "")]
+                return [
+                    .integer(r.seq), .text(r.occurredAt), .text(r.recordedAt), .text(r.recordedBy), .text(r.type), .text(status),
+                    entry.target.map(Cell.integer) ?? .null, .json(entry.said),
+                    r.meta["reason"]?.stringValue.map(Cell.text) ?? .null, r.meta["source"]?.stringValue.map(Cell.text) ?? .null,
+                    r.meta["evidence"].map(Cell.json) ?? .null,
+                ]
             }
-            TableFormatter(columns: ["seq", "occurred_at", "recorded_at", "recorded_by", "type", "status", "changes", "source"], rows: rows).print(global.format)
+            let columns = ["seq", "occurred_at", "recorded_at", "recorded_by", "type", "status", "target", "changes", "reason", "source", "evidence"]
+            TableFormatter(columns: columns, rows: rows).print(global.format)
         }
     }
 }

@@ -189,6 +189,7 @@ struct StatementReachTests {
         ("SELECT ? AS q", "positional parameter '?'"),
         ("SELECT ?1 AS q", "positional parameter '?1'"),
         ("SELEC 1", "syntax error"),
+        ("SELECT 1 AS one,\n2 AS two,\nFROM x", "bad.sql:3: near \"FROM\": syntax error"),
     ])
     func aReportThatIsNotOneReadingStatementIsRefused(sql: String, fragment: String) throws {
         let test = try TestLedger().withFixtures()

@@ -330,6 +330,15 @@ struct TimeTravelTests {
         #expect(afterRetraction.last?.record.seq == retraction.seq)
         #expect(afterRetraction.last?.changes == ["retracts seq \(m1.seq)", "reason: duplicate"])
         #expect(afterRetraction[0].retracted)
+        // Retracted, the meeting still counts by its corrected date (the 11th) at a valid time,
+        // with its corrections and its retraction.
+        #expect(try seqs(asOf: "2021-03-10").isEmpty)
+        #expect(try seqs(asOf: "2021-03-11") == [m1.seq, first.seq, second.seq, third.seq, retraction.seq])
+        // Machine formats get what each event said exactly: the payload, or the list of changes.
+        #expect(afterRetraction[0].said == m1.data)
+        #expect(afterRetraction[1].target == m1.seq && afterRetraction[2].target == first.seq)
+        #expect(afterRetraction[1].said == first.data["changes"])
+        #expect(afterRetraction.last?.said == .array([]) && afterRetraction.last?.target == m1.seq)
         #expect(try state().events.isEmpty)
         #expect(try state(knownAt: second.recordedAt).fields["title"] == "Right")
     }
