@@ -30,10 +30,13 @@ public struct EntityState: Sendable, Equatable {
     public var facts: [Fact]
     /// The events folded, in valid-time order: seq, type, occurred_at.
     public var events: [(seq: Int64, type: String, occurredAt: String)]
+    /// Whether every event of the opening type was retracted: the entity was withdrawn, and
+    /// `fields` is empty for that reason (not because nothing had happened yet).
+    public var withdrawn = false
 
     public static func == (a: EntityState, b: EntityState) -> Bool {
         a.stream == b.stream && a.openedBy == b.openedBy && a.fields == b.fields && a.facts == b.facts
-            && a.events.map(\.seq) == b.events.map(\.seq)
+            && a.events.map(\.seq) == b.events.map(\.seq) && a.withdrawn == b.withdrawn
     }
 }
 
@@ -81,7 +84,7 @@ extension Ledger {
     /// The current state of an entity: its fields folded from its events.
     /// - Throws: ``LedgerError/Kind/notFound`` for a stream without events.
     public func state(of stream: String, time: ReportTime = ReportTime()) throws -> EntityState {
-        let (events, all, _) = try streamEvents(stream, time: time)
+        let (events, all, index) = try streamEvents(stream, time: time)
         // The stream's first event opened it (`x-kopa-creates`), even when it was later retracted.
         let openedBy = all.first { $0.type != "event-corrected" && $0.type != "event-retracted" }?.type ?? ""
         var fields: [String: JSONValue] = [:]
@@ -97,7 +100,9 @@ extension Ledger {
                 facts.append(EntityState.Fact(seq: record.seq, type: record.type, occurredAt: occurred.text, data: data.objectValue ?? [:]))
             }
         }
-        return EntityState(stream: stream, openedBy: openedBy, fields: fields, fieldSeqs: fieldSeqs, facts: facts, events: events.map { ($0.0.seq, $0.0.type, $0.2.text) })
+        var state = EntityState(stream: stream, openedBy: openedBy, fields: fields, fieldSeqs: fieldSeqs, facts: facts, events: events.map { ($0.0.seq, $0.0.type, $0.2.text) })
+        state.withdrawn = all.filter { $0.type == openedBy }.allSatisfy { index.retracted.contains($0.id) }
+        return state
     }
 
     /// The audit trail of an entity: every event in the order it was recorded, with what it changed.

@@ -20,7 +20,7 @@ extension Kopa {
                 }
                 Console.out(CanonicalJSON.string(.object([
                     "stream": .string(state.stream), "opened_by": .string(state.openedBy),
-                    "fields": .object(state.fields), "facts": .array(facts),
+                    "fields": .object(state.fields), "facts": .array(facts), "withdrawn": .bool(state.withdrawn),
                 ])))
                 return
             }
@@ -40,6 +40,9 @@ extension Kopa {
             TableFormatter(columns: ["event", "seq", "occurred_at", "field", "value"], rows: rows).print(global.format)
             if global.format == .table {
                 Console.out("")
+                if state.withdrawn {
+                    Console.out(TerminalText.oneLine("\(state.stream): withdrawn, every '\(state.openedBy)' event of it was retracted (`kopa history \(state.stream)` shows them)"))
+                }
                 Console.out("\(state.stream): \(counted(state.events.count, "event")) in force, last \(state.events.last.map { "seq \($0.seq) \($0.type) (\($0.occurredAt))" } ?? "none")")
             }
         }

@@ -340,6 +340,8 @@ struct TimeTravelTests {
         #expect(afterRetraction[1].said == first.data["changes"])
         #expect(afterRetraction.last?.said == .array([]) && afterRetraction.last?.target == m1.seq)
         #expect(try state().events.isEmpty)
+        #expect(try state().withdrawn, "its only opening event was retracted")
+        #expect(try !state(knownAt: second.recordedAt).withdrawn)
         #expect(try state(knownAt: second.recordedAt).fields["title"] == "Right")
     }
 
