@@ -125,7 +125,8 @@ extension Ledger {
         for record in all {
             // The event a line is about: itself, or the original a correction or retraction concerns.
             var subject = record.meta["corrects"]?.stringValue ?? record.meta["retracts"]?.stringValue ?? record.id
-            while let original = correctionTargets[subject] { subject = original }  // a correction of a correction …
+            var passed: Set<String> = []
+            while let original = correctionTargets[subject], passed.insert(subject).inserted { subject = original }  // a correction of a correction …
             if hidden.contains(subject) { continue }
             var changes: [String] = []
             var said = record.data

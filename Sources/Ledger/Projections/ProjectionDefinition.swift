@@ -125,11 +125,13 @@ public struct ProjectionDefinition: Sendable, Equatable {
         return nil
     }
 
-    /// The event type of a block line: `-- on TYPE` (or `-- on *`), also written with a tab, more
-    /// blanks or upper case, so that a near miss does not pass silently as a comment.
+    /// The event type of a block line: `-- on TYPE` (or `-- on *`) at the start of a line, also
+    /// written with a tab, more blanks or upper case, so that a near miss does not pass silently as
+    /// a comment.
     private static func blockType(_ line: String, file: String, line number: Int) throws -> String? {
         let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        var rest = Substring(line).drop(while: blank)
+        // At the start of the line only: an indented "-- on conflict" inside a statement is a comment.
+        var rest = Substring(line)
         guard rest.hasPrefix("--") else { return nil }
         let strict = line.hasPrefix("-- on ")
         rest = rest.dropFirst(2).drop(while: blank)

@@ -66,6 +66,8 @@ extension ProjectionEngine {
         columns: ([String]) throws -> Void, row: (ReportRow) throws -> Void
     ) throws {
         let definition = try set.report(name)
+        // Before any projection is brought up to date: a bad command line changes nothing.
+        try Self.checkParameters(parameters, takes: SQLText.parameterNames(definition.sql), report: definition)
         var time = time
         if let knownAt = time.knownAt, knownAt.end >= (try ledger.head().recordedAt) {
             time.knownAt = nil  // everything recorded so far: the same as now, so the kept projections serve
@@ -167,7 +169,7 @@ extension ProjectionEngine {
             grew = false
             for definition in definitions where !needed.contains(definition.name) {
                 let own = objects[definition.name] ?? []
-                guard words == nil || own.contains(where: { words!.contains($0.name.lowercased()) }) else { continue }
+                guard words == nil || own.contains(where: { words!.contains(StatementReach.folded($0.name)) }) else { continue }
                 needed.insert(definition.name)
                 grew = true
                 for view in own where view.type == "view" {
@@ -181,12 +183,13 @@ extension ProjectionEngine {
         }
     }
 
-    /// The lower-cased identifiers of an SQL text (a superset of the tables it reads).
+    /// The identifiers of an SQL text, folded as SQLite folds names (a superset of the tables it
+    /// reads). Every non-ASCII character is part of an identifier, as in SQLite.
     static func identifiers(_ sql: String) -> Set<String> {
         var words: Set<String> = []
         var current = ""
-        for scalar in sql.lowercased().unicodeScalars {
-            if scalar == "_" || (scalar.value < 128 && (CharacterSet.alphanumerics.contains(scalar))) {
+        for scalar in StatementReach.folded(sql).unicodeScalars {
+            if scalar == "_" || scalar.value >= 128 || CharacterSet.alphanumerics.contains(scalar) {
                 current.unicodeScalars.append(scalar)
             } else if !current.isEmpty {
                 words.insert(current)
@@ -216,11 +219,7 @@ extension ProjectionEngine {
         try db.execute(sql: "PRAGMA cache_size=-4096; PRAGMA threads=\(sorterHelper ? 1 : 0)")
         let statement = try prepare(report, in: db)
         let names = try Self.parameterNames(statement, report: report)
-        if let unknown = parameters.keys.filter({ !names.contains($0) }).sorted().first {
-            let known = names.isEmpty ? "it takes none" : "it takes " + names.map { ":" + $0 }.joined(separator: ", ")
-            let option = unknown == "stream" ? "--stream" : "--param \(unknown)=…"
-            throw LedgerError(.usage, "report '\(report.name)' has no parameter ':\(unknown)' (given as \(option)); \(known)")
-        }
+        try checkParameters(parameters, takes: Set(names), report: report)
         var values: [String: (any DatabaseValueConvertible)?] = [:]
         for name in names {
             values[name] = parameters[name].map { $0 as any DatabaseValueConvertible } ?? DatabaseValue.null
@@ -276,6 +275,15 @@ extension ProjectionEngine {
             throw LedgerError(.invalidInput, "\(prefix)its statement changes the database; a report only reads")
         }
         return statement
+    }
+
+    /// Refuses a parameter the report does not take (a typo in `--param`, or `--stream` for a report
+    /// that does not filter by stream): silently ignored, it would print an unfiltered report.
+    static func checkParameters(_ parameters: [String: String], takes names: Set<String>, report: ReportDefinition) throws {
+        guard let unknown = parameters.keys.filter({ !names.contains($0) }).sorted().first else { return }
+        let known = names.isEmpty ? "it takes none" : "it takes " + names.sorted().map { ":" + $0 }.joined(separator: ", ")
+        let option = unknown == "stream" ? "--stream" : "--param \(unknown)=…"
+        throw LedgerError(.usage, "report '\(report.name)' has no parameter ':\(unknown)' (given as \(option)); \(known)")
     }
 
     /// The names of a report's parameters (`:stream` → `stream`).

@@ -83,7 +83,8 @@ extension ProjectionEngine {
         }
     }
 
-    /// Copies a snapshot's tables into a report's temporary database (whose tables are empty).
+    /// Copies a snapshot's tables into a report's temporary database, in place of what they hold
+    /// (nothing, or the rows their schema seeds), without firing their triggers.
     /// - Returns: false when the file cannot be read; the tables are then left empty.
     func copySnapshot(_ snapshot: SnapshotRecord, tables: [String], into db: Database) -> Bool {
         do {
@@ -94,10 +95,18 @@ extension ProjectionEngine {
         defer { try? db.execute(sql: "DETACH DATABASE kopa_snapshot") }
         do {
             try db.inTransaction {
+                // The copy restores rows the triggers already acted on when the snapshot was taken:
+                // they must not fire again (a trigger that counts would count twice).
+                let marks = tables.map { _ in "?" }.joined(separator: ",")
+                let triggers = try Row.fetchAll(db, sql: "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name IN (\(marks))", arguments: StatementArguments(tables))
+                for trigger in triggers { try db.execute(sql: "DROP TRIGGER main.\((trigger["name"] as String).quotedDatabaseIdentifier)") }
                 for table in tables {
                     let name = table.quotedDatabaseIdentifier
+                    // Rows a schema seeds are in the snapshot already, as they stood at its cut.
+                    try db.execute(sql: "DELETE FROM main.\(name)")
                     try db.execute(sql: "INSERT INTO main.\(name) SELECT * FROM kopa_snapshot.\(name)")
                 }
+                for trigger in triggers { try db.execute(sql: trigger["sql"]) }
                 return .commit
             }
             return true

@@ -156,6 +156,7 @@ public struct ProjectionEngine: Sendable {
                 }
                 defer { snapshots?.finish(pdb) }
                 try pdb.inTransaction(.immediate) {
+                    try dropStrayObjects(in: pdb)
                     let head = try ledger.head()
                     snapshots?.headHash = head.hash
                     snapshots?.listedBefore = Set(try String.fetchAll(pdb, sql: "SELECT DISTINCT file FROM kopa_snapshots"))
@@ -287,7 +288,7 @@ public struct ProjectionEngine: Sendable {
         var dropping = [definition.name]
         for row in try Row.fetchAll(pdb, sql: "SELECT projection, name FROM kopa_objects ORDER BY rowid") {
             let owner: String = row["projection"], name: String = row["name"]
-            if !loaded.contains(owner), !dropping.contains(owner), words.contains(name.lowercased()) {
+            if !loaded.contains(owner), !dropping.contains(owner), words.contains(StatementReach.folded(name)) {
                 logger.info("dropping the objects of projection '\(owner)', which is not loaded now: '\(definition.name)' names its '\(name)'")
                 dropping.append(owner)
             }
@@ -305,12 +306,29 @@ public struct ProjectionEngine: Sendable {
         try recordObjects(of: definition, before: before, in: db)
     }
 
+    /// Drops the indexes and triggers that a projection put on another projection's tables, as an
+    /// older Kopa allowed: they would make that projection's statements reach past its own tables.
+    func dropStrayObjects(in pdb: Database) throws {
+        let stray = try Row.fetchAll(pdb, sql: """
+            SELECT o.projection, o.type, o.name FROM kopa_objects AS o JOIN sqlite_master AS m ON m.name = o.name AND m.type = o.type
+            WHERE o.type IN ('index', 'trigger') AND NOT EXISTS (
+                SELECT 1 FROM kopa_objects AS t WHERE t.projection = o.projection AND t.type IN ('table', 'view') AND lower(t.name) = lower(m.tbl_name))
+            """)
+        for row in stray {
+            let type: String = row["type"], name: String = row["name"]
+            logger.info("dropping \(type) '\(name)' of projection '\(row["projection"] as String)', which is on another projection's table")
+            try pdb.execute(sql: "DROP \(type.uppercased()) IF EXISTS \(name.quotedDatabaseIdentifier)")
+            try pdb.execute(sql: "DELETE FROM kopa_objects WHERE type = ? AND name = ?", arguments: [type, name])
+        }
+    }
+
     /// Drops a projection's tables and views (their indexes and triggers go with them) and forgets it.
     func dropObjects(of projection: String, in pdb: Database) throws {
         for row in try Row.fetchAll(pdb, sql: "SELECT type, name FROM kopa_objects WHERE projection = ?", arguments: [projection]) {
             let type: String = row["type"]
             let name: String = row["name"]
-            guard ["table", "view"].contains(type) else { continue }
+            // An older Kopa listed sqlite_sequence among a projection's objects; it is SQLite's.
+            guard ["table", "view"].contains(type), !name.hasPrefix("sqlite_") else { continue }
             try pdb.execute(sql: "DROP \(type.uppercased()) IF EXISTS \(name.quotedDatabaseIdentifier)")
         }
         try pdb.execute(sql: "DELETE FROM kopa_objects WHERE projection = ?", arguments: [projection])
@@ -350,6 +368,9 @@ public struct ProjectionEngine: Sendable {
         func created() throws -> Set<String> {
             Set(try String.fetchAll(pdb, sql: "SELECT lower(name) FROM sqlite_master WHERE type IN ('table', 'view')")).subtracting(before).union(["sqlite_sequence"])
         }
+        func newTables() throws -> [String] {
+            try String.fetchAll(pdb, sql: "SELECT name FROM sqlite_master WHERE type = 'table'").filter { !before.contains(StatementReach.folded($0)) }
+        }
         try CompiledProjection.eachSchemaStatement(definition) { text, line in
             let prefix = "\(definition.file):\(line): "
             // Prepared one at a time: an index can only be prepared once its table exists.
@@ -358,9 +379,10 @@ public struct ProjectionEngine: Sendable {
                 try StatementReach.checkKeyword(
                     text, allowed: StatementReach.schemaKeywords, prefix: prefix, what: "a statement of the table definitions",
                     expected: "CREATE TABLE, INDEX, VIEW or TRIGGER, or an INSERT of seed rows into the projection's own tables")
-                if SQLText.firstKeyword(text) != "CREATE" {
-                    try StatementReach.check(text, projection: definition.name, owns: try created(), readsOnlyOwn: true, in: pdb, prefix: prefix, what: "the statement seeding rows")
-                }
+                let creating = SQLText.firstKeyword(text) == "CREATE"
+                try StatementReach.check(
+                    text, projection: definition.name, owns: try created(), readsOnlyOwn: true, creating: creating, in: pdb, prefix: prefix,
+                    what: creating ? "the statement" : "the statement seeding rows")
                 try statement.execute()
             } catch let error as DatabaseError {
                 throw LedgerError(.invalidInput, "\(prefix)\(error.message ?? "SQLite error \(error.resultCode.rawValue)")")
@@ -368,8 +390,20 @@ public struct ProjectionEngine: Sendable {
             let own = try created()
             for row in try Row.fetchAll(pdb, sql: "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('index', 'trigger')") {
                 let type: String = row["type"], name: String = row["name"], table: String = row["tbl_name"]
-                if !before.contains(name.lowercased()), !own.contains(table.lowercased()) {
+                if !before.contains(StatementReach.folded(name)), !own.contains(StatementReach.folded(table)) {
                     throw LedgerError(.invalidInput, "\(prefix)\(type) '\(name)' is on table '\(table)', which projection '\(definition.name)' does not create; a projection indexes and triggers only its own tables")
+                }
+            }
+            // A virtual table (FTS and the like) is read and written without the opcodes the
+            // checks see, and can hold another table's content.
+            if let virtual = try String.fetchOne(pdb, sql: "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'"), !before.contains(StatementReach.folded(virtual)) {
+                throw LedgerError(.invalidInput, "\(prefix)virtual table '\(virtual)' is not allowed in a projection (it is read and written past the checks that keep a projection to its own tables)")
+            }
+            // A foreign key's actions write the table it names when that table's rows change.
+            for table in try newTables() {
+                for parent in try String.fetchAll(pdb, sql: "SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(?)", arguments: [table])
+                where !own.contains(StatementReach.folded(parent)) {
+                    throw LedgerError(.invalidInput, "\(prefix)table '\(table)' refers to table '\(parent)', which projection '\(definition.name)' does not create; a projection's foreign keys stay among its own tables")
                 }
             }
             if try Int.fetchOne(pdb, sql: "SELECT count(*) FROM sqlite_temp_master") != temporary {

@@ -56,6 +56,56 @@ struct SQLText {
         return sawCode
     }
 
+    /// The named parameters of an SQL text (`:stream`, `@x`, `$y` → `stream`, `x`, `y`), outside
+    /// string literals, quoted identifiers and comments: what a report can be given, known before
+    /// any projection is brought up to date.
+    static func parameterNames(_ sql: String) -> Set<String> {
+        func isNameByte(_ b: UInt8) -> Bool {
+            b == UInt8(ascii: "_") || b >= 0x80 || (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
+        }
+        let bytes = Array(sql.utf8)
+        var names: Set<String> = []
+        var state = State.code
+        var lineComment = false
+        var i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            let next = i + 1 < bytes.count ? bytes[i + 1] : 0
+            if lineComment {
+                if byte == UInt8(ascii: "\n") { lineComment = false }
+            } else {
+                switch state {
+                case .code:
+                    if byte == UInt8(ascii: "-"), next == UInt8(ascii: "-") {
+                        lineComment = true
+                    } else if byte == UInt8(ascii: "/"), next == UInt8(ascii: "*") {
+                        state = .blockComment
+                        i += 1
+                    } else if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "`") {
+                        state = .quoted(byte)
+                    } else if byte == UInt8(ascii: "[") {
+                        state = .quoted(UInt8(ascii: "]"))
+                    } else if byte == UInt8(ascii: ":") || byte == UInt8(ascii: "@") || byte == UInt8(ascii: "$") {
+                        var end = i + 1
+                        while end < bytes.count, isNameByte(bytes[end]) { end += 1 }
+                        if end > i + 1 { names.insert(String(decoding: bytes[(i + 1)..<end], as: UTF8.self)) }
+                        i = end
+                        continue
+                    }
+                case .blockComment:
+                    if byte == UInt8(ascii: "*"), next == UInt8(ascii: "/") {
+                        state = .code
+                        i += 1
+                    }
+                case .quoted(let end):
+                    if byte == end { state = .code }
+                }
+            }
+            i += 1
+        }
+        return names
+    }
+
     /// The lines of a file: split at LF, with a CR before it (CRLF files) removed.
     static func lines(of text: String) -> [String] {
         text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { line in

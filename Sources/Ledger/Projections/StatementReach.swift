@@ -27,7 +27,9 @@ enum StatementReach {
 
     /// The tables `sql` (one statement) opens, read from its program: `EXPLAIN` lists the
     /// programs of the triggers it fires too, so a trigger cannot write where its statement may not.
-    static func tables(of sql: String, in db: Database) throws -> Tables {
+    /// - Parameter creating: for a CREATE statement: the object it makes (opened by a computed root
+    ///   page) and the schema table it writes are its own business; what it reads is not.
+    static func tables(of sql: String, in db: Database, creating: Bool = false) throws -> Tables {
         var explain: OpaquePointer?
         guard sqlite3_prepare_v2(db.sqliteConnection, "EXPLAIN " + sql, -1, &explain, nil) == SQLITE_OK, let explain else {
             let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
@@ -48,7 +50,9 @@ enum StatementReach {
                 let database = sqlite3_column_int64(explain, 4)
                 let flags = sqlite3_column_int64(explain, 6)
                 // OPFLAG_P2ISREG: the root page is computed (a table being created), or another database.
-                if database != 0 || flags & 0x10 != 0 {
+                if creating, flags & 0x10 != 0 || page == 1 {
+                    // The new table or index, or sqlite_master.
+                } else if database != 0 || flags & 0x10 != 0 {
                     result.elsewhere = true
                 } else if opcode == "OpenWrite" {
                     writes.insert(page)
@@ -62,19 +66,30 @@ enum StatementReach {
         guard !(reads.isEmpty && writes.isEmpty) else { return result }
         var names: [Int64: String] = [1: "sqlite_master"]
         for row in try Row.fetchAll(db, sql: "SELECT rootpage, tbl_name FROM main.sqlite_master WHERE rootpage > 0") {
-            names[row[0]] = (row[1] as String).lowercased()
+            names[row[0]] = folded(row[1])
         }
         result.reads = Set(reads.map { names[$0] ?? "page \($0)" })
         result.writes = Set(writes.map { names[$0] ?? "page \($0)" })
         return result
     }
 
-    /// Checks one statement of a projection against the tables it `owns` (lower-cased).
+    /// A name as SQLite compares names: ASCII letters folded to lower case, others as they are
+    /// (SQL's `lower()` folds the same way; `Ā_rows` and `ā_rows` are two tables).
+    static func folded(_ name: String) -> String {
+        String(decoding: name.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
+
+    /// Checks one statement of a projection against the tables it `owns` (folded, see ``folded(_:)``).
+    /// SQLite's own tables (`sqlite_sequence`, `sqlite_master` …) may not be named: AUTOINCREMENT
+    /// reads and writes `sqlite_sequence` by itself, and only that is allowed.
     /// - Parameters:
     ///   - prefix: "file:line: ", for the message.
     ///   - what: "the statement for 'meeting-held' events", for the message.
-    static func check(_ sql: String, projection: String, owns: Set<String>, readsOnlyOwn: Bool, in db: Database, prefix: String, what: String) throws {
-        let tables = try tables(of: sql, in: db)
+    static func check(_ sql: String, projection: String, owns: Set<String>, readsOnlyOwn: Bool, creating: Bool = false, in db: Database, prefix: String, what: String) throws {
+        if let named = ProjectionEngine.identifiers(sql).sorted().first(where: { $0.hasPrefix("sqlite_") }) {
+            throw LedgerError(.invalidInput, "\(prefix)\(what) names SQLite's own table '\(named)'; a projection touches only the tables it creates")
+        }
+        let tables = try tables(of: sql, in: db, creating: creating)
         if tables.elsewhere {
             throw LedgerError(.invalidInput, "\(prefix)\(what) reaches outside the projection database's own tables (another database, or a temporary table); a projection keeps its tables in the projection database")
         }

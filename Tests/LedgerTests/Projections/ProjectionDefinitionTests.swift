@@ -16,7 +16,7 @@ struct ProjectionDefinitionTests {
         ("-- on inside a block comment", "-- projection: p\nCREATE TABLE p (x TEXT);\n-- on meeting-held\nINSERT INTO p VALUES (1);\n/* not now:\n-- on council-formed\nINSERT INTO p VALUES (2);\n*/\n", ["meeting-held@4"]),
         ("-- on inside a string literal", "-- projection: p\nCREATE TABLE p (x TEXT);\n-- on meeting-held\nINSERT INTO p VALUES ('a\n-- on council-formed\nb');\n", ["meeting-held@4"]),
         ("a tab and upper case", "-- projection: p\nCREATE TABLE p (x TEXT);\n--\ton meeting-held\nINSERT INTO p VALUES (1);\n-- ON council-formed\nINSERT INTO p VALUES (2);\n", ["meeting-held@4", "council-formed@6"]),
-        ("a comment that starts with 'on'", "-- projection: p\nCREATE TABLE p (x TEXT);\n-- on meeting-held\n-- On conflict, the newer row wins\n--\ton the other hand\nINSERT INTO p VALUES (1);\n", ["meeting-held@4"]),
+        ("a comment that starts with 'on'", "-- projection: p\nCREATE TABLE p (x TEXT);\n-- on meeting-held\n-- On conflict, the newer row wins\n--\ton the other hand\nINSERT INTO p VALUES (1)\n    -- on conflict\n    ON CONFLICT DO NOTHING;\n", ["meeting-held@4"]),
         ("CRLF line ends", "-- projection: p\r\n-- version: 3\r\nCREATE TABLE p (x TEXT);\r\n-- on meeting-held\r\nINSERT INTO p VALUES (1);\r\n-- on *\r\nINSERT INTO p VALUES (2);\r\n", ["meeting-held@5", "*@7"]),
     ])
     func blocksStartOnlyWhereSQLiteReadsAComment(label: String, text: String, expected: [String]) throws {
@@ -85,5 +85,10 @@ struct ProjectionDefinitionTests {
     ])
     func theFirstKeywordSkipsBlanksAndComments(sql: String, keyword: String) {
         #expect(SQLText.firstKeyword(sql) == keyword)
+    }
+
+    @Test func parameterNamesAreFoundOutsideLiteralsAndComments() {
+        let sql = "SELECT ':not', \":nor\" -- :neither\n/* :nor_this */ FROM t WHERE a = :stream AND b = @b AND c = $Ā AND d = ?1 AND e = ':x'"
+        #expect(SQLText.parameterNames(sql) == ["stream", "b", "Ā"])
     }
 }

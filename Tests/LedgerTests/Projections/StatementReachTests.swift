@@ -62,7 +62,7 @@ struct StatementReachTests {
         Case(
             label: "an index on another projection's table",
             sql: "-- projection: mine\nCREATE TABLE mine (x TEXT);\nCREATE INDEX mine_meetings_kind ON meetings (kind);\n",
-            line: 3, fragment: "index 'mine_meetings_kind' is on table 'meetings'"),
+            line: 3, fragment: "reads table 'meetings'"),
         Case(
             label: "seed rows written into Kopa's list of objects",
             sql: "-- projection: mine\nCREATE TABLE mine (x TEXT);\nINSERT INTO kopa_objects VALUES ('councils', 'table', 'mine');\n",
@@ -71,6 +71,26 @@ struct StatementReachTests {
             label: "a temporary table",
             sql: "-- projection: mine\nCREATE TEMP TABLE mine (x TEXT);\n",
             line: 2, fragment: "temporary object"),
+        Case(
+            label: "a virtual table over another projection's rows",
+            sql: "-- projection: mine\nCREATE TABLE mine (x TEXT);\nCREATE VIRTUAL TABLE mine_fts USING fts5(name, content='organisations');\n",
+            line: 3, fragment: "virtual table 'mine_fts' is not allowed"),
+        Case(
+            label: "SQLite's sequence table named",
+            sql: "-- projection: mine\nCREATE TABLE mine (n INTEGER PRIMARY KEY AUTOINCREMENT);\n-- on meeting-held\nUPDATE sqlite_sequence SET seq = seq + 1000;\n",
+            line: 4, fragment: "names SQLite's own table 'sqlite_sequence'"),
+        Case(
+            label: "a table made from another projection's rows",
+            sql: "-- projection: mine\nCREATE TABLE mine AS SELECT * FROM organisations;\n",
+            line: 2, fragment: "reads table 'organisations'"),
+        Case(
+            label: "a foreign key into another projection's table",
+            sql: "-- projection: mine\nCREATE TABLE mine (meeting TEXT REFERENCES meetings (meeting) ON DELETE CASCADE);\n",
+            line: 2, fragment: "refers to table 'meetings'"),
+        Case(
+            label: "a table differing from another projection's only by a non-ASCII letter's case",
+            sql: "-- projection: mine\nCREATE TABLE mine (x TEXT);\nCREATE TABLE \"ā_rows\" (x TEXT);\n-- on meeting-held\nINSERT INTO \"Ā_rows\" VALUES (:meeting);\n",
+            line: 5, fragment: "no such table: Ā_rows"),
         Case(
             label: "a SELECT as a block's statement",
             sql: "-- projection: mine\nCREATE TABLE mine (x TEXT);\n-- on meeting-held\nSELECT :meeting;\n",
@@ -121,6 +141,71 @@ struct StatementReachTests {
             let kinds: [String] = try ProjectionEngineTests.values(test, "SELECT kind FROM counted_kinds ORDER BY kind")
             #expect(kinds == ["seeded", "workshop"])
         }
+    }
+
+    /// A table named in Latvian is the projection's own, whatever the case of its letters (SQLite
+    /// folds only ASCII letters, and so do the checks).
+    @Test func aNonASCIITableNameIsTheProjectionsOwn() throws {
+        let test = try TestLedger().withFixtures()
+        try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: "2019-12-05")
+        let analyst = try AnalystFolder()
+        try analyst.projection("lv.sql", "-- projection: lv\nCREATE TABLE \"Ārzemes\" (meeting TEXT);\n-- on meeting-held\nINSERT INTO \"Ārzemes\" VALUES (:meeting);\n")
+        try analyst.report("lv.sql", "SELECT meeting FROM \"Ārzemes\"")
+        let engine = try test.engine(extra: [analyst.url])
+        #expect(try engine.report("lv").rows == [[.text("m1")]])
+        #expect(try engine.report("lv", time: ReportTime(asOf: try TimeBound("2030-01-01"))).rows == [[.text("m1")]])
+    }
+
+    /// A projection database made by an older Kopa, which listed `sqlite_sequence` as a
+    /// projection's and let a projection put a trigger on another's table, is mended.
+    @Test func anOlderProjectionDatabaseIsMended() throws {
+        let test = try TestLedger().withFixtures()
+        try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: "2019-12-05")
+        let analyst = try AnalystFolder()
+        try analyst.projection("counted.sql", "-- projection: counted\nCREATE TABLE counted (n INTEGER PRIMARY KEY AUTOINCREMENT, meeting TEXT);\n-- on meeting-held\nINSERT INTO counted (meeting) VALUES (:meeting);\n")
+        let engine = try test.engine(extra: [analyst.url])
+        try engine.catchUp()
+        let queue = try DatabaseQueue(path: test.projectionDatabasePath, configuration: SQLiteSetup.configuration())
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO kopa_objects VALUES ('counted', 'table', 'sqlite_sequence')")
+            try db.execute(sql: "CREATE TRIGGER counted_spy AFTER INSERT ON meetings BEGIN INSERT INTO counted (meeting) VALUES ('spy'); END")
+            try db.execute(sql: "INSERT INTO kopa_objects VALUES ('counted', 'trigger', 'counted_spy')")
+        }
+        try queue.close()
+        try test.record("meeting-held", ["meeting": "m2", "kind": "workshop", "title": "Two"], occurredAt: "2019-12-06")
+        try engine.catchUp(rebuild: ["counted"])
+        #expect(try ProjectionEngineTests.values(test, "SELECT meeting FROM counted ORDER BY n") == ["m1", "m2"])
+        let spies: [String] = try ProjectionEngineTests.values(test, "SELECT name FROM sqlite_master WHERE name = 'counted_spy'")
+        #expect(spies.isEmpty)
+    }
+
+    /// Copying a snapshot does not fire the projection's triggers again: a trigger that counts
+    /// counts each event once, from a snapshot as from the start.
+    @Test func aSnapshotCopyDoesNotFireTriggers() throws {
+        let test = try TestLedger().withFixtures()
+        for i in 1...12 {
+            try test.record("meeting-held", ["meeting": .string("m\(i)"), "kind": "workshop", "title": "T"], occurredAt: "2020-\(String(format: "%02d", i))-01")
+        }
+        let analyst = try AnalystFolder()
+        try analyst.projection("tally.sql", """
+            -- projection: tally
+            CREATE TABLE tally (n INTEGER NOT NULL);
+            INSERT INTO tally VALUES (0);
+            CREATE TABLE tally_rows (meeting TEXT PRIMARY KEY);
+            CREATE TRIGGER tally_count AFTER INSERT ON tally_rows BEGIN UPDATE tally SET n = n + 1; END;
+            -- on meeting-held
+            INSERT INTO tally_rows VALUES (:meeting);
+            """)
+        try analyst.report("tally.sql", "SELECT n FROM tally")
+        var engine = try test.engine(extra: [analyst.url])
+        engine.snapshotMinimumEvents = 0
+        engine.snapshotParts = 4
+        try engine.catchUp(rebuild: nil)
+        let snapshots: [Int] = try ProjectionEngineTests.values(test, "SELECT count(*) FROM kopa_snapshots WHERE projection = 'tally'")
+        #expect(snapshots.first ?? 0 > 0)
+        #expect(try engine.report("tally").rows == [[.integer(12)]])
+        #expect(try engine.report("tally", time: ReportTime(asOf: try TimeBound("2030-01-01"))).rows == [[.integer(12)]])
+        #expect(try engine.report("tally", time: ReportTime(asOf: try TimeBound("2020-10-15"))).rows == [[.integer(10)]])
     }
 
     /// Statements run in file order, `-- on *` blocks among the typed ones.
@@ -215,5 +300,9 @@ struct StatementReachTests {
             _ = try test.engine().report("audit-trail", parameters: ["projct": "x"])
         }
         #expect(try test.engine().report("audit-trail", parameters: ["stream": "project/x"]).rows.isEmpty)
+        // Refused before any projection is brought up to date: a fresh ledger gets no projection database.
+        let fresh = try TestLedger()
+        expectLedgerError(.usage, mentioning: ["':projct'"]) { _ = try fresh.engine().report("audit-trail", parameters: ["projct": "x"]) }
+        #expect(!FileManager.default.fileExists(atPath: fresh.projectionDatabasePath))
     }
 }
