@@ -137,6 +137,8 @@ final class SnapshotWriter {
     /// lists afterwards were replaced by this replay, and are removed.
     var listedBefore: Set<String> = []
     private var attached = 0
+    /// The `kopa_snapshots` rows of the copies taken, listed only once the replay has committed.
+    private var pending: [StatementArguments] = []
 
     /// Chooses the cuts, creates the files and attaches them to `pdb`.
     init(engine: ProjectionEngine, definitions: [ProjectionDefinition], pdb: Database) throws {
@@ -196,8 +198,8 @@ final class SnapshotWriter {
 
     private func alias(_ index: Int) -> String { "kopa_snapshot_\(index)" }
 
-    /// Copies the tables of `definitions` as they stand now into the file of cut `index`, and lists
-    /// them in `kopa_snapshots` (in the replay's transaction).
+    /// Copies the tables of `definitions` as they stand now into the file of cut `index`, to be
+    /// listed by ``list(_:)``.
     func take(_ index: Int, definitions: [ProjectionDefinition], maxEnds: [String], head: Int64, pdb: Database) throws {
         for (definition, maxEnd) in zip(definitions, maxEnds) where covered.contains(definition.name) {
             let tables = try String.fetchAll(pdb, sql: "SELECT name FROM kopa_objects WHERE projection = ? AND type = 'table'", arguments: [definition.name])
@@ -205,11 +207,29 @@ final class SnapshotWriter {
                 let name = table.quotedDatabaseIdentifier
                 try pdb.execute(sql: "INSERT INTO \(alias(index)).\(name) SELECT * FROM main.\(name)")
             }
-            try pdb.execute(sql: """
-                INSERT INTO kopa_snapshots (projection, version, checksum, ledger, file, cut_start, head_seq, max_end)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [definition.name, definition.version, definition.checksum, headHash, files[index], cuts[index], head, maxEnd])
+            pending.append([definition.name, definition.version, definition.checksum, headHash, files[index], cuts[index], head, maxEnd])
         }
+    }
+
+    /// Lists the copies in `kopa_snapshots`, after the replay's transaction has committed.
+    ///
+    /// Not in that transaction: SQLite commits the projection database first and writes the
+    /// snapshot files (no journal) after it, so a process killed in between left listed files
+    /// that were torn, and a report at a past time read fewer rows from them without an error.
+    /// Listed once the commit has returned, every listed file is whole; a kill before leaves
+    /// unlisted files, which are removed.
+    func list(_ pdb: Database) throws {
+        guard !pending.isEmpty else { return }
+        try pdb.inTransaction(.immediate) {
+            for arguments in pending {
+                try pdb.execute(sql: """
+                    INSERT INTO kopa_snapshots (projection, version, checksum, ledger, file, cut_start, head_seq, max_end)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: arguments)
+            }
+            return .commit
+        }
+        pending = []
     }
 
     /// Detaches the files and removes the snapshot files that `kopa_snapshots` no longer lists:

@@ -187,6 +187,8 @@ public struct ProjectionEngine: Sendable {
                     }
                     return .commit
                 }
+                // Snapshots only speed up reports at a past time: unlisted, their files are removed.
+                do { try snapshots?.list(pdb) } catch { logger.warning("the projection snapshots could not be listed: \(error)") }
             }
         } catch let error as DatabaseError where Self.isBusy(error) {
             throw busyError()
