@@ -144,7 +144,24 @@ extension Ledger {
     }
 
     static func temporaryPath(for file: String, tag: String) -> String {
-        "\(file).\(tag)-\(getpid())"
+        removeAbandonedTemporaries(for: file, tag: tag)
+        return "\(file).\(tag)-\(getpid())"
+    }
+
+    /// Removes what an earlier run killed outright (SIGKILL, a power cut) left beside `file`:
+    /// `FILE.TAG-PID` and its `-wal`, `-shm`, `-journal`, when no process PID runs any more.
+    /// Such a file can be a whole ledger without its indexes, and looked like a real one.
+    static func removeAbandonedTemporaries(for file: String, tag: String) {
+        let url = URL(fileURLWithPath: file)
+        let prefix = url.lastPathComponent + ".\(tag)-"
+        let folder = url.deletingLastPathComponent().path
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            var rest = Substring(name.dropFirst(prefix.count))
+            for suffix in ["-wal", "-shm", "-journal"] where rest.hasSuffix(suffix) { rest = rest.dropLast(suffix.count) }
+            guard let pid = pid_t(rest), pid > 0, pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink(folder + "/" + name)
+        }
     }
 
     /// Checks an archive without a ledger: the LZ4 frame and its checksums, every line's shape,

@@ -43,6 +43,25 @@ final class ArchivedLedger: @unchecked Sendable {
 
 @Suite("archives")
 struct ArchiveTests {
+    /// What a restore or export killed outright left (its process gone) is removed by the next run
+    /// to the same place; a file of a process that still runs, or of another name, stays.
+    @Test func leftoversOfAKilledRunAreRemovedByTheNext() throws {
+        let source = try ArchivedLedger()
+        let target = try TemporaryDirectory("kopa-leftovers")
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let gone = finished.processIdentifier
+        let left = ["r.sqlite.restoring-\(gone)", "r.sqlite.restoring-\(gone)-journal", "a.kopa.exporting-\(gone)"]
+        let kept = ["r.sqlite.restoring-1", "other.sqlite.restoring-\(gone)", "r.sqlite.restoring-x"]
+        for name in left + kept { try target.write(name, "half") }
+        _ = try Ledger.restore(from: source.archive, to: target.path("r.sqlite"))
+        _ = try source.test.ledger.export(toFile: target.path("a.kopa"))
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: target.url.path))
+        #expect(names == Set(kept + ["r.sqlite", "a.kopa"]))
+    }
+
     @Test func exportRestoreRoundTripsEveryRecordAndHash() throws {
         let source = try ArchivedLedger()
         let target = try TemporaryDirectory("kopa-restore")
