@@ -100,6 +100,7 @@ extension Ledger {
             throw LedgerError(.conflict, "'\(path)' is a link to a file that does not exist; give the archive's own file name with --out")
         }
         try Self.checkReplaceable(file)
+        Self.removeAbandonedTemporaries(for: file, tag: "exporting")
         let temporary = Self.temporaryPath(for: file, tag: "exporting")
         let fd = openFile(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
@@ -144,8 +145,7 @@ extension Ledger {
     }
 
     static func temporaryPath(for file: String, tag: String) -> String {
-        removeAbandonedTemporaries(for: file, tag: tag)
-        return "\(file).\(tag)-\(getpid())"
+        "\(file).\(tag)-\(getpid())"
     }
 
     /// Removes what an earlier run killed outright (SIGKILL, a power cut) left beside `file`:
@@ -231,6 +231,7 @@ extension Ledger {
             throw LedgerError(.conflict, "'\(path + suffix)' exists already; restore creates a new ledger and never writes into an existing one (choose another --ledger PATH)")
         }
         let reader = try ArchiveReader(path: archive)
+        removeAbandonedTemporaries(for: path, tag: "restoring")
         let temporary = temporaryPath(for: path, tag: "restoring")
         let suffixes = ["", "-wal", "-shm", "-journal"]
         func removeTemporary() {

@@ -178,10 +178,8 @@ final class CompiledProjection {
                     }
                     try StatementReach.check(text, projection: projection, owns: owns, readsOnlyOwn: true, in: db, prefix: "\(file):\(line): ", what: block)
                     for index in 1...max(sqlite3_bind_parameter_count(statement), 1) where sqlite3_bind_parameter_count(statement) > 0 {
-                        guard let raw = sqlite3_bind_parameter_name(statement, index), raw.pointee != CChar(UInt8(ascii: "?")) else {
-                            throw LedgerError(.invalidInput, "\(file):\(line): positional parameter '\(sqlite3_bind_parameter_name(statement, index).map { String(cString: $0) } ?? "?")' is not supported; use named parameters such as :project")
-                        }
-                        bindings.append((index, try resolve(String(String(cString: raw).dropFirst()), line)))
+                        let name = try Self.namedParameter(statement, index, prefix: "\(file):\(line): ", example: ":project")
+                        bindings.append((index, try resolve(name, line)))
                     }
                 } catch {
                     sqlite3_finalize(statement)
@@ -192,6 +190,17 @@ final class CompiledProjection {
             }
         }
         return result
+    }
+
+    /// Parameter `index` of a prepared statement, without its sigil (`:stream` → `stream`).
+    /// - Throws: ``LedgerError`` after `prefix`, naming a positional parameter (`?`, `?1`) as
+    ///   written: nothing could bind it.
+    static func namedParameter(_ handle: OpaquePointer, _ index: Int32, prefix: String, example: String) throws -> String {
+        guard let raw = sqlite3_bind_parameter_name(handle, index), raw.pointee != CChar(UInt8(ascii: "?")) else {
+            let written = sqlite3_bind_parameter_name(handle, index).map { String(cString: $0) } ?? "?"
+            throw LedgerError(.invalidInput, "\(prefix)positional parameter '\(written)' is not supported; use a named one such as \(example)")
+        }
+        return String(String(cString: raw).dropFirst())
     }
 
     /// The number of lines before the first SQL token at or after `offset` (skipping blanks, `--`

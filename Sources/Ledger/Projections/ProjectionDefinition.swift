@@ -30,10 +30,9 @@ public struct ProjectionDefinition: Sendable, Equatable {
     public var description: String?
     /// The file it was read from, for errors.
     public var file: String
-    /// The table definitions.
+    /// The table definitions: every line of the file before the first block, header lines blank,
+    /// so that a line of it is the same line of the file.
     public var schemaSQL: String
-    /// The line where the table definitions start.
-    public var schemaLine: Int
     /// The handlers in file order.
     public var blocks: [Block]
     /// SHA-256 of the file, so that an edited file is rebuilt even without a version change.
@@ -110,7 +109,6 @@ public struct ProjectionDefinition: Sendable, Equatable {
         self.name = name
         self.description = headers["description"]?.value
         self.schemaSQL = schema.joined(separator: "\n")
-        self.schemaLine = 1
         self.blocks = blocks
     }
 

@@ -42,10 +42,7 @@ extension ProjectionEngine {
         let plan = ReplayPlan(compiled)
         // Per projection and type index: whether it receives the type, and the statements to run.
         let routes: [[(received: Bool, statements: [CompiledStatement])]] = compiled.map { projection in
-            (plan.types.map(Optional.some) + [nil]).map { type in
-                let statements = projection.statements(for: type)
-                return (!statements.isEmpty || projection.handles(type), statements)
-            }
+            (plan.types.map(Optional.some) + [nil]).map { type in (projection.handles(type), projection.statements(for: type)) }
         }
         let everything = compiled.contains { !$0.wildcard.isEmpty }
         let types = everything ? nil : Set(plan.types)

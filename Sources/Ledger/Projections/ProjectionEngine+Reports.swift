@@ -162,7 +162,7 @@ extension ProjectionEngine {
         for row in try Row.fetchAll(db, sql: "SELECT projection, type, name FROM kopa_objects WHERE type IN ('table', 'view') ORDER BY rowid") {
             objects[row["projection"], default: []].append((row["type"], row["name"]))
         }
-        var words = sql.map(identifiers)
+        var words = sql.map(SQLText.identifiers)
         var needed: Set<String> = []
         var grew = true
         while grew {
@@ -174,30 +174,13 @@ extension ProjectionEngine {
                 grew = true
                 for view in own where view.type == "view" {
                     let text = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", arguments: [view.name]) ?? ""
-                    words?.formUnion(identifiers(text))
+                    words?.formUnion(SQLText.identifiers(text))
                 }
             }
         }
         return definitions.filter { needed.contains($0.name) }.map { definition in
             (definition, (objects[definition.name] ?? []).filter { $0.type == "table" }.map(\.name))
         }
-    }
-
-    /// The identifiers of an SQL text, folded as SQLite folds names (a superset of the tables it
-    /// reads). Every non-ASCII character is part of an identifier, as in SQLite.
-    static func identifiers(_ sql: String) -> Set<String> {
-        var words: Set<String> = []
-        var current = ""
-        for scalar in StatementReach.folded(sql).unicodeScalars {
-            if scalar == "_" || scalar.value >= 128 || CharacterSet.alphanumerics.contains(scalar) {
-                current.unicodeScalars.append(scalar)
-            } else if !current.isEmpty {
-                words.insert(current)
-                current = ""
-            }
-        }
-        if !current.isEmpty { words.insert(current) }
-        return words
     }
 
     /// Runs a report's query in `db` and holds its rows.
@@ -293,11 +276,7 @@ extension ProjectionEngine {
         let count = sqlite3_bind_parameter_count(handle)
         guard count > 0 else { return [] }
         return try (1...count).map { index in
-            guard let raw = sqlite3_bind_parameter_name(handle, index), raw.pointee != CChar(UInt8(ascii: "?")) else {
-                let shown = sqlite3_bind_parameter_name(handle, index).map { String(cString: $0) } ?? "?"
-                throw LedgerError(.invalidInput, "report \(report.file): positional parameter '\(shown)' is not supported; use a named one such as :stream (bound by --stream) or :name (bound by --param name=VALUE)")
-            }
-            return String(String(cString: raw).dropFirst())
+            try CompiledProjection.namedParameter(handle, index, prefix: "report \(report.file): ", example: ":stream (bound by --stream) or :name (bound by --param name=VALUE)")
         }
     }
 }

@@ -285,7 +285,7 @@ public struct ProjectionEngine: Sendable {
     /// analyst's folder not given this time) stay, unless this definition names one of them: then
     /// that projection's objects are dropped, as derived data are, and it is rebuilt if it comes back.
     func createTables(_ definition: ProjectionDefinition, in pdb: Database) throws {
-        let words = Self.identifiers(definition.schemaSQL)
+        let words = SQLText.identifiers(definition.schemaSQL)
         let loaded = Set(set.projections.map(\.name))
         var dropping = [definition.name]
         for row in try Row.fetchAll(pdb, sql: "SELECT projection, name FROM kopa_objects ORDER BY rowid") {
@@ -419,7 +419,7 @@ extension CompiledProjection {
     /// Calls `body` with each statement of the table definitions and its line (they take no parameters).
     static func eachSchemaStatement(_ definition: ProjectionDefinition, _ body: (String, Int) throws -> Void) throws {
         var remaining = Substring(definition.schemaSQL)
-        var line = definition.schemaLine
+        var line = 1  // the schema is the file's first lines
         while !remaining.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             // Split at the end of each complete statement (sqlite3_complete understands strings and comments).
             var end = remaining.startIndex

@@ -6,6 +6,8 @@
 struct SQLText {
     private enum State: Equatable {
         case code
+        /// `-- …`, to the end of the line.
+        case lineComment
         case blockComment
         /// Inside a literal or quoted identifier that the byte ends.
         case quoted(UInt8)
@@ -17,6 +19,43 @@ struct SQLText {
     /// string or identifier. Only such a line can be a header or a `-- on` line.
     var startsInCode: Bool { state == .code }
 
+    /// Moves past the token that starts at `bytes[i]` (a byte, or the two of `--`, `/*`, `*/`).
+    /// - Returns: where the next token starts, and whether this one is SQL (not a blank, not a comment).
+    private mutating func step(_ bytes: [UInt8], at i: Int) -> (next: Int, isCode: Bool) {
+        let byte = bytes[i]
+        let next = i + 1 < bytes.count ? bytes[i + 1] : 0
+        switch state {
+        case .lineComment:
+            if byte == UInt8(ascii: "\n") { state = .code }
+            return (i + 1, false)
+        case .blockComment:
+            if byte == UInt8(ascii: "*"), next == UInt8(ascii: "/") {
+                state = .code
+                return (i + 2, false)
+            }
+            return (i + 1, false)
+        case .quoted(let end):
+            // A doubled quote inside a literal closes it and opens it again: the same state.
+            if byte == end { state = .code }
+            return (i + 1, true)
+        case .code:
+            if byte == UInt8(ascii: "-"), next == UInt8(ascii: "-") {
+                state = .lineComment
+                return (i + 2, false)
+            }
+            if byte == UInt8(ascii: "/"), next == UInt8(ascii: "*") {
+                state = .blockComment
+                return (i + 2, false)
+            }
+            switch byte {
+            case UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "`"): state = .quoted(byte)
+            case UInt8(ascii: "["): state = .quoted(UInt8(ascii: "]"))
+            default: break
+            }
+            return (i + 1, !(byte == UInt8(ascii: " ") || (0x09...0x0D).contains(byte)))
+        }
+    }
+
     /// Consumes one line (without its line break).
     /// - Returns: whether the line holds SQL outside comments.
     mutating func consume(line: String) -> Bool {
@@ -24,35 +63,11 @@ struct SQLText {
         var sawCode = false
         var i = 0
         while i < bytes.count {
-            let byte = bytes[i]
-            let next = i + 1 < bytes.count ? bytes[i + 1] : 0
-            switch state {
-            case .code:
-                if byte == UInt8(ascii: "-"), next == UInt8(ascii: "-") { return sawCode }  // a comment to the end of the line
-                if byte == UInt8(ascii: "/"), next == UInt8(ascii: "*") {
-                    state = .blockComment
-                    i += 2
-                    continue
-                }
-                switch byte {
-                case UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "`"): state = .quoted(byte)
-                case UInt8(ascii: "["): state = .quoted(UInt8(ascii: "]"))
-                default: break
-                }
-                if !(byte == UInt8(ascii: " ") || (0x09...0x0D).contains(byte)) { sawCode = true }
-            case .blockComment:
-                if byte == UInt8(ascii: "*"), next == UInt8(ascii: "/") {
-                    state = .code
-                    i += 2
-                    continue
-                }
-            case .quoted(let end):
-                // A doubled quote inside a literal closes it and opens it again: the same state.
-                if byte == end { state = .code }
-                sawCode = true
-            }
-            i += 1
+            let (next, isCode) = step(bytes, at: i)
+            sawCode = sawCode || isCode
+            i = next
         }
+        if state == .lineComment { state = .code }  // the line break ends it
         return sawCode
     }
 
@@ -60,50 +75,33 @@ struct SQLText {
     /// string literals, quoted identifiers and comments: what a report can be given, known before
     /// any projection is brought up to date.
     static func parameterNames(_ sql: String) -> Set<String> {
-        func isNameByte(_ b: UInt8) -> Bool {
-            b == UInt8(ascii: "_") || b >= 0x80 || (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
-        }
         let bytes = Array(sql.utf8)
         var names: Set<String> = []
-        var state = State.code
-        var lineComment = false
+        var lexer = SQLText()
         var i = 0
         while i < bytes.count {
-            let byte = bytes[i]
-            let next = i + 1 < bytes.count ? bytes[i + 1] : 0
-            if lineComment {
-                if byte == UInt8(ascii: "\n") { lineComment = false }
+            if lexer.state == .code, [UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "$")].contains(bytes[i]) {
+                var end = i + 1
+                while end < bytes.count, isIdentifierByte(bytes[end]) { end += 1 }
+                if end > i + 1 { names.insert(String(decoding: bytes[(i + 1)..<end], as: UTF8.self)) }
+                i = end
             } else {
-                switch state {
-                case .code:
-                    if byte == UInt8(ascii: "-"), next == UInt8(ascii: "-") {
-                        lineComment = true
-                    } else if byte == UInt8(ascii: "/"), next == UInt8(ascii: "*") {
-                        state = .blockComment
-                        i += 1
-                    } else if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "`") {
-                        state = .quoted(byte)
-                    } else if byte == UInt8(ascii: "[") {
-                        state = .quoted(UInt8(ascii: "]"))
-                    } else if byte == UInt8(ascii: ":") || byte == UInt8(ascii: "@") || byte == UInt8(ascii: "$") {
-                        var end = i + 1
-                        while end < bytes.count, isNameByte(bytes[end]) { end += 1 }
-                        if end > i + 1 { names.insert(String(decoding: bytes[(i + 1)..<end], as: UTF8.self)) }
-                        i = end
-                        continue
-                    }
-                case .blockComment:
-                    if byte == UInt8(ascii: "*"), next == UInt8(ascii: "/") {
-                        state = .code
-                        i += 1
-                    }
-                case .quoted(let end):
-                    if byte == end { state = .code }
-                }
+                i = lexer.step(bytes, at: i).next
             }
-            i += 1
         }
         return names
+    }
+
+    /// A byte of an identifier as SQLite reads one: an ASCII letter or digit, `_`, or any byte of a
+    /// non-ASCII character.
+    static func isIdentifierByte(_ b: UInt8) -> Bool {
+        b == UInt8(ascii: "_") || b >= 0x80 || (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
+    }
+
+    /// The identifiers of an SQL text, folded as SQLite folds names (a superset of the tables it
+    /// reads, and of the SQLite tables it names).
+    static func identifiers(_ sql: String) -> Set<String> {
+        Set(Array(StatementReach.folded(sql).utf8).split { !isIdentifierByte($0) }.map { String(decoding: $0, as: UTF8.self) })
     }
 
     /// The lines of a file: split at LF, with a CR before it (CRLF files) removed.

@@ -86,7 +86,7 @@ enum StatementReach {
     ///   - prefix: "file:line: ", for the message.
     ///   - what: "the statement for 'meeting-held' events", for the message.
     static func check(_ sql: String, projection: String, owns: Set<String>, readsOnlyOwn: Bool, creating: Bool = false, in db: Database, prefix: String, what: String) throws {
-        if let named = ProjectionEngine.identifiers(sql).sorted().first(where: { $0.hasPrefix("sqlite_") }) {
+        if let named = SQLText.identifiers(sql).sorted().first(where: { $0.hasPrefix("sqlite_") }) {
             throw LedgerError(.invalidInput, "\(prefix)\(what) names SQLite's own table '\(named)'; a projection touches only the tables it creates")
         }
         let tables = try tables(of: sql, in: db, creating: creating)

@@ -56,7 +56,7 @@ struct ProjectionDefinitionTests {
         #expect(definition.schemaSQL.contains("'a\n-- version: 7\nb'"))
         #expect(definition.blocks.first?.sql.contains("-- description: not this one") == true)
         // Lines keep their numbers: the schema starts at line 1, header lines blank.
-        #expect(definition.schemaLine == 1)
+        #expect(definition.schemaSQL.hasPrefix("-- Meetings per kind, for the annual report.\n\n\n\nCREATE TABLE"))
         #expect(definition.schemaSQL.split(separator: "\n", omittingEmptySubsequences: false).count == 7)
     }
 
