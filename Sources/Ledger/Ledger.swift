@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 
 /// A Kopa ledger: the hash-chained event log, the catalog recorded in it, and the operations
 /// staff, auditors and analysts run on it.
@@ -25,13 +26,22 @@ public struct Ledger: Sendable {
     }
 
     /// Creates a ledger: seq 1 `ledger-created`, then one `schema-registered` per catalog file,
-    /// in one transaction. On any failure the new file is removed, so nothing is left behind.
+    /// in one transaction. The file is built beside `path` and linked there once complete, so
+    /// nothing half-made is ever left under `path`, even when the process is killed.
     /// - Throws: ``LedgerError`` when the file exists or the catalog is invalid.
     public static func create(at path: String, name: String, actor: String, catalog: EventCatalog? = nil) throws -> Ledger {
+        try create(at: path, name: name, actor: actor, catalog: catalog) { _ in }
+    }
+
+    /// Creates a ledger as ``create(at:name:actor:catalog:)`` does, and lets `fill` append to it
+    /// before it is linked into place: the seed ledger appears whole or not at all.
+    static func create(at path: String, name: String, actor: String, catalog: EventCatalog? = nil, filling fill: (Ledger) throws -> Void) throws -> Ledger {
         let catalog = try catalog ?? EventCatalog.load(directory: BundledResources.events)
         try validateActor(actor)
-        let store = try SQLiteEventStore.create(path: path)
-        do {
+        try buildNewFile(at: path, tag: "creating", refusal: "Kopa never overwrites a ledger (choose another --ledger PATH)") { temporary in
+            let store = try SQLiteEventStore.create(path: temporary)
+            // Closed before the file is linked into place: the last connection checkpoints the log.
+            defer { try? store.queue.close() }
             let bootstrap = Ledger(store: store, catalog: catalog)
             var drafts = [EventDraft(type: "ledger-created", data: .object(["name": .string(name)]))]
             for type in catalog.types.keys.sorted() {
@@ -42,11 +52,11 @@ public struct Ledger: Sendable {
                 }
             }
             _ = try bootstrap.append(drafts, actor: actor, allowSystem: true, numbered: false)
-            return try open(at: path)
-        } catch {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-            throw error
+            let ledger = try open(at: temporary)
+            defer { try? ledger.store.queue.close() }
+            try fill(ledger)
         }
+        return try open(at: path)
     }
 
     static func registeredCatalog(_ store: SQLiteEventStore) throws -> EventCatalog {

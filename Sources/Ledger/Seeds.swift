@@ -12,13 +12,16 @@ public enum Seeds {
         return files
     }
 
-    /// Creates a ledger at `path` and imports every seed file into it.
+    /// Creates a ledger at `path` and imports every seed file into it; the ledger appears at
+    /// `path` only once every file is in.
     /// - Returns: the ledger and the number of seed events imported.
     public static func build(at path: String, actor: String = "kopa-seed", directory: URL = BundledResources.seeds) throws -> (Ledger, Int) {
-        let ledger = try Ledger.create(at: path, name: "Ķekava municipality — URBACT projects (seed ledger)", actor: actor)
+        let files = try files(in: directory)
         var count = 0
-        for file in try files(in: directory) {
-            count += try ledger.importNDJSON(path: file.path, actor: actor).appended
+        let ledger = try Ledger.create(at: path, name: "Ķekava municipality — URBACT projects (seed ledger)", actor: actor) { ledger in
+            for file in files {
+                count += try ledger.importNDJSON(path: file.path, actor: actor).appended
+            }
         }
         return (ledger, count)
     }

@@ -132,6 +132,40 @@ struct CLIReliabilityTests {
         #expect(verify.stdout.contains("\(report.count + 1) events verified"))
     }
 
+    /// A `kopa init` killed at any moment leaves either no ledger or a whole one (it used to leave
+    /// a half-made file that `init` then refused to replace and every other command rejected);
+    /// the next `init` removes what the killed ones left beside the path.
+    @Test func aKilledInitLeavesNoLedgerOrAWholeOne() throws {
+        let folder = try TemporaryDirectory("kopa-killed-init")
+        let path = folder.path("kopa.sqlite")
+        let kopa = try kopaPath()
+        let arguments = ["init", "--ledger", path, "--actor", "tester"]
+        let started = Date()
+        let first = try KopaTests.kopa(arguments)
+        #expect(first.status == 0, "\(first)")
+        let whole = try Ledger.open(at: path).verify().count
+        let duration = Date().timeIntervalSince(started)
+        var killed = 0
+        for attempt in 0..<24 {
+            for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+            let process = try RunningProcess(kopa, arguments)
+            // From the start to past the end of a whole run, so some kills land in every phase.
+            usleep(useconds_t(duration * 1.2 * Double(attempt) / 24 * 1_000_000))
+            kill(process.pid, SIGKILL)
+            let result = process.wait()
+            if result.signalled { killed += 1 } else { #expect(result.status == 0, "\(result)") }
+            if FileManager.default.fileExists(atPath: path) {
+                let count = try Ledger.open(at: path).verify().count
+                #expect(count == whole, "attempt \(attempt): a ledger of \(count) events appeared, expected none or \(whole)")
+            }
+        }
+        #expect(killed > 0, "no init was killed before it ended; the test exercised nothing")
+        for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+        let last = try KopaTests.kopa(arguments)
+        #expect(last.status == 0, "\(last)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path) == ["kopa.sqlite"])
+    }
+
     static let tamperings: [(String, String)] = [
         ("a byte of data", "UPDATE events SET data = replace(data, 'Rīga', 'Riga') WHERE seq = %d;"),
         ("a deleted row", "DELETE FROM events WHERE seq = %d;"),

@@ -2,13 +2,6 @@ import Foundation
 import GRDB
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-private func openFile(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { Glibc.open(path, flags, mode) }
-#elseif canImport(Darwin)
-import Darwin
-private func openFile(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { Darwin.open(path, flags, mode) }
-#endif
 
 /// What an export, an archive verification or a restore found.
 public struct ArchiveSummary: Sendable, Equatable {
@@ -144,26 +137,6 @@ extension Ledger {
         }
     }
 
-    static func temporaryPath(for file: String, tag: String) -> String {
-        "\(file).\(tag)-\(getpid())"
-    }
-
-    /// Removes what an earlier run killed outright (SIGKILL, a power cut) left beside `file`:
-    /// `FILE.TAG-PID` and its `-wal`, `-shm`, `-journal`, when no process PID runs any more.
-    /// Such a file can be a whole ledger without its indexes, and looked like a real one.
-    static func removeAbandonedTemporaries(for file: String, tag: String) {
-        let url = URL(fileURLWithPath: file)
-        let prefix = url.lastPathComponent + ".\(tag)-"
-        let folder = url.deletingLastPathComponent().path
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-        for name in names where name.hasPrefix(prefix) {
-            var rest = Substring(name.dropFirst(prefix.count))
-            for suffix in ["-wal", "-shm", "-journal"] where rest.hasSuffix(suffix) { rest = rest.dropLast(suffix.count) }
-            guard let pid = pid_t(rest), pid > 0, pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
-            unlink(folder + "/" + name)
-        }
-    }
-
     /// Checks an archive without a ledger: the LZ4 frame and its checksums, every line's shape,
     /// every hash and link, seq continuity from 1, that seq 1 is `ledger-created`, that
     /// `recorded_at` never decreases, and — when given — that it ends at `expectHead` after
@@ -227,20 +200,8 @@ extension Ledger {
         from archive: String, to path: String, expectHead: String? = nil, expectCount: Int64? = nil,
         progress: ((Int64) -> Void)? = nil
     ) throws -> ArchiveSummary {
-        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
-            throw LedgerError(.conflict, "'\(path + suffix)' exists already; restore creates a new ledger and never writes into an existing one (choose another --ledger PATH)")
-        }
-        let reader = try ArchiveReader(path: archive)
-        removeAbandonedTemporaries(for: path, tag: "restoring")
-        let temporary = temporaryPath(for: path, tag: "restoring")
-        let suffixes = ["", "-wal", "-shm", "-journal"]
-        func removeTemporary() {
-            for suffix in suffixes { unlink(temporary + suffix) }
-        }
-        removeTemporary()
-        let cleanup = TemporaryFiles(suffixes.map { temporary + $0 })
-        defer { cleanup.release() }
-        do {
+        try buildNewFile(at: path, tag: "restoring", refusal: "restore creates a new ledger and never writes into an existing one (choose another --ledger PATH)") { temporary in
+            let reader = try ArchiveReader(path: archive)
             let summary: ArchiveSummary
             do {
                 // 16 KiB pages, as every new ledger: a bulk load of the five indexes writes and
@@ -283,36 +244,9 @@ extension Ledger {
                     }
                 }
             }
-            do {
-                // The restored ledger must open: it loads the schemas registered in the log.
-                let ledger = try open(at: temporary)
-                try ledger.store.queue.close()
-            }
-            for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: temporary + suffix) {
-                var info = stat()
-                if stat(temporary + suffix, &info) == 0, info.st_size > 0, suffix == "-wal" {
-                    throw LedgerError(.internalError, "the restored ledger's write-ahead log '\(temporary)-wal' was not checkpointed")
-                }
-                unlink(temporary + suffix)
-            }
-            try syncFile(temporary)
-            // link() fails when `path` appeared meanwhile: never replace a file someone created.
-            if link(temporary, path) != 0 {
-                let linkError = errno
-                if linkError == EEXIST {
-                    throw LedgerError(.conflict, "'\(path)' was created while restoring; restore never writes into an existing ledger")
-                }
-                guard !FileManager.default.fileExists(atPath: path), rename(temporary, path) == 0 else {
-                    throw LedgerError(.internalError, "moving the restored ledger '\(temporary)' to '\(path)' failed (\(String(cString: strerror(linkError))))")
-                }
-            } else {
-                unlink(temporary)
-            }
-            syncDirectory(of: path)
+            // The restored ledger must open: it loads the schemas registered in the log.
+            try open(at: temporary).store.queue.close()
             return summary
-        } catch {
-            removeTemporary()
-            throw error
         }
     }
 
@@ -409,14 +343,6 @@ extension Ledger {
         return false
     }
 
-    /// Flushes a file to disk.
-    static func syncFile(_ path: String) throws {
-        let fd = openFile(path, O_RDONLY | O_CLOEXEC, 0)
-        guard fd >= 0 else { throw LedgerError(.internalError, "cannot open '\(path)' to sync it (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw LedgerError(.internalError, "syncing '\(path)' failed (\(String(cString: strerror(errno))))") }
-    }
-
     /// An fsync of a file on another thread, started now and waited for later. (The thread holds
     /// it until the sync is done, so it never goes away under the thread.)
     final class EarlySync: Sendable {
@@ -434,16 +360,6 @@ extension Ledger {
         func wait() throws {
             done.wait()
             if let error = failure.withLock({ $0 }) { throw error }
-        }
-    }
-
-    /// Flushes a folder's entries (a rename or link into it) to disk; best effort.
-    static func syncDirectory(of path: String) {
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        let fd = openFile(folder, O_RDONLY | O_CLOEXEC, 0)
-        if fd >= 0 {
-            _ = fsync(fd)
-            close(fd)
         }
     }
 

@@ -49,6 +49,41 @@ struct EventStoreTests {
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
+    /// A ledger appears at its path whole or not at all: a failure while it is filled leaves no
+    /// file, and a successful create leaves no temporary file beside it.
+    @Test func aCreateThatFailsHalfwayLeavesNothing() throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.path("kopa.sqlite")
+        expectLedgerError(.invalidInput, mentioning: ["stopped"]) {
+            _ = try Ledger.create(at: path, name: "x", actor: "tester") { ledger in
+                #expect(try ledger.head().seq > 1, "the catalog is in before the ledger is filled")
+                #expect(!FileManager.default.fileExists(atPath: path), "the ledger is not in place before it is whole")
+                throw LedgerError(.invalidInput, "stopped")
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path) == [])
+        let created = try Ledger.create(at: path, name: "x", actor: "tester")
+        #expect(try created.verify().count > 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path).filter { $0.contains(".creating-") } == [])
+    }
+
+    /// What a `kopa init` killed outright left (its process gone) is removed by the next create in
+    /// that place; a file of a process that still runs, or of another name, stays.
+    @Test func leftoversOfAKilledCreateAreRemovedByTheNext() throws {
+        let folder = try TemporaryDirectory()
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let gone = finished.processIdentifier
+        let left = ["kopa.sqlite.creating-\(gone)", "kopa.sqlite.creating-\(gone)-wal", "kopa.sqlite.creating-\(gone)-shm"]
+        let kept = ["kopa.sqlite.creating-1", "other.sqlite.creating-\(gone)"]
+        for name in left + kept { try folder.write(name, "half") }
+        let ledger = try Ledger.create(at: folder.path("kopa.sqlite"), name: "x", actor: "tester")
+        try ledger.store.queue.close()
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.url.path)) == Set(kept + ["kopa.sqlite"]))
+    }
+
     @Test func openingAMissingLedgerIsNotFound() throws {
         let folder = try TemporaryDirectory()
         let path = folder.path("missing.sqlite")
