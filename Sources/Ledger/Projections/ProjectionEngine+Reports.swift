@@ -82,6 +82,9 @@ extension ProjectionEngine {
         }
     }
 
+    /// The name of a past time's temporary database starts with this, then the process id.
+    static let pastTimeFilePrefix = "kopa-past-"
+
     /// Builds the projections for a past time in a temporary database and reads it.
     ///
     /// Only the projections whose tables `sql` names are replayed (all when `sql` is nil): a report
@@ -93,10 +96,17 @@ extension ProjectionEngine {
             try db.execute(sql: "PRAGMA page_size=\(Self.pageSize); PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384")
         }
         // A temporary file rather than memory: on a large ledger the replayed tables outgrow the
-        // memory budget, while SQLite's page cache stays bounded. Removed afterwards.
+        // memory budget, while SQLite's page cache stays bounded. Removed afterwards, on SIGINT,
+        // SIGTERM or SIGHUP too; one a run killed outright left (its process gone), by the next.
+        let folder = FileManager.default.temporaryDirectory.path
+        Ledger.removeAbandonedFiles(in: folder, prefix: Self.pastTimeFilePrefix)
         var system = SystemRandomNumberGenerator()
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kopa-\(UUIDText.random(using: &system)).sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = folder + "/\(Self.pastTimeFilePrefix)\(getpid())-\(UUIDText.random(using: &system)).sqlite"
+        let cleanup = TemporaryFiles([path])
+        defer {
+            unlink(path)
+            cleanup.release()
+        }
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         var filter = ReplayFilter()
         filter.asOf = time.asOf?.end

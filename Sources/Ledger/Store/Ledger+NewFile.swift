@@ -81,13 +81,20 @@ extension Ledger {
     /// Such a file can be a whole ledger without its indexes, and looked like a real one.
     static func removeAbandonedTemporaries(for file: String, tag: String) {
         let url = URL(fileURLWithPath: file)
-        let prefix = url.lastPathComponent + ".\(tag)-"
-        let folder = url.deletingLastPathComponent().path
+        removeAbandonedFiles(in: url.deletingLastPathComponent().path, prefix: url.lastPathComponent + ".\(tag)-")
+    }
+
+    /// Removes the files in `folder` named `PREFIX` + a process id + nothing or `-…`, whose process
+    /// no longer runs: the temporary files of runs killed outright. Best effort.
+    static func removeAbandonedFiles(in folder: String, prefix: String) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for name in names where name.hasPrefix(prefix) {
-            var rest = Substring(name.dropFirst(prefix.count))
-            for suffix in ["-wal", "-shm", "-journal"] where rest.hasSuffix(suffix) { rest = rest.dropLast(suffix.count) }
-            guard let pid = pid_t(rest), pid > 0, pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            let rest = name.utf8.dropFirst(prefix.utf8.count)
+            let digits = rest.prefix { $0 >= 0x30 && $0 <= 0x39 }
+            guard digits.count == rest.count || rest.dropFirst(digits.count).first == UInt8(ascii: "-"),
+                let pid = pid_t(String(decoding: digits, as: UTF8.self)), pid > 0, pid != getpid(),
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
             unlink(folder + "/" + name)
         }
     }

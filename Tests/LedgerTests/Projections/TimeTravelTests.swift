@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import KopaTestSupport
 import Testing
 
@@ -510,6 +511,35 @@ struct TimeTravelTests {
             }
         }
         return (test, events)
+    }
+
+    /// A report at a past time builds its projections in a temporary database named after its
+    /// process, removes it afterwards, and removes one that a run killed outright left (its
+    /// process gone); another running process's file stays.
+    @Test func aPastTimesTemporaryDatabaseIsRemovedAndSoIsOneAKilledRunLeft() throws {
+        let test = try TestLedger()
+        try Self.base(test)
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let folder = FileManager.default.temporaryDirectory.path
+        let tag = UUID().uuidString.lowercased()
+        let abandoned = folder + "/kopa-past-\(finished.processIdentifier)-\(tag).sqlite"
+        let running = folder + "/kopa-past-1-\(tag).sqlite"
+        for path in [abandoned, running] { #expect(FileManager.default.createFile(atPath: path, contents: Data("half".utf8))) }
+        defer { unlink(running) }
+        let engine = try test.engine()
+        var during = ""
+        let count = try engine.withProjections(at: ReportTime(asOf: try TimeBound("2020-01-01"))) { db in
+            during = try Row.fetchOne(db, sql: "PRAGMA database_list")?["file"] ?? ""
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM projects") ?? -1
+        }
+        #expect(count == 1)
+        #expect(URL(fileURLWithPath: during).lastPathComponent.hasPrefix("kopa-past-\(getpid())-"), "named after this process: \(during)")
+        #expect(!FileManager.default.fileExists(atPath: during), "removed afterwards")
+        #expect(!FileManager.default.fileExists(atPath: abandoned))
+        #expect(FileManager.default.fileExists(atPath: running))
     }
 
     @Test func aReportKnownAtTEqualsTheReportOfTheLedgerRecordedUpToT() throws {
