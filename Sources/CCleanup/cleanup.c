@@ -5,7 +5,8 @@
 
 #include "CCleanup.h"
 
-#define SLOTS 64
+/// Untouched slots cost no memory (zero pages until written).
+#define SLOTS 1024
 #define PATH_BYTES 4096
 
 static char paths[SLOTS][PATH_BYTES];
@@ -23,8 +24,10 @@ static void handler(int sig) {
     raise(sig);
 }
 
-/// Slots are never reused, so the handler never reads a path that is being overwritten; a
-/// process registers a handful of paths (an export's one, a restore's four).
+/// Slots are never reused, so the handler never reads a path that is being overwritten. A
+/// command registers a handful of paths (an export's one, a restore's or an init's four, a report
+/// at a past time one); past 1024 in one process, paths are no longer registered, and only their
+/// removal on a signal is lost (the next run removes what a dead process left).
 static int next_slot = 0;
 
 int kopa_cleanup_add(const char *path) {

@@ -4,7 +4,8 @@
 /// - `event-corrected` carries the complete new payload (and optionally a new `occurred_at`) of
 ///   its target; correcting a correction corrects the same original event again.
 /// - `event-retracted` withdraws its target; retracting a correction brings back what the
-///   original (or an earlier correction) said.
+///   original (or an earlier correction) said. Only the latest correction in force can be
+///   retracted: a later one repeats its changes (see ``checkCorrection``).
 /// - The latest correction known at the asked-for time wins; a retracted event is skipped.
 /// - `ledger-created`, `schema-registered` and retractions cannot be corrected or retracted, a
 ///   retracted event cannot be corrected, and every correction or retraction needs a reason.
@@ -33,18 +34,26 @@ extension AppendContext {
         if let retraction = try session.events(targeting: targetID).first(where: { $0.type == "event-retracted" }) {
             throw invalid("the event at seq \(target.seq) was retracted at seq \(retraction.seq) and cannot be \(correcting ? "corrected" : "retracted again")")
         }
-        guard correcting else {
-            guard data["target_type"]?.stringValue == target.type else {
-                throw invalid("target_type is \(data["target_type"]?.shortDescription ?? "missing") but the event at seq \(target.seq) is a '\(target.type)'")
-            }
-            return (target.stream, targetID)
-        }
         var root = target
         while root.type == "event-corrected" {
             guard let next = root.meta["corrects"]?.stringValue, let original = try session.event(id: next) else {
                 throw invalid("the correction at seq \(root.seq) names no event it corrects")
             }
             root = original
+        }
+        guard correcting else {
+            guard data["target_type"]?.stringValue == target.type else {
+                throw invalid("target_type is \(data["target_type"]?.shortDescription ?? "missing") but the event at seq \(target.seq) is a '\(target.type)'")
+            }
+            // Every correction carries the whole payload as corrected so far, so a later one
+            // repeats this one's changes: withdrawing this one alone would leave its payload
+            // changes in force and undo only its change of date.
+            if root.seq != target.seq,
+                let later = try chainActions(of: root).effective.last(where: { $0.type == "event-corrected" && $0.seq > target.seq })
+            {
+                throw invalid("the correction at seq \(target.seq) is not the latest of seq \(root.seq): the correction at seq \(later.seq) came after it and repeats its changes; retract seq \(later.seq) first, or correct seq \(root.seq) again")
+            }
+            return (target.stream, targetID)
         }
         if root.seq != target.seq, let retraction = try session.events(targeting: root.id).first(where: { $0.type == "event-retracted" }) {
             throw invalid("the corrected event at seq \(root.seq) was retracted at seq \(retraction.seq) and cannot be corrected")
@@ -122,6 +131,13 @@ extension AppendContext {
     /// (so corrections earlier in the same import count): the same rules as
     /// ``Ledger/effectiveEvent(_:)``, over the corrections and retractions of its chain only.
     private func effectiveState(of root: EventRecord) throws -> (data: JSONValue, occurredAt: String) {
+        let effective = try chainActions(of: root).index.effective(root)
+        return (effective.data, effective.occurredAt)
+    }
+
+    /// The corrections and retractions of `root`'s chain (corrections of corrections included),
+    /// in seq order, and those of them that are in force (not retracted).
+    private func chainActions(of root: EventRecord) throws -> (index: CorrectionIndex, effective: [EventRecord]) {
         var actions: [EventRecord] = []
         var pending = [root.id]
         while let id = pending.popLast() {
@@ -131,8 +147,8 @@ extension AppendContext {
             }
         }
         actions.sort { $0.seq < $1.seq }
-        let effective = CorrectionIndex(actions).effective(root)
-        return (effective.data, effective.occurredAt)
+        let index = CorrectionIndex(actions)
+        return (index, actions.filter { !index.retracted.contains($0.id) })
     }
 }
 

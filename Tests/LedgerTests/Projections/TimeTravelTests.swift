@@ -372,7 +372,7 @@ struct TimeTravelTests {
         case correctingARetractedEvent, correctingACorrectionOfARetractedEvent, correctingLedgerCreated,
             correctingSchemaRegistered, retractingLedgerCreated, invalidNewData, missingRequiredField,
             referenceToNothing, movingToAnotherStream, missingReason, emptyReason, missingReasonOnRetraction,
-            draftWithoutReason, retractingTwice, retractingARetraction, changingNothing
+            draftWithoutReason, retractingTwice, retractingARetraction, changingNothing, retractingACorrectionThatALaterOneRepeats
         var testDescription: String { rawValue }
 
         /// Tries the rejected correction on a ledger with meeting m1 (and what the case needs).
@@ -420,6 +420,13 @@ struct TimeTravelTests {
                 try test.append(draft: try ledger.retractionDraft(of: retraction.id, reason: "it was not a duplicate"))
             case .changingNothing:
                 try test.append(draft: try ledger.correctionDraft(of: meeting.id, set: ["title": "One"], reason: "same"))
+            case .retractingACorrectionThatALaterOneRepeats:
+                // The first moves the date and renames; the second renames again and keeps the
+                // first's date (it does not restate it). Withdrawing the first alone would keep
+                // its title in force (in the second's payload) but undo its date.
+                let first = try test.append(draft: try ledger.correctionDraft(of: meeting.id, set: ["title": "New"], occurredAt: "2021-03-01", reason: "minutes"))
+                try test.append(draft: try ledger.correctionDraft(of: first.id, set: ["title": "Newer"], reason: "typo"))
+                try test.append(draft: try ledger.retractionDraft(of: first.id, reason: "the minutes were of another meeting"))
             }
         }
 
@@ -438,6 +445,7 @@ struct TimeTravelTests {
             case .retractingTwice: ["retracted again"]
             case .retractingARetraction: ["cannot retract the retraction"]
             case .changingNothing: ["changes nothing"]
+            case .retractingACorrectionThatALaterOneRepeats: ["is not the latest of seq 28", "retract seq 30 first"]
             }
         }
 
@@ -445,7 +453,7 @@ struct TimeTravelTests {
         var appendedBefore: Int64 {
             switch self {
             case .correctingARetractedEvent, .retractingTwice, .retractingARetraction: 1
-            case .correctingACorrectionOfARetractedEvent: 2
+            case .correctingACorrectionOfARetractedEvent, .retractingACorrectionThatALaterOneRepeats: 2
             default: 0
             }
         }
@@ -459,6 +467,27 @@ struct TimeTravelTests {
         let head = try test.head()
         expectLedgerError(.invalidInput, mentioning: rejection.fragments) { try rejection.attempt(test, meeting: meeting) }
         #expect(try test.head().seq == head.seq + rejection.appendedBefore, "nothing written by the rejected event")
+    }
+
+    /// Corrections are withdrawn latest first, each bringing back exactly what was in force before
+    /// it: payload and date.
+    @Test func correctionsAreRetractedLatestFirst() throws {
+        let test = try TestLedger()
+        try Self.base(test)
+        let meeting = try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One", "project": "p1"], occurredAt: "2021-03-10")
+        let ledger = test.ledger
+        let first = try test.append(draft: try ledger.correctionDraft(of: meeting.id, set: ["title": "New"], occurredAt: "2021-03-01", reason: "minutes"))
+        let second = try test.append(draft: try ledger.correctionDraft(of: first.id, set: ["title": "Newer"], reason: "typo"))
+        func now() throws -> (title: String?, date: String) {
+            let effective = try ledger.effectiveEvent(meeting)
+            return (effective.data["title"]?.stringValue, effective.occurredAt)
+        }
+        #expect(try now() == ("Newer", "2021-03-01"))
+        try test.append(draft: try ledger.retractionDraft(of: second.id, reason: "typo was right"))
+        #expect(try now() == ("New", "2021-03-01"))
+        // Now the first is the latest in force, and can go.
+        try test.append(draft: try ledger.retractionDraft(of: first.id, reason: "the minutes were of another meeting"))
+        #expect(try now() == ("One", "2021-03-10"))
     }
 
     // MARK: - Known at T equals the ledger of what was recorded by T
