@@ -75,7 +75,11 @@ extension ProjectionEngine {
         if time.isNow {
             try catchUp()
             let queue = try openDatabase()
-            return try queue.read { db in try Self.run(definition, db: db, parameters: parameters, sorterHelper: true, columns: columns, row: row) }
+            do {
+                return try queue.read { db in try Self.run(definition, db: db, parameters: parameters, sorterHelper: true, columns: columns, row: row) }
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
+                throw damageError(error)
+            }
         }
         try withProjections(at: time, reading: definition.sql) { db in
             try Self.run(definition, db: db, parameters: parameters, columns: columns, row: row)

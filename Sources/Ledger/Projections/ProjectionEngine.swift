@@ -192,8 +192,20 @@ public struct ProjectionEngine: Sendable {
             }
         } catch let error as DatabaseError where Self.isBusy(error) {
             throw busyError()
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
+            throw damageError(error)
         }
         return summary
+    }
+
+    /// A damaged projection database (a power cut: it is written without syncs, being
+    /// disposable) said as such, with what to do; SQLite's "database disk image is malformed"
+    /// told a clerk nothing. The ledger's own damage is not mistaken for it: the projection
+    /// database is checked first, and `error` is returned as it is when that check passes.
+    func damageError(_ error: DatabaseError) -> any Error {
+        let check = try? openDatabase().read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(1)") }
+        guard check != ["ok"] else { return error }
+        return LedgerError(.internalError, "projection database '\(databasePath)' is damaged (\(error.message ?? "SQLite error \(error.resultCode.rawValue)")); it holds nothing that is not in the ledger: delete it and the folder '\(snapshotFolder)', and the next report rebuilds it")
     }
 
     /// What a catch-up does: projections to replay from the start (with the reason) and projections

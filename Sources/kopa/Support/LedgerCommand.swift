@@ -32,7 +32,8 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch let error as CleanExit {
         throw error
     } catch {
-        Console.error("kopa: internal error: \(error)")
+        // GRDB's errors quote the statement, which may span lines: one line, as every message.
+        Console.error("kopa: internal error: \(LedgerError.oneLine("\(error)"))")
         throw ExitCode(70)
     }
 }

@@ -409,6 +409,24 @@ struct ProjectionEngineTests {
         for (name, (a, b)) in zip(names, zip(stepwise, temporary)) { #expect(a == b, "report \(name) in a temporary database") }
     }
 
+    /// A projection database damaged on disk (it is written without syncs) is said to be damaged,
+    /// with what to do, instead of SQLite's "malformed"; once deleted, the next report rebuilds it.
+    @Test func aDamagedProjectionDatabaseIsNamedWithWhatToDo() throws {
+        let test = try TestLedger().withFixtures()
+        let expected = try test.report("overview")
+        let path = test.projectionDatabasePath
+        // Garbage over every page but the first (the header and schema stay readable).
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        #expect(size > 4 * 16384, "the database has pages to damage")
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seek(toOffset: 16384)
+        try handle.write(contentsOf: Data(repeating: 0xA5, count: size - 16384))
+        try handle.close()
+        expectLedgerError(.internalError, mentioning: [path, "is damaged", "delete it"]) { _ = try test.report("overview") }
+        test.deleteProjectionDatabase()
+        #expect(try test.report("overview") == expected)
+    }
+
     // MARK: - Analysts' projections
 
     @Test func anAnalystsProjectionAndReportInASeparateFolderWork() throws {
