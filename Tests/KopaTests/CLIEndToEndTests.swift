@@ -47,12 +47,14 @@ struct CLIEndToEndTests {
                     mentions: ["'2019-02-30'", "impossible date"]),
         CLIBadInput(name: "time without zone", arguments: ["record"] + meeting + ["--occurred-at", "2019-12-05T18:00:00"], exit: 65,
                     mentions: ["'2019-12-05T18:00:00'", "time zone"]),
-        CLIBadInput(name: "negative amount", arguments: ["record"] + funding + ["--amount", "-5"], exit: 65,
+        CLIBadInput(name: "negative amount", arguments: ["record"] + funding + ["--amount", "-5 EUR"], exit: 65,
                     mentions: ["'-5'", "non-negative decimal"]),
-        CLIBadInput(name: "fractional cent", arguments: ["record"] + funding + ["--amount", "1.005"], exit: 65,
+        CLIBadInput(name: "fractional cent", arguments: ["record"] + funding + ["--amount", "1.005 EUR"], exit: 65,
                     mentions: ["'1.005'", "at most two decimals"]),
-        CLIBadInput(name: "fourteen digits before the point", arguments: ["record"] + funding + ["--amount", "12345678901234"], exit: 65,
+        CLIBadInput(name: "fourteen digits before the point", arguments: ["record"] + funding + ["--amount", "12345678901234 EUR"], exit: 65,
                     mentions: ["'12345678901234'", "13 digits before the point"]),
+        CLIBadInput(name: "an amount without its currency", arguments: ["record"] + funding + ["--amount", "100"], exit: 65,
+                    mentions: ["'100'", "without its currency", "\"100 EUR\""]),
         CLIBadInput(name: "a currency that is not ISO 4217", arguments: ["record"] + funding + ["--amount", "5.00 EUE"], exit: 65,
                     mentions: ["'EUE'", "not an ISO 4217 currency code"]),
         CLIBadInput(name: "float where a decimal string is expected",
@@ -67,7 +69,7 @@ struct CLIEndToEndTests {
         CLIBadInput(name: "opening a stream twice",
                     arguments: ["record", "organisation-registered", "--organisation", "kekava", "--name", "Again", "--kind", "ngo", "--country", "LV"],
                     exit: 65, mentions: ["organisation/kekava", "exists already"]),
-        CLIBadInput(name: "stale expect-version", arguments: ["record"] + funding + ["--amount", "5", "--expect-version", "0"], exit: 65,
+        CLIBadInput(name: "stale expect-version", arguments: ["record"] + funding + ["--amount", "5 EUR", "--expect-version", "0"], exit: 65,
                     mentions: ["stale", "--expect-version 0", "project/cities4csr"]),
         CLIBadInput(name: "one bad line among 5,000", arguments: ["import", "$DIR/in.ndjson"], importFile: .badLineAmongFiveThousand, exit: 65,
                     mentions: ["in.ndjson:2500", "'picnic'"]),
@@ -189,6 +191,26 @@ struct CLIEndToEndTests {
         #expect(empty.status == 65, "\(empty)")
         #expect(empty.stderr.contains("field 'name' is empty") && !empty.stderr.contains("line 1"), "\(empty.stderr)")
         #expect(!FileManager.default.fileExists(atPath: unnamed))
+
+        // An empty --ledger is a bad command line (it was an internal error), for every command
+        // that creates a ledger too; nothing is left in the working folder.
+        let archive = folder.path("a.kopa")
+        #expect(try kopa(["export", "--ledger", path, "--out", archive]).status == 0)
+        for arguments in [["init", "--ledger", "", "--actor", "clerk-1"], ["restore", archive, "--ledger", ""], ["demo", "--ledger", ""], ["log", "--ledger", ""]] {
+            let result = try kopa(arguments, cwd: folder.url)
+            #expect(result.status == 64, "\(arguments): \(result)")
+            #expect(result.stderr.contains("empty"), "\(arguments): \(result.stderr)")
+        }
+        // (This test holds the ledger open, hence its -wal and -shm.)
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.url.path).filter { !$0.hasPrefix("kekava.sqlite-") }
+        #expect(Set(left) == ["kekava.sqlite", "a.kopa"], "\(left)")
+
+        // A folder given to import is not found (66), by name or on standard input.
+        let batch = folder.path("batch")
+        try FileManager.default.createDirectory(atPath: batch, withIntermediateDirectories: false)
+        let byName = try kopa(["import", "--ledger", path, "--actor", "clerk-1", batch])
+        #expect(byName.status == 66 && byName.stderr.contains("is a folder"), "\(byName)")
+        #expect(try Ledger.open(at: path).head() == head)
     }
 
     @Test func initUsesKopaLedgerOrTheWorkingDirectory() throws {
@@ -298,7 +320,7 @@ struct CLIEndToEndTests {
 
     @Test func aRepeatedIdempotencyKeyAppendsNothingAndPrintsTheFirstEvent() throws {
         let ledger = try CLILedger()
-        let arguments = ["record"] + Self.funding + ["--amount", "100", "--idempotency-key", "invoice-42", "--format", "json"]
+        let arguments = ["record"] + Self.funding + ["--amount", "100 EUR", "--idempotency-key", "invoice-42", "--format", "json"]
         let first = try ledger.kopa(arguments)
         #expect(first.status == 0, "\(first)")
         let head = try ledger.head()
@@ -306,7 +328,7 @@ struct CLIEndToEndTests {
         #expect(second.status == 0, "\(second)")
         #expect(try ledger.head() == head)
         #expect(try parseJSON(first.stdout) == parseJSON(second.stdout))
-        let table = try ledger.kopa(["record"] + Self.funding + ["--amount", "100", "--idempotency-key", "invoice-42"])
+        let table = try ledger.kopa(["record"] + Self.funding + ["--amount", "100 EUR", "--idempotency-key", "invoice-42"])
         #expect(table.stdout.contains("already recorded"))
         #expect(table.stdout.contains("seq \(head.seq)"))
     }
@@ -558,12 +580,12 @@ struct CLIEndToEndTests {
 
     @Test func correctAndRetract() throws {
         let ledger = try CLILedger()
-        let recorded = try ledger.kopa(["record"] + Self.funding + ["--amount", "48454.95"])
+        let recorded = try ledger.kopa(["record"] + Self.funding + ["--amount", "48454.95 EUR"])
         #expect(recorded.status == 0, "\(recorded)")
         let funding = try #require(try ledger.events().last)
         var head = try ledger.head()
 
-        let noReason = try ledger.kopa("correct", String(funding.seq), "--amount", "50000.00")
+        let noReason = try ledger.kopa("correct", String(funding.seq), "--amount", "50000.00 EUR")
         #expect(noReason.status == 65, "\(noReason)")
         #expect(noReason.stderr.contains("--reason"))
         let systemEvent = try ledger.kopa("correct", "1", "--name", "Other", "--reason", "rename")
@@ -573,7 +595,7 @@ struct CLIEndToEndTests {
         #expect(retractSystem.status == 65)
         #expect(try ledger.head() == head)
 
-        let corrected = try ledger.kopa("correct", funding.id, "--amount", "50000.00", "--reason", "typo in the amount")
+        let corrected = try ledger.kopa("correct", funding.id, "--amount", "50000.00 EUR", "--reason", "typo in the amount")
         #expect(corrected.status == 0, "\(corrected)")
         #expect(corrected.stdout.contains("corrected seq \(funding.seq)"))
         let correction = try #require(try ledger.events().last)
@@ -585,7 +607,7 @@ struct CLIEndToEndTests {
 
         // A correction takes the options of every append: a repeated key appends nothing, a stale
         // version is refused, evidence is kept.
-        let keyed = ["correct", funding.id, "--amount", "50001.00", "--reason", "invoice", "--idempotency-key", "fix-1", "--evidence", "invoice 17"]
+        let keyed = ["correct", funding.id, "--amount", "50001.00 EUR", "--reason", "invoice", "--idempotency-key", "fix-1", "--evidence", "invoice 17"]
         #expect(try ledger.kopa(keyed).status == 0)
         let keyedCorrection = try #require(try ledger.events().last)
         #expect(keyedCorrection.meta["evidence"] == .array([.object(["title": "invoice 17"])]))

@@ -16,7 +16,7 @@ struct CLIReportTests {
             try #require(try ledger.kopa("record", "partner-joined", "--project", "cities4csr", "--organisation", organisation, "--role", role, "--occurred-at", "2019-09-02").status == 0)
         }
         try #require(try ledger.kopa("record", "funding-committed", "--project", "cities4csr", "--funding-source", "erdf", "--amount", "48454.95 EUR", "--rate", "85.00", "--occurred-at", "2019-09-02").status == 0)
-        try #require(try ledger.kopa("record", "funding-committed", "--project", "cities4csr", "--funding-source", "municipality", "--amount", "8550.87", "--rate", "15.00", "--occurred-at", "2019-09-02").status == 0)
+        try #require(try ledger.kopa("record", "funding-committed", "--project", "cities4csr", "--funding-source", "municipality", "--amount", "8550.87 EUR", "--rate", "15.00", "--occurred-at", "2019-09-02").status == 0)
         try #require(try ledger.kopa("record", "meeting-held", "--meeting", "ulg-1", "--kind", "local-group-meeting", "--title", "ULG", "--project", "cities4csr", "--participants", "25", "--occurred-at", "2019-12-05", "--source", "news 2020-01-07").status == 0)
         return ledger
     }
@@ -343,6 +343,31 @@ struct CLIReportTests {
         }
         #expect(first["changes"]?["name"] == .string(long))
         #expect(first["source"] == .string(forged))
+    }
+
+    /// `kopa history` and `kopa show` as tables fold long texts to 100 columns (two per CJK
+    /// character) under their block, leaving out nothing but what history's change lines shorten.
+    @Test func historyAndShowFoldLongTextsToAHundredColumns() throws {
+        let ledger = try CLILedger()
+        let title = String(repeating: "会議", count: 60)
+        let source = (1...40).map { "minutes-page-\($0)" }.joined(separator: " ")
+        let recorded = try ledger.kopa(
+            "record", "meeting-held", "--meeting", "m1", "--kind", "workshop", "--title", title, "--project", "cities4csr",
+            "--occurred-at", "2021-03-04T18:30:00Z", "--source", source, "--format", "json")
+        #expect(recorded.status == 0, "\(recorded)")
+        func columns(_ line: String) -> Int {
+            line.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x4E00 && $1.value <= 0x9FFF ? 2 : 1) }
+        }
+        for arguments in [["history", "meeting/m1"], ["show", String(try ledger.head().seq)]] {
+            let result = try ledger.kopa(arguments)
+            #expect(result.status == 0, "\(result)")
+            #expect(result.lines.allSatisfy { columns($0) <= 100 }, "\(arguments[0]): \(result.lines.map(columns))\n\(result.stdout)")
+            // Folded, not cut: every page of the source is there, and the title is.
+            let joined = result.lines.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+            #expect((1...40).allSatisfy { joined.contains("minutes-page-\($0) ") || joined.contains("minutes-page-\($0)\"") || joined.hasSuffix("minutes-page-\($0)") || joined.contains("minutes-page-\($0)»") }, "\(arguments[0]): \(joined)")
+            // `show` prints the payload whole; history's change lines shorten values (its csv/json do not).
+            if arguments[0] == "show" { #expect(result.stdout.filter { $0 == "会" }.count == 60, "\(result.stdout)") }
+        }
     }
 
     /// Tables and Markdown print as the rows come, laid out by the first 1000: every row is there

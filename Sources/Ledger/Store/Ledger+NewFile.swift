@@ -24,6 +24,9 @@ extension Ledger {
     ///   meanwhile, `.notFound` when its folder does not exist; `build`'s errors. On any error the
     ///   temporary files are gone.
     static func buildNewFile<T>(at path: String, tag: String, refusal: String, _ build: (_ temporary: String) throws -> T) throws -> T {
+        guard !path.isEmpty else {
+            throw LedgerError(.usage, "the new ledger's path is empty; expected a file name such as 'kopa.sqlite'")
+        }
         for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
             throw LedgerError(.conflict, "'\(path + suffix)' exists already; \(refusal)")
         }

@@ -26,6 +26,11 @@ public final class LineReader {
         } else {
             let fd = open(path, O_RDONLY)
             guard fd >= 0 else { throw LedgerError(.notFound, "file '\(path)' cannot be opened (\(String(cString: strerror(errno))))") }
+            var info = stat()
+            if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+                close(fd)
+                throw LedgerError(.notFound, "'\(path)' is a folder; expected an NDJSON file")
+            }
             self.init(fd: fd, owns: true)
         }
     }
@@ -92,6 +97,7 @@ public final class LineReader {
         let count = buffer.withUnsafeMutableBufferPointer { b in read(fd, b.baseAddress! + end, b.count - end) }
         if count < 0 {
             if errno == EINTR { return }
+            if errno == EISDIR { throw LedgerError(.notFound, "the input is a folder; expected an NDJSON file") }
             throw LedgerError(.internalError, "reading input failed (\(String(cString: strerror(errno))))")
         }
         if count == 0 { eof = true }

@@ -28,6 +28,29 @@ enum TerminalText {
         return text.reduce(0) { $0 + columns(of: $1) }
     }
 
+    /// `text` on one line (``oneLine(_:)``), then folded into lines of at most `width` columns:
+    /// at the last space that fits, or anywhere in a word longer than a line. Lines after the
+    /// first start with `indent`. Nothing is cut: an audit trail's source must be read whole.
+    static func wrapped(_ text: String, width: Int = 100, indent: String) -> [String] {
+        var rest = Substring(oneLine(text))
+        var lines: [String] = []
+        var lead = ""
+        while true {
+            let head = prefix(String(rest), columns: width - columns(lead))
+            if head.count == rest.count {
+                lines.append(lead + rest)
+                return lines
+            }
+            var piece = Substring(head)
+            if let space = head.lastIndex(of: " "), space > head.startIndex { piece = head[..<space] }
+            if piece.isEmpty { piece = rest.prefix(1) }  // a character wider than the room left
+            lines.append(lead + piece)
+            rest = rest.dropFirst(piece.count).drop { $0 == " " }
+            if rest.isEmpty { return lines }
+            lead = indent
+        }
+    }
+
     /// The longest start of `text` that fits in `width` columns.
     static func prefix(_ text: String, columns width: Int) -> String {
         if text.utf8.allSatisfy({ $0 < 0x80 }) { return String(text.utf8.prefix(max(width, 0)))! }

@@ -21,9 +21,12 @@ extension Kopa {
             let entries = try ledger.history(of: stream, time: try timeOptions.time())
             if global.format == .table {
                 // One block per event, like `git log`: an audit trail is read, not scanned in columns.
-                // Every recorded text goes on one line: a line break in a source must not print
-                // something that looks like another entry.
-                func line(_ text: String) { Console.out(TerminalText.oneLine(text)) }
+                // Every recorded text is made one line (a line break in a source must not print
+                // something that looks like another entry), then folded to the terminal's 100
+                // columns, its continuation indented under the block.
+                func line(_ text: String) {
+                    for folded in TerminalText.wrapped(text, indent: "        ") { Console.out(folded) }
+                }
                 for entry in entries {
                     let r = entry.record
                     line("seq \(r.seq)  \(Self.type(of: entry))  occurred \(r.occurredAt)  recorded \(r.recordedAt) by \(r.recordedBy)")

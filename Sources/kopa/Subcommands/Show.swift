@@ -17,16 +17,18 @@ extension Kopa {
                 try printRecords([record], format: global.format)
                 return
             }
-            Console.out("seq            \(record.seq)")
-            Console.out("id             \(record.id)")
-            Console.out("type           \(record.type) v\(record.version)")
-            Console.out("stream         \(record.stream) (version \(record.streamVersion))")
-            Console.out("occurred_at    \(record.occurredAt)")
-            Console.out("recorded_at    \(record.recordedAt) by \(record.recordedBy)")
-            Console.out("data           \(record.dataJSON)")
-            Console.out("meta           \(record.metaJSON)")
-            Console.out("prev           \(record.prev)")
-            Console.out("hash           \(record.hash)")
+            // Folded to 100 columns under the value's column; `--format json` gives the record whole.
+            let fields = [
+                ("seq", "\(record.seq)"), ("id", record.id), ("type", "\(record.type) v\(record.version)"),
+                ("stream", "\(record.stream) (version \(record.streamVersion))"), ("occurred_at", record.occurredAt),
+                ("recorded_at", "\(record.recordedAt) by \(record.recordedBy)"), ("data", record.dataJSON),
+                ("meta", record.metaJSON), ("prev", record.prev), ("hash", record.hash),
+            ]
+            for (label, value) in fields {
+                for (index, line) in TerminalText.wrapped(value, width: 85, indent: "").enumerated() {
+                    Console.out((index == 0 ? label + String(repeating: " ", count: 15 - label.count) : String(repeating: " ", count: 15)) + line)
+                }
+            }
         }
     }
 }

@@ -33,6 +33,16 @@ struct GlobalOptions: ParsableArguments {
         for key in ["KOPA_ACTOR", "USER", "LOGNAME"] {
             if let value = env[key], !value.isEmpty { return value }
         }
+        // A service or container may set neither variable; the account is still known.
+        if let account = getpwuid(geteuid()), let name = account.pointee.pw_name, name.pointee != 0 {
+            return String(cString: name)
+        }
         return "unknown"
+    }
+
+    func validate() throws {
+        if ledger?.isEmpty == true {
+            throw ValidationError("--ledger '' is empty; expected the path of the ledger file, e.g. --ledger kopa.sqlite")
+        }
     }
 }

@@ -406,6 +406,15 @@ struct EventStoreTests {
         expectLedgerError(.notFound, mentioning: ["nowhere.ndjson"]) {
             _ = try test.ledger.importNDJSON(path: test.directory.path("nowhere.ndjson"), actor: "tester")
         }
+        // A folder, by name or as standard input, is not found either (it was an internal error).
+        let folder = test.directory.path("batch")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        expectLedgerError(.notFound, mentioning: ["'\(folder)' is a folder", "expected an NDJSON file"]) {
+            _ = try test.ledger.importNDJSON(path: folder, actor: "tester")
+        }
+        let fd = open(folder, O_RDONLY)
+        defer { close(fd) }
+        expectLedgerError(.notFound, mentioning: ["is a folder"]) { _ = try LineReader(fd: fd, owns: false).next { _ in } }
     }
 
     @Test func importRejectsATenMegabyteString() throws {
