@@ -39,7 +39,25 @@ struct Kopa: ParsableCommand {
             Console.error("kopa: \(problem)")
             Foundation.exit(65)
         }
-        main(nil)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            fail(error)
+        }
+    }
+
+    /// Ends the process for `error`. Help and version print as ArgumentParser prints them; a bad
+    /// command line prints as every Kopa error does: one line on stderr (ArgumentParser's own
+    /// message took up to four, and printed a quoted value's control characters raw), saying where
+    /// the help is, with exit 64.
+    static func fail(_ error: any Error) -> Never {
+        let code = exitCode(for: error)
+        guard code != .success, !(error is ExitCode) else { exit(withError: error) }
+        let called = CommandLine.arguments.dropFirst().first
+        let subcommand = configuration.subcommands.first { $0._commandName == called }.map { " \($0._commandName)" } ?? ""
+        Console.error("kopa: \(LedgerError.oneLine(message(for: error))) (see 'kopa\(subcommand) --help')")
+        Foundation.exit(code.rawValue)
     }
 
     /// Names the first argument that is not valid UTF-8. Swift reads the command line with every

@@ -87,7 +87,11 @@ struct CLIEndToEndTests {
         CLIBadInput(name: "a ledger that is not SQLite", arguments: ["log", "--ledger", "$DIR/in.ndjson"], importFile: .text("just text, no database here\n"), exit: 66,
                     mentions: ["in.ndjson", "not"]),
         CLIBadInput(name: "an event that does not exist", arguments: ["show", "999"], exit: 66, mentions: ["999"]),
-        CLIBadInput(name: "a bad --format", arguments: ["log", "--format", "xml"], exit: 64, mentions: ["xml"]),
+        CLIBadInput(name: "a bad --format", arguments: ["log", "--format", "xml"], exit: 64, mentions: ["xml", "kopa log --help"]),
+        CLIBadInput(name: "an escape code as a number", arguments: ["log", "--limit", "\u{1B}[2J"], exit: 64, mentions: ["'\\u001b[2J'", "--limit"]),
+        CLIBadInput(name: "a negative limit", arguments: ["log", "--limit", "-1"], exit: 64, mentions: ["--limit '-1'", "positive"]),
+        CLIBadInput(name: "a negative expected count", arguments: ["verify", "--expect-count", "-1"], exit: 64, mentions: ["--expect-count -1", "1 or more"]),
+        CLIBadInput(name: "an unknown option", arguments: ["log", "--colour"], exit: 64, mentions: ["'--colour'", "kopa log --help"]),
         CLIBadInput(name: "an option without its value", arguments: ["record"] + meeting + ["--participants"], exit: 64, mentions: ["--participants"]),
         CLIBadInput(name: "a bad actor", arguments: ["record", "--actor", "Jānis Bērziņš"] + meeting, exit: 65, mentions: ["'Jānis Bērziņš'", "staff identifier"]),
         CLIBadInput(name: "--data that is not JSON", arguments: ["record", "meeting-held", "--data", "not json"], exit: 65,
@@ -158,6 +162,9 @@ struct CLIEndToEndTests {
         }
         #expect(result.stdout.isEmpty, "\(result.stdout.prefix(500))")
         #expect(!result.stderr.contains("internal error"))
+        // One readable line, with no raw control character (a terminal would obey it).
+        #expect(result.stderr.hasPrefix("kopa: ") && result.stderr.filter { $0 == "\n" }.count == 1, "\(result.stderr.debugDescription)")
+        #expect(!result.stderr.dropLast().unicodeScalars.contains { $0.value < 0x20 }, "\(result.stderr.debugDescription)")
         #expect(try ledger.head() == before, "the ledger changed")
         #expect(try ledger.open().verify().count == before.seq)
     }
@@ -457,7 +464,9 @@ struct CLIEndToEndTests {
         #expect(bySeq.stdout.contains("seq            \(record.seq)\n"))
         #expect(bySeq.stdout.contains("id             \(record.id)\n"))
         #expect(bySeq.stdout.contains("hash           \(record.hash)"))
-        #expect(bySeq.stdout.contains(record.dataJSON))
+        // Folded at 100 columns: the continuation lines, put together, give the payload back.
+        let unfolded = bySeq.stdout.replacingOccurrences(of: "\n" + String(repeating: " ", count: 15), with: "")
+        #expect(unfolded.contains("data           " + record.dataJSON + "\n"), "\(bySeq.stdout)")
         let byID = try ledger.kopa("show", record.id)
         #expect(byID.status == 0)
         #expect(byID.stdout == bySeq.stdout)
@@ -616,11 +625,11 @@ struct CLIEndToEndTests {
         let repeated = try ledger.kopa(keyed)
         #expect(repeated.status == 0, "\(repeated)")
         #expect(try ledger.head() == head, "the same key appended again")
-        let stale = try ledger.kopa("correct", funding.id, "--amount", "50002.00", "--reason", "r", "--expect-version", "1")
+        let stale = try ledger.kopa("correct", funding.id, "--amount", "50002.00 EUR", "--reason", "r", "--expect-version", "1")
         #expect(stale.status == 65, "\(stale)")
         #expect(stale.stderr.contains("stale"))
         // A reason must say something.
-        for command in [["correct", funding.id, "--amount", "1.00", "--reason", "   "], ["retract", funding.id, "--reason", " \t "]] {
+        for command in [["correct", funding.id, "--amount", "1.00 EUR", "--reason", "   "], ["retract", funding.id, "--reason", " \t "]] {
             let blank = try ledger.kopa(command)
             #expect(blank.status == 65, "\(blank)")
             #expect(blank.stderr.contains("--reason"))

@@ -29,9 +29,10 @@ enum TerminalText {
     }
 
     /// `text` on one line (``oneLine(_:)``), then folded into lines of at most `width` columns:
-    /// at the last space that fits, or anywhere in a word longer than a line. Lines after the
-    /// first start with `indent`. Nothing is cut: an audit trail's source must be read whole.
-    static func wrapped(_ text: String, width: Int = 100, indent: String) -> [String] {
+    /// at the last space that fits (unless `atSpaces` is false: then exactly at the width, so the
+    /// lines put together give the text back), or anywhere in a word longer than a line. Lines
+    /// after the first start with `indent`. Nothing is cut: an audit trail's source must be read whole.
+    static func wrapped(_ text: String, width: Int = 100, indent: String, atSpaces: Bool = true) -> [String] {
         var rest = Substring(oneLine(text))
         var lines: [String] = []
         var lead = ""
@@ -42,10 +43,11 @@ enum TerminalText {
                 return lines
             }
             var piece = Substring(head)
-            if let space = head.lastIndex(of: " "), space > head.startIndex { piece = head[..<space] }
+            if atSpaces, let space = head.lastIndex(of: " "), space > head.startIndex { piece = head[..<space] }
             if piece.isEmpty { piece = rest.prefix(1) }  // a character wider than the room left
             lines.append(lead + piece)
-            rest = rest.dropFirst(piece.count).drop { $0 == " " }
+            rest = rest.dropFirst(piece.count)
+            if atSpaces { rest = rest.drop { $0 == " " } }
             if rest.isEmpty { return lines }
             lead = indent
         }

@@ -18,7 +18,7 @@ extension Kopa {
         @Option(help: ArgumentHelp("The archive file (an existing archive is replaced atomically).", valueName: "file"))
         var out: String?
 
-        @Option(help: ArgumentHelp("Export seq 1 … SEQ only (the log as it stood then).", valueName: "seq"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Export seq 1 … SEQ only (the log as it stood then).", valueName: "seq"))
         var until: Int64?
 
         func validate() throws {

@@ -20,7 +20,7 @@ extension Kopa {
         @Option(name: .customLong("expect-head"), help: ArgumentHelp("Fail unless the archive ends at this hash.", valueName: "hash"))
         var expectHead: String?
 
-        @Option(name: .customLong("expect-count"), help: ArgumentHelp("Fail unless the archive holds this many events.", valueName: "n"))
+        @Option(name: .customLong("expect-count"), parsing: .unconditional, help: ArgumentHelp("Fail unless the archive holds this many events.", valueName: "n"))
         var expectCount: Int64?
 
         func run() throws {

@@ -17,7 +17,8 @@ extension Kopa {
                 try printRecords([record], format: global.format)
                 return
             }
-            // Folded to 100 columns under the value's column; `--format json` gives the record whole.
+            // Folded to 100 columns under the value's column, exactly at the width so that the
+            // pieces put together give the JSON back; `--format json` gives the record on one line.
             let fields = [
                 ("seq", "\(record.seq)"), ("id", record.id), ("type", "\(record.type) v\(record.version)"),
                 ("stream", "\(record.stream) (version \(record.streamVersion))"), ("occurred_at", record.occurredAt),
@@ -25,7 +26,7 @@ extension Kopa {
                 ("meta", record.metaJSON), ("prev", record.prev), ("hash", record.hash),
             ]
             for (label, value) in fields {
-                for (index, line) in TerminalText.wrapped(value, width: 85, indent: "").enumerated() {
+                for (index, line) in TerminalText.wrapped(value, width: 85, indent: "", atSpaces: false).enumerated() {
                     Console.out((index == 0 ? label + String(repeating: " ", count: 15 - label.count) : String(repeating: " ", count: 15)) + line)
                 }
             }
