@@ -186,7 +186,10 @@ extension Ledger {
             fields = replacement
         }
         for (key, value) in set { fields[key] = value }
-        for key in remove { fields.removeValue(forKey: key) }
+        for key in remove where fields.removeValue(forKey: key) == nil {
+            let known = CanonicalJSON.sortedKeys(Set(fields.keys)).joined(separator: ", ")
+            throw LedgerError(.invalidInput, "--remove \(key): seq \(target.seq) has no field '\(key)' to remove; its fields are \(known)")
+        }
         let changes = Ledger.correctionChanges(
             from: current.data.objectValue ?? [:], occurredAt: current.occurredAt, to: fields, newOccurredAt: occurredAt)
         var data: [String: JSONValue] = ["target_type": .string(current.original.type), "data": .object(fields)]

@@ -92,6 +92,8 @@ struct CLIEndToEndTests {
         CLIBadInput(name: "a negative limit", arguments: ["log", "--limit", "-1"], exit: 64, mentions: ["--limit '-1'", "positive"]),
         CLIBadInput(name: "a negative expected count", arguments: ["verify", "--expect-count", "-1"], exit: 64, mentions: ["--expect-count -1", "1 or more"]),
         CLIBadInput(name: "an unknown option", arguments: ["log", "--colour"], exit: 64, mentions: ["'--colour'", "kopa log --help"]),
+        CLIBadInput(name: "a mistyped type to list", arguments: ["log", "--type", "meting-held"], exit: 64, mentions: ["'meting-held'", "did you mean 'meeting-held'"]),
+        CLIBadInput(name: "an unknown projection to rebuild", arguments: ["rebuild", "nope"], exit: 66, mentions: ["'nope'", "the projections are audit_trail, change_log"]),
         CLIBadInput(name: "an option without its value", arguments: ["record"] + meeting + ["--participants"], exit: 64, mentions: ["--participants"]),
         CLIBadInput(name: "a bad actor", arguments: ["record", "--actor", "Jānis Bērziņš"] + meeting, exit: 65, mentions: ["'Jānis Bērziņš'", "staff identifier"]),
         CLIBadInput(name: "--data that is not JSON", arguments: ["record", "meeting-held", "--data", "not json"], exit: 65,
@@ -583,6 +585,24 @@ struct CLIEndToEndTests {
         #expect(result.stdout.contains("\(seedEvents) events"), "\(result.stdout.prefix(500))")
         #expect(result.stdout.contains("verified"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path).isEmpty, "demo wrote into the working directory")
+    }
+
+    /// In a machine format the demo's stdout is the overview alone, and parses.
+    @Test(arguments: ["json", "csv"])
+    func demoInAMachineFormatPrintsOnlyTheOverview(_ format: String) throws {
+        let folder = try TemporaryDirectory("kopa-demo-format")
+        let result = try kopa(["demo", "--ledger", folder.path("kopa.sqlite"), "--format", format])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stderr.contains("verified") && result.stderr.contains("The ledger is at"), "\(result.stderr)")
+        if format == "json" {
+            guard case .array(let rows) = try parseJSON(result.stdout) else {
+                Issue.record("not a JSON array: \(result.stdout.prefix(300))")
+                return
+            }
+            #expect(rows.contains { $0["project"] == "cities4csr" }, "\(result.stdout.prefix(300))")
+        } else {
+            #expect(result.lines.first?.hasPrefix("project,title,programme") == true, "\(result.stdout.prefix(300))")
+        }
     }
 
     // MARK: - correct and retract

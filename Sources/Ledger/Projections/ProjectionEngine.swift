@@ -131,7 +131,7 @@ public struct ProjectionEngine: Sendable {
         if let rebuild {
             for name in rebuild where !set.projections.contains(where: { $0.name == name }) {
                 let hint = Spelling.nearest(to: name, among: set.projections.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
-                throw LedgerError(.notFound, "unknown projection '\(name)'\(hint)")
+                throw LedgerError(.notFound, "unknown projection '\(name)'\(hint); the projections are \(set.projections.map(\.name).sorted().joined(separator: ", "))")
             }
         }
         let queue = try openDatabase()

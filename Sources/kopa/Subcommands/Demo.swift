@@ -11,7 +11,7 @@ extension Kopa {
         @Option(name: .long, help: ArgumentHelp("Build the seed ledger here instead of a temporary folder (must not exist).", valueName: "path"))
         var ledger: String?
 
-        @Option(help: "Output format for the overview: table, json, ndjson, csv, md.")
+        @Option(help: "Output format for the overview: table, json, ndjson, csv, md (json, ndjson and csv: the overview alone on stdout, the rest on stderr).")
         var format: OutputFormat = .table
 
         func run() throws {
@@ -26,18 +26,27 @@ extension Kopa {
                 }
                 let (ledger, count) = try Seeds.build(at: path)
                 let report = try ledger.verify()
-                Console.out("Seed ledger: \(count) events from the seed documents, \(report.count) in all with the catalog; verified, head \(report.head)")
-                Console.out("")
-                try printOverview(ledger, format: format)
-                Console.out("")
+                // In a machine format stdout holds the overview alone, so that it parses; the
+                // rest is for people, on stderr.
+                let machine = [.json, .ndjson, .csv].contains(format)
+                let say = machine ? Console.error : Console.out
+                say("Seed ledger: \(count) events from the seed documents, \(report.count) in all with the catalog; verified, head \(report.head)")
+                say("")
+                if machine {
+                    let overview = try ProjectionEngine(ledger: ledger).report("overview")
+                    TableFormatter(columns: overview.columns, rows: overview.rows.map { $0.map(\.cell) }).print(format)
+                } else {
+                    try printOverview(ledger, format: format)
+                }
+                say("")
                 // The binary as it was called, so the hints work without kopa on the PATH.
                 let called = CommandLine.arguments.first ?? "kopa"
                 let kopa = called.contains("/") ? URL(fileURLWithPath: called).standardizedFileURL.path : called
-                Console.out("The ledger is at \(path). Try:")
-                Console.out("  \(kopa) report funding --ledger \(path)")
-                Console.out("  \(kopa) history project/cities4csr --ledger \(path)")
-                Console.out("  \(kopa) verify --ledger \(path)")
-                Console.out("  \(kopa) log --ledger \(path) --format ndjson | python3 \(BundledResources.root.path)/scripts/verify_chain.py")
+                say("The ledger is at \(path). Try:")
+                say("  \(kopa) report funding --ledger \(path)")
+                say("  \(kopa) history project/cities4csr --ledger \(path)")
+                say("  \(kopa) verify --ledger \(path)")
+                say("  \(kopa) log --ledger \(path) --format ndjson | python3 \(BundledResources.root.path)/scripts/verify_chain.py")
             }
         }
     }

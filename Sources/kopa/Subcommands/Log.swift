@@ -55,6 +55,10 @@ extension Kopa {
         @OptionGroup var filter: LogFilter
 
         func run(ledger: Ledger) throws {
+            // A mistyped type would match nothing and print "(no rows)", as if there were none.
+            for type in filter.type where ledger.catalog.types[type] == nil {
+                do { _ = try ledger.catalog.resolve(type) } catch { throw LedgerError(.usage, "--type: \(error.message)") }
+            }
             let eventFilter = try filter.eventFilter()
             if global.format == .ndjson {
                 try ledger.scan(eventFilter) { record in

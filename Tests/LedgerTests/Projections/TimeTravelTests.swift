@@ -372,7 +372,7 @@ struct TimeTravelTests {
         case correctingARetractedEvent, correctingACorrectionOfARetractedEvent, correctingLedgerCreated,
             correctingSchemaRegistered, retractingLedgerCreated, invalidNewData, missingRequiredField,
             referenceToNothing, movingToAnotherStream, missingReason, emptyReason, missingReasonOnRetraction,
-            draftWithoutReason, retractingTwice, retractingARetraction, changingNothing, retractingACorrectionThatALaterOneRepeats
+            draftWithoutReason, retractingTwice, retractingARetraction, changingNothing, retractingACorrectionThatALaterOneRepeats, removingAFieldThatIsNotThere
         var testDescription: String { rawValue }
 
         /// Tries the rejected correction on a ledger with meeting m1 (and what the case needs).
@@ -427,6 +427,9 @@ struct TimeTravelTests {
                 let first = try test.append(draft: try ledger.correctionDraft(of: meeting.id, set: ["title": "New"], occurredAt: "2021-03-01", reason: "minutes"))
                 try test.append(draft: try ledger.correctionDraft(of: first.id, set: ["title": "Newer"], reason: "typo"))
                 try test.append(draft: try ledger.retractionDraft(of: first.id, reason: "the minutes were of another meeting"))
+            case .removingAFieldThatIsNotThere:
+                // A mistyped field used to say only that the correction changes nothing.
+                try test.append(draft: try ledger.correctionDraft(of: meeting.id, remove: ["titel"], reason: "no title"))
             }
         }
 
@@ -446,6 +449,7 @@ struct TimeTravelTests {
             case .retractingARetraction: ["cannot retract the retraction"]
             case .changingNothing: ["changes nothing"]
             case .retractingACorrectionThatALaterOneRepeats: ["is not the latest of seq 28", "retract seq 30 first"]
+            case .removingAFieldThatIsNotThere: ["--remove titel", "no field 'titel'", "kind, meeting, project, title"]
             }
         }
 
