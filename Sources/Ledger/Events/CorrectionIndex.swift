@@ -28,15 +28,27 @@ public struct CorrectionIndex: Sendable {
         }
     }
 
-    /// Loads the actions recorded up to `knownAt` (all when nil).
-    static func load(_ db: Database, knownAt: String?) throws -> CorrectionIndex {
+    /// Loads the actions recorded up to `knownAt` (all when nil) and up to seq `untilSeq`.
+    ///
+    /// `untilSeq` is the head a replay reads up to: a retraction appended after it (another
+    /// process's import, between the head's reading and this one) must not apply to events
+    /// the replay delivers as of that head, or a report shows a state the log never had.
+    static func load(_ db: Database, knownAt: String?, untilSeq: Int64? = nil) throws -> CorrectionIndex {
         // INDEXED BY: left to itself SQLite scans the whole table in seq order rather than sort the
         // few rows of the partial index.
         var sql = "SELECT \(SQLiteEventStore.columns) FROM events INDEXED BY events_target WHERE target IS NOT NULL"
-        if knownAt != nil { sql += " AND recorded_at <= ?" }
+        var arguments: [any DatabaseValueConvertible] = []
+        if let knownAt {
+            sql += " AND recorded_at <= ?"
+            arguments.append(knownAt)
+        }
+        if let untilSeq {
+            sql += " AND seq <= ?"
+            arguments.append(untilSeq)
+        }
         sql += " ORDER BY seq"
         let statement = try db.makeStatement(sql: sql)
-        if let knownAt { try statement.setArguments([knownAt]) }
+        try statement.setArguments(StatementArguments(arguments))
         let raw = RawStatement(statement, in: db)
         var actions: [EventRecord] = []
         while try raw.step() { actions.append(SQLiteEventStore.record(raw)) }

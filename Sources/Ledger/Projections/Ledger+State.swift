@@ -68,7 +68,9 @@ extension Ledger {
         guard !all.isEmpty else {
             throw LedgerError(.notFound, "stream '\(stream)' has no events\(time.isNow ? "" : " at that time"); expected e.g. project/cities4csr (`kopa log` lists streams)")
         }
-        let index = try store.read { db in try CorrectionIndex.load(db, knownAt: time.knownAt?.end) }
+        // A stream's corrections and retractions are in the stream: one recorded after `all` was
+        // read is left out, as it is from `all`.
+        let index = try store.read { db in try CorrectionIndex.load(db, knownAt: time.knownAt?.end, untilSeq: all.last?.seq) }
         var visible: [(EventRecord, JSONValue, OccurredAt)] = []
         for record in all where record.type != "event-corrected" && record.type != "event-retracted" {
             let effective = index.effective(record)

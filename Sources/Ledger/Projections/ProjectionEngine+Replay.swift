@@ -173,7 +173,7 @@ extension ProjectionEngine {
     /// projections that take events so (a corrected event then comes twice, once for each audience).
     func events(filter: ReplayFilter, types: Set<String>?, plan: ReplayPlan, asRecorded: Bool = false, _ emit: (ReplayChunk) throws -> Void) throws {
         try ledger.store.read { ldb in
-            let corrections = try CorrectionIndex.load(ldb, knownAt: filter.knownAt)
+            let corrections = try CorrectionIndex.load(ldb, knownAt: filter.knownAt, untilSeq: filter.untilSeq)
             // Events whose corrected valid time differs replay at the corrected time: they are taken
             // out of the ordered scan and merged back in from this (small) sorted list.
             var moved: [String: OccurredAt] = [:]

@@ -73,8 +73,8 @@ extension ProjectionEngine {
             time.knownAt = nil  // everything recorded so far: the same as now, so the kept projections serve
         }
         if time.isNow {
-            try catchUp()
             let queue = try openDatabase()
+            try catchUp(rebuild: [], in: queue)
             do {
                 return try queue.read { db in try Self.run(definition, db: db, parameters: parameters, sorterHelper: true, columns: columns, row: row) }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
@@ -94,6 +94,12 @@ extension ProjectionEngine {
     /// Only the projections whose tables `sql` names are replayed (all when `sql` is nil): a report
     /// on funding need not replay every meeting.
     public func withProjections<T>(at time: ReportTime, reading sql: String? = nil, _ body: (Database) throws -> T) throws -> T {
+        try withProjections(at: time, reading: sql, head: nil, body)
+    }
+
+    /// As above, reading the ledger up to seq `head` (nil: its head when the replay starts), as if
+    /// what was appended after it were appended by another process while the report ran.
+    func withProjections<T>(at time: ReportTime, reading sql: String?, head: Int64?, _ body: (Database) throws -> T) throws -> T {
         var configuration = SQLiteSetup.configuration()
         configuration.prepareDatabase { db in
             SQLFunctions.install(db)
@@ -136,7 +142,10 @@ extension ProjectionEngine {
                 let plan = sql.flatMap { try? Self.queryPlan(of: [$0], in: db) }
                 deferred = try dropDeferrableIndexes(of: needed.flatMap(\.tables), for: needed.map(\.definition), in: db)
                 if let plan { deferred = deferred.filter { plan.contains($0.name) } }
-                let seqBound = try filter.knownAt.map(lastSeq(recordedBy:)) ?? ledger.head().seq
+                let seqBound = try filter.knownAt.map(lastSeq(recordedBy:)).map { min($0, head ?? .max) } ?? head ?? ledger.head().seq
+                // Every replay below reads up to this seq, the one the snapshots were chosen for:
+                // an import committed meanwhile must be in all of the report or in none of it.
+                filter.untilSeq = seqBound
                 for (definition, tables) in needed {
                     var cut: String?
                     if let snapshot = try usableSnapshot(for: definition, filter: filter, seqBound: seqBound),

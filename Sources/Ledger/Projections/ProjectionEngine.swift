@@ -128,13 +128,19 @@ public struct ProjectionEngine: Sendable {
     ///   projection database is then left as it was.
     @discardableResult
     public func catchUp(rebuild: [String]? = []) throws -> CatchUp {
+        try catchUp(rebuild: rebuild, in: try openDatabase())
+    }
+
+    /// Catches up through `queue`: a report reads through the same connection afterwards, so a
+    /// projection database deleted meanwhile (it is disposable) is still the one it reads.
+    @discardableResult
+    func catchUp(rebuild: [String]?, in queue: DatabaseQueue) throws -> CatchUp {
         if let rebuild {
             for name in rebuild where !set.projections.contains(where: { $0.name == name }) {
                 let hint = Spelling.nearest(to: name, among: set.projections.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
                 throw LedgerError(.notFound, "unknown projection '\(name)'\(hint); the projections are \(set.projections.map(\.name).sorted().joined(separator: ", "))")
             }
         }
-        let queue = try openDatabase()
         var summary = CatchUp()
         var snapshots: SnapshotWriter?
         // The transaction waits for another writer up to the busy timeout; past it, busy (75).

@@ -229,7 +229,8 @@ struct ValidationTests {
         #expect(payload["organisations"] == ["kekava", "riga", "milano"])
         let funding = try catalog.resolve("funding-committed")
         #expect(try funding.payload(from: [("--amount", "48454.95 EUR")])["amount"] == ["amount": "48454.95", "currency": "EUR"])
-        #expect(try funding.payload(from: [("--amount", "10")])["amount"] == ["amount": "10", "currency": "EUR"])
+        #expect(try funding.payload(from: [("--amount", "LVL 10")])["amount"] == ["amount": "10", "currency": "LVL"])
+        expectLedgerError(.invalidInput, mentioning: ["'10'", "without its currency"]) { _ = try funding.payload(from: [("--amount", "10")]) }
         #expect(try funding.payload(from: [("--funding-source", "erdf")])["funding_source"] == "erdf")
         let error = expectLedgerError(.invalidInput, mentioning: ["'--participant'", "did you mean '--participants'?"]) {
             _ = try meeting.payload(from: [("--participant", "3")])

@@ -72,6 +72,44 @@ struct SnapshotTests {
 
     static let reports = ["overview", "funding", "timeline", "audit-trail"]
 
+    /// A report at a past time reads the ledger up to one head in every replay, from a snapshot or
+    /// from the start, corrections and retractions included: events appended meanwhile (here, after
+    /// the head it is given) are in none of it. Two processes found a report with half an import
+    /// (a snapshot's tail read further than its head), and one with a retraction applied whose
+    /// import's earlier events were missing.
+    @Test func aReportAtAPastTimeReadsUpToOneHeadEverywhere() throws {
+        let story = try Self.story()
+        let test = story.test
+        let engine = try Self.engine(test)
+        try engine.catchUp(rebuild: nil)
+        let cuts = try Self.listed(engine).map { $0["cut_start"] as String }
+        #expect(!cuts.isEmpty)
+        let time = ReportTime(asOf: try TimeBound("2030-01-01"))
+        func committed(head: Int64?) throws -> Int {
+            try engine.withProjections(at: time, reading: "SELECT * FROM commitments", head: head) { db in
+                try Int.fetchOne(db, sql: "SELECT sum(amount_cents) FROM commitments") ?? 0
+            }
+        }
+        let before = try committed(head: nil)
+        let head = try test.head().seq
+        // One import: 1000.00 before the first cut (in the snapshots' part) and 0.01 after the last
+        // (in the replayed tail), then a commitment that a later import retracts with 0.02 more.
+        let pair = try test.ledger.append([
+            EventDraft(type: "funding-committed", data: .object(["project": "p1", "funding_source": "erdf", "amount": money("1000.00")]), occurredAt: "2015-02-01"),
+            EventDraft(type: "funding-committed", data: .object(["project": "p1", "funding_source": "erdf", "amount": money("0.01")]), occurredAt: "2024-12-30"),
+        ], actor: test.actor)
+        #expect(try committed(head: nil) == before + 100_001)
+        #expect(try committed(head: head) == before, "what came after the head is in none of the report")
+        let x = try #require(pair.first)
+        let later = try test.ledger.append([
+            EventDraft(type: "funding-committed", data: .object(["project": "p1", "funding_source": "erdf", "amount": money("0.02")]), occurredAt: "2024-12-30"),
+            try test.ledger.retractionDraft(of: x.id, reason: "entered twice"),
+        ], actor: test.actor)
+        #expect(try committed(head: nil) == before + 1 + 2)
+        #expect(try committed(head: try #require(later.first).seq) == before + 100_001 + 2, "the retraction after the head is not applied")
+        #expect(try committed(head: try #require(pair.last).seq) == before + 100_001)
+    }
+
     /// Each report at `time` from `engine`, all from one replay.
     static func run(_ engine: ProjectionEngine, _ time: ReportTime) throws -> [ReportResult] {
         try engine.withProjections(at: time) { db in
