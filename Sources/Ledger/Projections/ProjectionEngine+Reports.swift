@@ -242,7 +242,11 @@ extension ProjectionEngine {
                 try row(current)
             }
         } catch let error as DatabaseError {
-            throw LedgerError(.invalidInput, "report \(report.file): \(error.message ?? "SQLite error \(error.resultCode.rawValue)")")
+            // The query compiled and was checked; what fails now fails on the data (70), not on
+            // anything the user gave. SQLite's sum() of integers stops at 2^63 cents.
+            let message = error.message ?? "SQLite error \(error.resultCode.rawValue)"
+            let why = message == "integer overflow" ? " (a sum beyond SQLite's 64-bit integers, 92,233,720,368,547,758.07 in cents)" : ""
+            throw LedgerError(.internalError, "report \(report.file) failed on the data: \(message)\(why)")
         }
     }
 

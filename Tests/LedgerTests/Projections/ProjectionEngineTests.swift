@@ -427,6 +427,19 @@ struct ProjectionEngineTests {
         #expect(try test.report("overview") == expected)
     }
 
+    /// A report that fails on the data, not on what was given (a sum past SQLite's 64-bit
+    /// integers: amounts the schema allows, ~9,300 of the largest), is an internal error (70), and
+    /// says what the limit is; it was "input rejected" (65).
+    @Test func aReportFailingOnTheDataIsAnInternalErrorThatSaysWhy() throws {
+        let test = try TestLedger().withFixtures()
+        let analyst = try TemporaryDirectory("kopa-analyst")
+        try FileManager.default.createDirectory(at: analyst.url.appendingPathComponent("reports"), withIntermediateDirectories: true)
+        try analyst.write("reports/overflow.sql", "SELECT sum(x) AS total FROM (SELECT 9223372036854775807 AS x UNION ALL SELECT 1)")
+        expectLedgerError(.internalError, mentioning: ["overflow.sql", "failed on the data", "integer overflow", "64-bit"]) {
+            _ = try test.engine(extra: [analyst.url]).report("overflow")
+        }
+    }
+
     // MARK: - Analysts' projections
 
     @Test func anAnalystsProjectionAndReportInASeparateFolderWork() throws {
