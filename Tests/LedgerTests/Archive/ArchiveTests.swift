@@ -48,11 +48,7 @@ struct ArchiveTests {
     @Test func leftoversOfAKilledRunAreRemovedByTheNext() throws {
         let source = try ArchivedLedger()
         let target = try TemporaryDirectory("kopa-leftovers")
-        let finished = Process()
-        finished.executableURL = URL(fileURLWithPath: "/bin/true")
-        try finished.run()
-        finished.waitUntilExit()
-        let gone = finished.processIdentifier
+        let gone = try endedProcessID()
         let left = ["r.sqlite.restoring-\(gone)", "r.sqlite.restoring-\(gone)-journal", "a.kopa.exporting-\(gone)"]
         let kept = ["r.sqlite.restoring-1", "other.sqlite.restoring-\(gone)", "r.sqlite.restoring-x"]
         for name in left + kept { try target.write(name, "half") }

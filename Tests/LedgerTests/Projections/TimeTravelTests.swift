@@ -552,13 +552,9 @@ struct TimeTravelTests {
     @Test func aPastTimesTemporaryDatabaseIsRemovedAndSoIsOneAKilledRunLeft() throws {
         let test = try TestLedger()
         try Self.base(test)
-        let finished = Process()
-        finished.executableURL = URL(fileURLWithPath: "/bin/true")
-        try finished.run()
-        finished.waitUntilExit()
         let folder = FileManager.default.temporaryDirectory.path
         let tag = UUID().uuidString.lowercased()
-        let abandoned = folder + "/kopa-past-\(finished.processIdentifier)-\(tag).sqlite"
+        let abandoned = folder + "/kopa-past-\(try endedProcessID())-\(tag).sqlite"
         let running = folder + "/kopa-past-1-\(tag).sqlite"
         for path in [abandoned, running] { #expect(FileManager.default.createFile(atPath: path, contents: Data("half".utf8))) }
         defer { unlink(running) }

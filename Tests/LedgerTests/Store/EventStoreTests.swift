@@ -71,11 +71,7 @@ struct EventStoreTests {
     /// that place; a file of a process that still runs, or of another name, stays.
     @Test func leftoversOfAKilledCreateAreRemovedByTheNext() throws {
         let folder = try TemporaryDirectory()
-        let finished = Process()
-        finished.executableURL = URL(fileURLWithPath: "/bin/true")
-        try finished.run()
-        finished.waitUntilExit()
-        let gone = finished.processIdentifier
+        let gone = try endedProcessID()
         let left = ["kopa.sqlite.creating-\(gone)", "kopa.sqlite.creating-\(gone)-wal", "kopa.sqlite.creating-\(gone)-shm"]
         let kept = ["kopa.sqlite.creating-1", "other.sqlite.creating-\(gone)"]
         for name in left + kept { try folder.write(name, "half") }
