@@ -142,7 +142,8 @@ extension ProjectionEngine {
                 let plan = sql.flatMap { try? Self.queryPlan(of: [$0], in: db) }
                 deferred = try dropDeferrableIndexes(of: needed.flatMap(\.tables), for: needed.map(\.definition), in: db)
                 if let plan { deferred = deferred.filter { plan.contains($0.name) } }
-                let seqBound = try filter.knownAt.map(lastSeq(recordedBy:)).map { min($0, head ?? .max) } ?? head ?? ledger.head().seq
+                let headSeq = try head ?? ledger.head().seq
+                let seqBound = try filter.knownAt.map { min(try lastSeq(recordedBy: $0), headSeq) } ?? headSeq
                 // Every replay below reads up to this seq, the one the snapshots were chosen for:
                 // an import committed meanwhile must be in all of the report or in none of it.
                 filter.untilSeq = seqBound
