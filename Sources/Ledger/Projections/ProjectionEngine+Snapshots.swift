@@ -137,8 +137,15 @@ final class SnapshotWriter {
     /// lists afterwards were replaced by this replay, and are removed.
     var listedBefore: Set<String> = []
     private var attached = 0
-    /// The `kopa_snapshots` rows of the copies taken, listed only once the replay has committed.
-    private var pending: [StatementArguments] = []
+    /// A `kopa_snapshots` row of a copy taken, listed only once the replay has committed.
+    private struct Listing {
+        var projection: String
+        var headSeq: Int64
+        var arguments: StatementArguments
+    }
+    private var pending: [Listing] = []
+    /// Files another replay had listed for the projections this one listed: removed by ``finish(_:)``.
+    private var replaced: Set<String> = []
 
     /// Chooses the cuts, creates the files and attaches them to `pdb`.
     init(engine: ProjectionEngine, definitions: [ProjectionDefinition], pdb: Database) throws {
@@ -207,7 +214,7 @@ final class SnapshotWriter {
                 let name = table.quotedDatabaseIdentifier
                 try pdb.execute(sql: "INSERT INTO \(alias(index)).\(name) SELECT * FROM main.\(name)")
             }
-            pending.append([definition.name, definition.version, definition.checksum, headHash, files[index], cuts[index], head, maxEnd])
+            pending.append(Listing(projection: definition.name, headSeq: head, arguments: [definition.name, definition.version, definition.checksum, headHash, files[index], cuts[index], head, maxEnd]))
         }
     }
 
@@ -218,14 +225,25 @@ final class SnapshotWriter {
     /// that were torn, and a report at a past time read fewer rows from them without an error.
     /// Listed once the commit has returned, every listed file is whole; a kill before leaves
     /// unlisted files, which are removed.
+    ///
+    /// A projection keeps one set: another replay that committed meanwhile may have listed its own.
+    /// Of the two, the one taken at the later head stays listed (ours when the heads are equal);
+    /// the other's files are removed by ``finish(_:)``.
     func list(_ pdb: Database) throws {
         guard !pending.isEmpty else { return }
         try pdb.inTransaction(.immediate) {
-            for arguments in pending {
-                try pdb.execute(sql: """
-                    INSERT INTO kopa_snapshots (projection, version, checksum, ledger, file, cut_start, head_seq, max_end)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: arguments)
+            for (projection, listings) in Dictionary(grouping: pending, by: \.projection) {
+                let head = listings[0].headSeq
+                let newer = try Bool.fetchOne(pdb, sql: "SELECT EXISTS (SELECT 1 FROM kopa_snapshots WHERE projection = ? AND head_seq > ?)", arguments: [projection, head]) ?? false
+                if newer { continue }
+                replaced.formUnion(try String.fetchAll(pdb, sql: "SELECT file FROM kopa_snapshots WHERE projection = ?", arguments: [projection]))
+                try pdb.execute(sql: "DELETE FROM kopa_snapshots WHERE projection = ?", arguments: [projection])
+                for snapshot in listings {
+                    try pdb.execute(sql: """
+                        INSERT INTO kopa_snapshots (projection, version, checksum, ledger, file, cut_start, head_seq, max_end)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: snapshot.arguments)
+                }
             }
             return .commit
         }
@@ -239,7 +257,7 @@ final class SnapshotWriter {
             attached -= 1
             try? pdb.execute(sql: "DETACH DATABASE \(alias(attached))")
         }
-        engine.removeUnlistedSnapshots(pdb, ours: listedBefore.union(files))
+        engine.removeUnlistedSnapshots(pdb, ours: listedBefore.union(files).union(replaced))
     }
 }
 

@@ -32,6 +32,10 @@ public struct ProjectionEngine: Sendable {
     /// How long a catch-up waits for another process's hold on the projection database.
     public var busyTimeout: TimeInterval = SQLiteEventStore.busyTimeout
 
+    /// Runs between a catch-up's commit and the listing of its snapshots: where a test plays
+    /// another process that rebuilds meanwhile.
+    var beforeListingSnapshots: (@Sendable () throws -> Void)?
+
     /// The page size of a new projection database (and of a report's temporary one).
     static let pageSize = 16384
 
@@ -193,6 +197,7 @@ public struct ProjectionEngine: Sendable {
                     }
                     return .commit
                 }
+                if snapshots != nil { try beforeListingSnapshots?() }
                 // Snapshots only speed up reports at a past time: unlisted, their files are removed.
                 do { try snapshots?.list(pdb) } catch { logger.warning("the projection snapshots could not be listed: \(error)") }
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -10,6 +11,9 @@ import Darwin
 func openFile(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { Darwin.open(path, flags, mode) }
 #endif
 
+/// Numbers the temporary files this process makes (``Ledger/temporaryPath(for:tag:)``).
+private let temporaryFileNumber = Atomic<Int>(0)
+
 /// New ledger files (`kopa init`, the seed ledger, `kopa restore`) are built in a private file
 /// beside their place and linked there only once complete, so a process stopped halfway (even by
 /// SIGKILL or a power cut) never leaves a half-made ledger under the name staff asked for.
@@ -18,7 +22,7 @@ extension Ledger {
     /// given; then checks that nothing is left in a write-ahead log, syncs the file, links it into
     /// place and syncs the folder.
     /// - Parameters:
-    ///   - tag: names the temporary file, `PATH.TAG-PID` (`creating`, `restoring`).
+    ///   - tag: names the temporary file, `PATH.TAG-PID-N` (`creating`, `restoring`).
     ///   - refusal: what to say after "'PATH' exists already; " when `path` is taken.
     /// - Throws: ``LedgerError``: `.conflict` when `path` (or its `-wal`, `-shm`) exists or appears
     ///   meanwhile, `.notFound` when its folder does not exist; `build`'s errors. On any error the
@@ -74,13 +78,15 @@ extension Ledger {
         }
     }
 
-    /// `FILE.TAG-PID`: private to this process until it is renamed or linked into place.
+    /// `FILE.TAG-PID-N`: private to this process until it is renamed or linked into place. `N`
+    /// counts within the process, so two threads making the same file never share (and remove)
+    /// one temporary file; the next run recognises it by `PID` alone.
     static func temporaryPath(for file: String, tag: String) -> String {
-        "\(file).\(tag)-\(getpid())"
+        "\(file).\(tag)-\(getpid())-\(temporaryFileNumber.wrappingAdd(1, ordering: .relaxed).newValue)"
     }
 
     /// Removes what an earlier run killed outright (SIGKILL, a power cut) left beside `file`:
-    /// `FILE.TAG-PID` and its `-wal`, `-shm`, `-journal`, when no process PID runs any more.
+    /// `FILE.TAG-PID-N` and its `-wal`, `-shm`, `-journal`, when no process PID runs any more.
     /// Such a file can be a whole ledger without its indexes, and looked like a real one.
     static func removeAbandonedTemporaries(for file: String, tag: String) {
         let url = URL(fileURLWithPath: file)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import KopaTestSupport
+import Synchronization
 import Testing
 
 @testable import Ledger
@@ -273,6 +274,41 @@ struct SnapshotTests {
         #expect(!after.contains(stale), "an abandoned file is removed")
         let listed = Set(try Self.listed(engine).map { $0["file"] as String })
         #expect(listed.isSubset(of: after) && !listed.isEmpty)
+    }
+
+    /// Two rebuilds at once: the second commits and lists its snapshots between the first one's
+    /// commit and its listing (each process lists after its commit). A projection keeps one set,
+    /// the one taken at the later head (the first's when the heads are equal), and every snapshot
+    /// file left is listed. Before, both sets stayed listed and on disk.
+    @Test(arguments: [false, true])
+    func twoRebuildsAtOnceLeaveOneSetOfSnapshotsPerProjection(secondSeesALaterHead: Bool) throws {
+        let story = try Self.story()
+        var first = try Self.engine(story.test)
+        let second = try Self.engine(story.test)
+        try first.catchUp()
+        let ledger = story.test.ledger, actor = story.test.actor
+        let secondFiles = Mutex<Set<String>>([])
+        first.beforeListingSnapshots = {
+            if secondSeesALaterHead {
+                _ = try ledger.append([EventDraft(type: "meeting-held", data: .object(["meeting": "meanwhile", "kind": "workshop", "title": "Meanwhile", "project": "p1"]), occurredAt: "2024-12-20")], actor: actor)
+            }
+            try second.catchUp(rebuild: nil)
+            let listed = Set(try Self.listed(second).map { $0["file"] as String })
+            secondFiles.withLock { $0 = listed }
+        }
+        try first.catchUp(rebuild: nil)
+        let head = try story.test.head().seq
+        let rows = try Self.listed(first)
+        let files = Set(rows.map { $0["file"] as String })
+        for projection in first.set.projections.map(\.name) {
+            #expect(rows.filter { ($0["projection"] as String) == projection }.count == 3, "\(projection): one snapshot per cut")
+        }
+        #expect(rows.allSatisfy { ($0["head_seq"] as Int64) == head }, "the later head, \(head)")
+        #expect(files.count == 3)
+        #expect(Self.files(first) == files, "no unlisted snapshot file is left")
+        let secondListed = secondFiles.withLock { $0 }
+        #expect(secondListed.count == 3)
+        #expect(secondSeesALaterHead ? files == secondListed : files.isDisjoint(with: secondListed))
     }
 
     /// A projection database another process holds longer than the busy timeout is busy (75),

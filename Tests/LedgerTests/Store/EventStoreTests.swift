@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import KopaTestSupport
+import Synchronization
 import Testing
 
 @testable import Ledger
@@ -72,12 +73,36 @@ struct EventStoreTests {
     @Test func leftoversOfAKilledCreateAreRemovedByTheNext() throws {
         let folder = try TemporaryDirectory()
         let gone = try endedProcessID()
-        let left = ["kopa.sqlite.creating-\(gone)", "kopa.sqlite.creating-\(gone)-wal", "kopa.sqlite.creating-\(gone)-shm"]
+        let left = ["kopa.sqlite.creating-\(gone)-1", "kopa.sqlite.creating-\(gone)-1-wal", "kopa.sqlite.creating-\(gone)-shm"]
         let kept = ["kopa.sqlite.creating-1", "other.sqlite.creating-\(gone)"]
         for name in left + kept { try folder.write(name, "half") }
         let ledger = try Ledger.create(at: folder.path("kopa.sqlite"), name: "x", actor: "tester")
         try ledger.store.queue.close()
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.url.path)) == Set(kept + ["kopa.sqlite"]))
+    }
+
+    /// Threads of one process creating the same ledger at once each build their own temporary
+    /// file: one wins, the others are refused, and the winner is whole. With one temporary name per
+    /// process, a thread removed the file another was building.
+    @Test func threadsCreatingOneLedgerAtOnceLeaveOneWholeLedger() throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.path("kopa.sqlite")
+        let outcomes = Mutex<[Result<Int64, any Error>]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let outcome = Result { () throws -> Int64 in
+                let ledger = try Ledger.create(at: path, name: "x", actor: "tester")
+                defer { try? ledger.store.queue.close() }
+                return try ledger.verify().count
+            }
+            outcomes.withLock { $0.append(outcome) }
+        }
+        let results = outcomes.withLock { $0 }
+        #expect(results.count(where: { (try? $0.get()) != nil }) == 1, "\(results)")
+        for case .failure(let error) in results {
+            #expect((error as? LedgerError)?.kind == .conflict, "\(error)")
+        }
+        #expect(try Ledger.open(at: path).verify().count > 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path).filter { $0.contains(".creating-") } == [])
     }
 
     @Test func openingAMissingLedgerIsNotFound() throws {
