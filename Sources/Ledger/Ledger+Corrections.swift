@@ -87,12 +87,18 @@ extension AppendContext {
         let current = try effectiveState(of: root)
         let before = current.data.objectValue ?? [:]
         let expected = Ledger.correctionChanges(from: before, occurredAt: current.occurredAt, to: newFields, newOccurredAt: newOccurredAt)
+        // Two clerks correcting one event at once: the second's changes were worked out before the
+        // first's correction, so the error says which correction the event stands on now.
+        let latest = try chainActions(of: root).effective.last { $0.type == "event-corrected" }
         func invalid(_ message: String) -> LedgerError {
             var expectedText = CanonicalJSON.string(.array(expected))
             if expectedText.count > 500 { expectedText = String(expectedText.prefix(497)) + "…" }
+            let since = latest.map {
+                "; seq \(root.seq) stands as corrected at seq \($0.seq) (recorded \($0.recordedAt) by \($0.recordedBy)): if that came meanwhile, make the correction again from what the event says now"
+            }
             return LedgerError(
                 .invalidInput, "'event-corrected' event rejected: data.changes does not match the correction of seq \(root.seq): \(message)"
-                    + (expected.isEmpty ? "" : "; expected \"changes\": \(expectedText)"),
+                    + (expected.isEmpty ? "" : "; expected \"changes\": \(expectedText)") + (since ?? ""),
                 eventType: "event-corrected", stream: root.stream, field: "changes")
         }
         guard !expected.isEmpty else {

@@ -59,6 +59,8 @@ struct ProcessResult: CustomStringConvertible {
 }
 
 /// A process started with its output going to files (no pipe can fill up and block it).
+// @unchecked: Foundation's Process is not Sendable; every test uses a process only from the
+// thread that started it (signals go to its pid).
 final class RunningProcess: @unchecked Sendable {
     let process = Process()
     private let scratch: TemporaryDirectory
@@ -139,7 +141,7 @@ func tool(_ name: String) throws -> String {
 }
 
 /// A fresh ledger for command-line tests, created through the library with a couple of fixtures.
-final class CLILedger: @unchecked Sendable {
+final class CLILedger: Sendable {
     let directory: TemporaryDirectory
     let path: String
 

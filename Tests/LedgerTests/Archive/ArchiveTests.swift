@@ -7,7 +7,7 @@ import Testing
 
 /// A ledger with a few hundred events (corrections, a retraction, idempotency keys, Unicode,
 /// month-precise times included) and its archive.
-final class ArchivedLedger: @unchecked Sendable {
+final class ArchivedLedger: Sendable {
     let test: TestLedger
     let archive: String
     /// The archive's NDJSON lines, without newlines.

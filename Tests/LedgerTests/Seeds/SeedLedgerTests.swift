@@ -13,7 +13,7 @@ struct SeedLedgerTests {
     static let documents = checkoutRoot.deletingLastPathComponent().appendingPathComponent("shared/seed-documents")
 
     /// One seed ledger per test, in its own folder.
-    final class SeedLedger: @unchecked Sendable {
+    final class SeedLedger: Sendable {
         let folder: TemporaryDirectory
         let ledger: Ledger
         let count: Int

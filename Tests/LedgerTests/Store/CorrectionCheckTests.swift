@@ -127,7 +127,8 @@ struct CorrectionCheckTests {
         let stale = try test.ledger.correctionDraft(of: meeting.id, set: ["participants": .integer(5)], reason: "counted")
         try test.append(try test.ledger.correctionDraft(of: meeting.id, set: ["title": "Right"], reason: "minutes"))
         let after = try test.head()
-        expectLedgerError(.invalidInput, mentioning: ["field 'title' changes from 'Right' to 'Wrong' but is not listed"]) { try test.append(stale) }
+        // It also says which correction came in between (two clerks correcting one event at once).
+        expectLedgerError(.invalidInput, mentioning: ["field 'title' changes from 'Right' to 'Wrong' but is not listed", "stands as corrected at seq \(after.seq)", "by \(test.actor)", "meanwhile"]) { try test.append(stale) }
         #expect(try test.head() == after)
     }
 }

@@ -106,7 +106,7 @@ func dumpDatabase(_ path: String) throws -> String {
 }
 
 /// A folder of analyst projections: `*.sql` files and `reports/*.sql`.
-final class AnalystFolder: @unchecked Sendable {
+final class AnalystFolder: Sendable {
     let directory: TemporaryDirectory
     var url: URL { directory.url }
 

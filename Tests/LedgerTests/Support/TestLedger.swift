@@ -5,7 +5,7 @@ import Testing
 @testable import Ledger
 
 /// One fresh ledger in its own temporary folder, created with the bundled catalog.
-final class TestLedger: @unchecked Sendable {
+final class TestLedger: Sendable {
     let directory: TemporaryDirectory
     let path: String
     let ledger: Ledger
