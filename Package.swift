@@ -23,7 +23,7 @@ let package = Package(
         // Calls sqlite3_config, a variadic C function Swift cannot call (see SQLiteSetup.swift).
         .target(name: "CSQLiteSetup", linkerSettings: [.linkedLibrary("sqlite3")]),
         // Removes an export's or a restore's temporary file when a signal stops the process
-        // (a signal handler must be async-signal-safe C; see TemporaryFile.swift).
+        // (a signal handler must be async-signal-safe C; see TemporaryFiles.swift).
         .target(name: "CCleanup"),
         .target(
             name: "Ledger",

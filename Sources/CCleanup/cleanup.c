@@ -10,36 +10,47 @@
 #define PATH_BYTES 4096
 
 static char paths[SLOTS][PATH_BYTES];
-/// 1 while a slot holds a path; written under the lock, read by the handler without it (a slot
-/// is marked used only after its path is complete).
+/// 1 while a slot holds a path; changed under the lock, read by the handler without it.
 static volatile sig_atomic_t used[SLOTS];
+/// Per slot, odd while its path is being written. Slots are reused, and the handler runs on one
+/// thread while the others go on: it copies a path and uses the copy only when the counter was
+/// even and unchanged around the copy, so it never unlinks a path torn between two writes.
+static unsigned versions[SLOTS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void handler(int sig) {
+    static char copy[PATH_BYTES];
     for (int i = 0; i < SLOTS; i++) {
-        if (used[i]) unlink(paths[i]);
+        if (!used[i]) continue;
+        unsigned before = __atomic_load_n(&versions[i], __ATOMIC_ACQUIRE);
+        if (before & 1) continue;
+        for (int j = 0; j < PATH_BYTES; j++) {
+            copy[j] = __atomic_load_n(&paths[i][j], __ATOMIC_RELAXED);
+            if (copy[j] == 0) break;
+        }
+        copy[PATH_BYTES - 1] = 0;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&versions[i], __ATOMIC_RELAXED) != before || !used[i]) continue;
+        unlink(copy);
     }
     signal(sig, SIG_DFL);
     raise(sig);
 }
-
-/// Slots are never reused, so the handler never reads a path that is being overwritten. A
-/// command registers a handful of paths (an export's one, a restore's or an init's four, a report
-/// at a past time one); past 1024 in one process, paths are no longer registered, and only their
-/// removal on a signal is lost (the next run removes what a dead process left).
-static int next_slot = 0;
 
 int kopa_cleanup_add(const char *path) {
     size_t length = strlen(path);
     if (length >= PATH_BYTES) return -1;
     int slot = -1;
     pthread_mutex_lock(&lock);
-    if (next_slot < SLOTS) {
-        slot = next_slot++;
-        memcpy(paths[slot], path, length + 1);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        used[slot] = 1;
+    for (int i = 0; i < SLOTS; i++) {
+        if (used[i]) continue;
+        slot = i;
+        __atomic_add_fetch(&versions[i], 1, __ATOMIC_SEQ_CST);
+        for (size_t j = 0; j <= length; j++) __atomic_store_n(&paths[i][j], path[j], __ATOMIC_RELAXED);
+        __atomic_add_fetch(&versions[i], 1, __ATOMIC_SEQ_CST);
+        used[i] = 1;
+        break;
     }
     pthread_mutex_unlock(&lock);
     return slot;

@@ -9,8 +9,8 @@
 /// async-signal-safe) and then lets the signal end the process as it would have.
 
 /// Registers a path; returns its slot for `kopa_cleanup_remove`, or -1 when the path is too long
-/// or the process has used all 64 slots (slots are not reused; the file is then only removed by
-/// the caller's own error paths).
+/// or 1024 paths are registered at once (the file is then only removed by the caller's own error
+/// paths). A removed path's slot is reused.
 int kopa_cleanup_add(const char *path);
 
 /// Forgets the path in `slot` (the file was renamed into place or deleted). -1 is ignored.

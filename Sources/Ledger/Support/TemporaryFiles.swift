@@ -15,6 +15,9 @@ final class TemporaryFiles {
         slots = paths.map { kopa_cleanup_add($0) }
     }
 
+    /// Whether the signal handler knows every path (not when a path is too long, or 1024 are registered at once).
+    var isRegistered: Bool { !slots.contains(-1) }
+
     /// Forgets the paths: the files were renamed into place or deleted. Call it at the end of the
     /// scope (`defer`), not from a deinit: Swift may end an object's life at its last use, which
     /// would forget the paths before the work is done.
