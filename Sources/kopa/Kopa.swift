@@ -13,7 +13,7 @@ struct Kopa: ParsableCommand {
             Every change is an event appended to an immutable, hash-chained log; reports are projections \
             rebuilt from it. Global options (--ledger, --actor, --format) go after the subcommand's name.
             Exit codes: 0 ok, 1 integrity failure, 64 bad command line, 65 input rejected (nothing written), \
-            66 file or ledger not found, 70 internal error, 75 ledger busy.
+            66 file or ledger not found (or not writable where a write is needed), 70 internal error, 75 ledger busy.
             """,
         version: "0.1.0",
         subcommands: [
@@ -54,10 +54,16 @@ struct Kopa: ParsableCommand {
     static func fail(_ error: any Error) -> Never {
         let code = exitCode(for: error)
         guard code != .success, !(error is ExitCode) else { exit(withError: error) }
+        Console.error("kopa: \(LedgerError.oneLine(message(for: error))) \(helpPointer)")
+        Foundation.exit(code.rawValue)
+    }
+
+    /// Where the help of the command being run is: `(see 'kopa log --help')`, ending every error
+    /// about the command line.
+    static var helpPointer: String {
         let called = CommandLine.arguments.dropFirst().first
         let subcommand = configuration.subcommands.first { $0._commandName == called }.map { " \($0._commandName)" } ?? ""
-        Console.error("kopa: \(LedgerError.oneLine(message(for: error))) (see 'kopa\(subcommand) --help')")
-        Foundation.exit(code.rawValue)
+        return "(see 'kopa\(subcommand) --help')"
     }
 
     /// Names the first argument that is not valid UTF-8. Swift reads the command line with every

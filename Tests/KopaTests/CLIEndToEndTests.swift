@@ -92,9 +92,15 @@ struct CLIEndToEndTests {
         CLIBadInput(name: "a negative limit", arguments: ["log", "--limit", "-1"], exit: 64, mentions: ["--limit '-1'", "positive"]),
         CLIBadInput(name: "a negative expected count", arguments: ["verify", "--expect-count", "-1"], exit: 64, mentions: ["--expect-count -1", "1 or more"]),
         CLIBadInput(name: "an unknown option", arguments: ["log", "--colour"], exit: 64, mentions: ["'--colour'", "kopa log --help"]),
-        CLIBadInput(name: "a mistyped type to list", arguments: ["log", "--type", "meting-held"], exit: 64, mentions: ["'meting-held'", "did you mean 'meeting-held'"]),
+        CLIBadInput(name: "a mistyped type to list", arguments: ["log", "--type", "meting-held"], exit: 64, mentions: ["'meting-held'", "did you mean 'meeting-held'", "(see 'kopa log --help')"]),
+        CLIBadInput(name: "a parameter the report does not take", arguments: ["report", "overview", "--param", "x=1"], exit: 64, mentions: ["':x'", "(see 'kopa report --help')"]),
         CLIBadInput(name: "an unknown projection to rebuild", arguments: ["rebuild", "nope"], exit: 66, mentions: ["'nope'", "the projections are audit_trail, change_log"]),
         CLIBadInput(name: "an option without its value", arguments: ["record"] + meeting + ["--participants"], exit: 64, mentions: ["--participants"]),
+        CLIBadInput(name: "the catalog of a file that is not a ledger", arguments: ["catalog", "--ledger", "$DIR/in.ndjson"], importFile: .text("not a ledger\n"), exit: 66,
+                    mentions: ["in.ndjson", "not a Kopa ledger"]),
+        CLIBadInput(name: "a field given twice", arguments: ["record"] + meeting + ["--participants", "12", "--participants", "21"], exit: 65,
+                    mentions: ["field 'participants' is given twice", "'12' and '21'"]),
+        CLIBadInput(name: "a yes for a boolean", arguments: ["record"] + meeting + ["--online", "yes"], exit: 65, mentions: ["'yes'", "true or false"]),
         CLIBadInput(name: "a bad actor", arguments: ["record", "--actor", "Jānis Bērziņš"] + meeting, exit: 65, mentions: ["'Jānis Bērziņš'", "staff identifier"]),
         CLIBadInput(name: "--data that is not JSON", arguments: ["record", "meeting-held", "--data", "not json"], exit: 65,
                     mentions: ["--data 'not json'", "not valid JSON"]),
@@ -161,6 +167,9 @@ struct CLIEndToEndTests {
         #expect(!result.signalled)
         for fragment in bad.mentions {
             #expect(result.stderr.contains(fragment), "stderr does not name '\(fragment)': \(result.stderr.prefix(1000))")
+        }
+        if bad.exit == 64 {
+            #expect(result.stderr.hasSuffix(" --help')\n"), "a bad command line ends with where the help is: \(result.stderr)")
         }
         #expect(result.stdout.isEmpty, "\(result.stdout.prefix(500))")
         #expect(!result.stderr.contains("internal error"))

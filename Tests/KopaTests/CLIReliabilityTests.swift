@@ -206,4 +206,33 @@ struct CLIReliabilityTests {
         #expect(script.status == 1, "\(script)")
         #expect(script.stderr.contains("broken at seq \(target)"), "\(script.stderr)")
     }
+
+    /// An auditor's copy in a folder nobody can write (file 0444, folder 0555): reading works, a
+    /// write and a report each say what is read-only, with exit 66, and nothing is created. Root
+    /// may write anything, so as root the commands run as `nobody`, as the auditor would.
+    @Test func aLedgerInAReadOnlyFolderSaysSoForWritesAndReports() throws {
+        let ledger = try CLILedger()
+        let folder = ledger.directory.url.path
+        let head = try ledger.head()
+        let before = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        chmod(ledger.path, 0o444)
+        chmod(folder, 0o555)
+        defer { chmod(folder, 0o755) }
+        func kopaAsAuditor(_ arguments: [String]) throws -> ProcessResult {
+            let full = [arguments[0], "--ledger", ledger.path, "--actor", "auditor"] + arguments.dropFirst()
+            guard getuid() == 0 else { return try kopa(full) }
+            return try run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", try kopaPath()] + full)
+        }
+        let verify = try kopaAsAuditor(["verify"])
+        #expect(verify.status == 0, "\(verify)")
+        let record = try kopaAsAuditor(["record", "organisation-registered", "--organisation", "riga", "--name", "Rīga", "--kind", "municipality", "--country", "LV"])
+        #expect(record.status == 66, "\(record)")
+        #expect(record.stderr.contains("ledger '\(ledger.path)' is read-only") && record.stderr.contains("nothing was written"), "\(record.stderr)")
+        let report = try kopaAsAuditor(["report", "overview"])
+        #expect(report.status == 66, "\(report)")
+        #expect(report.stderr.contains("folder '\(folder)' is read-only") && report.stderr.contains("copy the ledger"), "\(report.stderr)")
+        #expect(!report.stderr.contains("delete"), "there is nothing to delete: \(report.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == before)
+        #expect(try ledger.head() == head)
+    }
 }

@@ -102,19 +102,24 @@ extension Ledger {
         // Registered once it is ours: a signal must never remove a file this export did not create.
         let cleanup = TemporaryFiles([temporary])
         defer { cleanup.release() }
+        // Closed once: after a close the number may belong to a file another thread opened.
+        var open = true
         do {
             let summary = try export(to: fd, name: file, until: until, startsWriteBack: true, progress: progress)
             guard fsync(fd) == 0 else {
                 throw LedgerError(.internalError, "syncing '\(temporary)' failed (\(String(cString: strerror(errno))))")
             }
-            close(fd)
+            open = false
+            guard close(fd) == 0 else {
+                throw LedgerError(.internalError, "closing '\(temporary)' failed (\(String(cString: strerror(errno))))")
+            }
             guard rename(temporary, file) == 0 else {
                 throw LedgerError(.internalError, "renaming '\(temporary)' to '\(file)' failed (\(String(cString: strerror(errno))))")
             }
             Self.syncDirectory(of: file)
             return summary
         } catch {
-            close(fd)
+            if open { close(fd) }
             unlink(temporary)
             throw error
         }

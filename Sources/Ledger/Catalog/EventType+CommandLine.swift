@@ -16,6 +16,8 @@ extension EventType {
     /// - Throws: ``LedgerError`` for an unknown field (with the nearest name) or a value of the wrong type.
     public func payload(from options: [(option: String, value: String)], base: [String: JSONValue] = [:]) throws(LedgerError) -> [String: JSONValue] {
         var payload = base
+        // A field that holds one value, given twice, would keep one of them silently.
+        var given: [String: String] = [:]
         for (option, text) in options {
             let field = Self.fieldName(forOption: option)
             guard let node = root.properties[field] else {
@@ -23,6 +25,10 @@ extension EventType {
                 let hint = Spelling.nearest(to: option, among: known).map { " (did you mean '\($0)'?)" } ?? ""
                 throw LedgerError(.invalidInput, "unknown field '\(option)' for '\(name)'\(hint); `kopa record \(name) --help` lists its fields")
             }
+            if node.kind != .array, let first = given[field] {
+                throw LedgerError(.invalidInput, "field '\(field)' is given twice, as '\(first)' and '\(text)'; it holds one value, so give it once", field: field)
+            }
+            given[field] = text
             let value = try node.value(fromCommandLine: text, field: field)
             if node.kind == .array, case .array(let more) = value, case .array(let existing)? = payload[field], options.contains(where: { $0.option == option && $0.value != text }) {
                 payload[field] = .array(existing + more)
@@ -58,9 +64,10 @@ extension SchemaNode {
             guard let n = Int64(text) else { throw fail() }
             return .integer(n)
         case .boolean:
-            switch text.lowercased() {
-            case "true", "yes", "1": return .bool(true)
-            case "false", "no", "0": return .bool(false)
+            // Only what the help says: "yes" or "1" read as true would be a guess that is hashed and kept.
+            switch text {
+            case "true": return .bool(true)
+            case "false": return .bool(false)
             default: throw fail()
             }
         case .array:

@@ -77,7 +77,7 @@ public final class SchemaNode: Sendable {
     public var expectation: String {
         if let enumValues { return "one of " + enumValues.map { $0.stringValue ?? CanonicalJSON.string($0) }.joined(separator: ", ") }
         if isMoney { return "an amount of money such as \"48454.95 EUR\"" }
-        if let pattern { return pattern.meaning }
+        // A known format says it in words; its pattern (a partial date's) would show a regex.
         switch format {
         case "date": return "a date YYYY-MM-DD"
         case "date-time": return "a date-time YYYY-MM-DDThh:mm:ssZ"
@@ -86,6 +86,7 @@ public final class SchemaNode: Sendable {
         case "currency": return "an ISO 4217 currency code such as EUR"
         default: break
         }
+        if let pattern { return pattern.meaning }
         switch kind {
         case .string: return "a string"
         case .integer: return "an integer"

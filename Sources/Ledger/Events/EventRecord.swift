@@ -56,9 +56,11 @@ public struct EventRecord: Sendable, Equatable {
         self.hash = hash
     }
 
-    /// The payload, parsed.
+    /// The payload, parsed. The stored text was parsed and checked when it was appended (or
+    /// restored) and is covered by the hash: text that does not parse was changed behind Kopa's
+    /// back, reads as an empty object here, and fails `kopa verify` at this seq.
     public var data: JSONValue { (try? JSONParser.parse(dataJSON)) ?? .object([:]) }
 
-    /// The metadata, parsed.
+    /// The metadata, parsed (text that does not parse reads as an empty object, as for ``data``).
     public var meta: JSONValue { (try? JSONParser.parse(metaJSON)) ?? .object([:]) }
 }

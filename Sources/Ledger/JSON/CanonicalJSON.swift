@@ -8,6 +8,7 @@ public enum CanonicalJSON {
     public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
         /// The literal that could not be canonicalised.
         public var literal: String
+        /// Names the number and says how to write a decimal.
         public var description: String {
             "the number \(literal) is not an integer; decimals must be strings (e.g. \"12.50\")"
         }

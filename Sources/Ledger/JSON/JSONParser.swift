@@ -9,6 +9,7 @@ public struct JSONParser {
         public var offset: Int
         /// What was wrong there.
         public var reason: String
+        /// The reason and the (1-based) byte it was found at.
         public var description: String { "\(reason) at byte \(offset + 1)" }
     }
 

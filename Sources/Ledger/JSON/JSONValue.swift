@@ -1,14 +1,19 @@
 /// A JSON value as Kopa stores it: integers are exact, other numbers are kept as written so they
 /// can be named in an error and rejected (records carry decimals as strings, never as floats).
 public enum JSONValue: Sendable, Hashable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
     /// An integer with |n| < 2^53, the only kind of number a record may hold.
     case integer(Int64)
     /// A number with a fraction or exponent, kept as its literal text; never valid in a record.
     case number(String)
+    /// A string.
     case string(String)
+    /// A list, in order.
     case array([JSONValue])
+    /// An object; its keys are unordered (canonical JSON sorts them).
     case object([String: JSONValue])
 
     /// Equal when the canonical JSON of both is the same bytes. Swift's `String ==` holds canonically

@@ -34,6 +34,7 @@ public struct EntityState: Sendable, Equatable {
     /// `fields` is empty for that reason (not because nothing had happened yet).
     public var withdrawn = false
 
+    /// Equal in what the state says: its stream, opening events, fields and facts.
     public static func == (a: EntityState, b: EntityState) -> Bool {
         a.stream == b.stream && a.openedBy == b.openedBy && a.fields == b.fields && a.facts == b.facts
             && a.events.map(\.seq) == b.events.map(\.seq) && a.withdrawn == b.withdrawn
@@ -66,7 +67,7 @@ extension Ledger {
         if let knownAt = time.knownAt { filter.recordedUntil = knownAt.end }
         let all = try events(filter)
         guard !all.isEmpty else {
-            throw LedgerError(.notFound, "stream '\(stream)' has no events\(time.isNow ? "" : " at that time"); expected e.g. project/cities4csr (`kopa log` lists streams)")
+            throw LedgerError(.notFound, "stream '\(stream)' has no events\(time.isNow ? "" : " at that time")\(try hasStream(stream) ? "" : try streamHint(stream)); expected e.g. project/cities4csr (`kopa log` lists streams)")
         }
         // A stream's corrections and retractions are in the stream: one recorded after `all` was
         // read is left out, as it is from `all`.

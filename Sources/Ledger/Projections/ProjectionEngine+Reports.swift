@@ -5,9 +5,13 @@ import Logging
 
 /// A value in a report: typed, so JSON keeps numbers as numbers and tables right-align them.
 public enum ReportValue: Sendable, Equatable {
+    /// SQL NULL.
     case null
+    /// An integer (cents, counts).
     case integer(Int64)
+    /// A floating-point number (a share computed in SQL).
     case real(Double)
+    /// Text (a BLOB reads as the text `<blob>`).
     case text(String)
 }
 

@@ -81,9 +81,28 @@ public struct ProjectionEngine: Sendable {
                 guard Date() < deadline else { throw busyError() }
                 usleep(20_000)
             } catch let error as DatabaseError {
-                throw LedgerError(.internalError, "projection database '\(databasePath)' cannot be used: \(error.message ?? "\(error)"); it is disposable, delete it to rebuild")
+                throw setUpError(error)
             }
         }
+    }
+
+    /// Why the projection database cannot be opened or made, said so that a clerk knows what to do:
+    /// a folder this user cannot write (an auditor's copy of the ledger on read-only media) is
+    /// not a damaged file, and there may be nothing to delete.
+    private func setUpError(_ error: DatabaseError) -> LedgerError {
+        let folder = URL(fileURLWithPath: databasePath).deletingLastPathComponent().path
+        let exists = FileManager.default.fileExists(atPath: databasePath)
+        if !FileManager.default.fileExists(atPath: folder) {
+            return LedgerError(.notFound, "projection database '\(databasePath)' cannot be created: folder '\(folder)' does not exist")
+        }
+        if !exists, access(folder, W_OK) != 0 {
+            return LedgerError(.readOnly, "projection database '\(databasePath)' cannot be created: folder '\(folder)' is read-only for this user; reports keep their projections in a file beside the ledger, so copy the ledger to a folder you can write and run the report there")
+        }
+        if exists, access(databasePath, W_OK) != 0 || access(folder, W_OK) != 0 {
+            return LedgerError(.readOnly, "projection database '\(databasePath)' is read-only for this user (\(error.message ?? "SQLite error \(error.resultCode.rawValue)")); reports write their projections there, so copy the ledger to a folder you can write and run the report there")
+        }
+        let advice = exists ? "; it holds nothing that is not in the ledger: delete it and the next report rebuilds it" : ""
+        return LedgerError(.internalError, "projection database '\(databasePath)' cannot be used: \(error.message ?? "SQLite error \(error.resultCode.rawValue)")\(advice)")
     }
 
     /// Opens the projection database in WAL mode with Kopa's own tables.

@@ -11,6 +11,7 @@ public struct ReportRow {
 
     /// What a column holds (a BLOB reads as the text `<blob>`).
     public enum Kind: Sendable, Equatable {
+        /// SQL NULL, an integer, a floating-point number, text.
         case null, integer, real, text
     }
 

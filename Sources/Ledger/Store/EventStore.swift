@@ -66,8 +66,9 @@ public protocol EventStore: Sendable {
     func head() throws -> ChainHead
     /// Calls `each` for every event matching `filter`, in seq order, until it returns false.
     func scan(_ filter: EventFilter, _ each: (EventRecord) throws -> Bool) throws
-    /// The event with this id, or at this seq.
+    /// The event with this id, if any.
     func event(id: String) throws -> EventRecord?
+    /// The event at this seq, if any.
     func event(seq: Int64) throws -> EventRecord?
     /// The event appended under this idempotency key, if any.
     func event(idempotencyKey: String) throws -> EventRecord?

@@ -182,7 +182,7 @@ public struct SQLiteEventStore: EventStore {
         case .SQLITE_CANTOPEN:
             return LedgerError(.notFound, "ledger '\(path)' cannot be opened (\(db.message ?? "unknown reason"))")
         case .SQLITE_READONLY:
-            return LedgerError(.internalError, "ledger '\(path)' is read-only (\(db.message ?? ""))")
+            return LedgerError(.readOnly, "ledger '\(path)' is read-only (\(db.message ?? "")); nothing was written")
         case .SQLITE_CONSTRAINT:
             let message = db.message ?? ""
             // The key first: "events.idempotency_key" begins with "events.id".
@@ -197,6 +197,7 @@ public struct SQLiteEventStore: EventStore {
 
     // MARK: - EventStore
 
+    /// Runs `body` in one immediate transaction: its appends commit together or not at all.
     public func append<T>(_ body: (any AppendSession) throws -> T) throws -> T {
         try Self.wrap(path: path) {
             try queue.writeWithoutTransaction { db in
@@ -211,6 +212,7 @@ public struct SQLiteEventStore: EventStore {
         }
     }
 
+    /// The last event's seq and hash (seq 0 and no hash for an empty ledger).
     public func head() throws -> ChainHead {
         try Self.wrap(path: path) { try queue.read { db in try Self.head(db) } }
     }
@@ -233,6 +235,7 @@ public struct SQLiteEventStore: EventStore {
             dataJSON: s.text(9), metaJSON: s.text(10), prev: withChain ? s.text(11) : "", hash: withChain ? s.text(12) : "")
     }
 
+    /// Calls `each` with the events `filter` selects, in seq order, until it returns false.
     public func scan(_ filter: EventFilter, _ each: (EventRecord) throws -> Bool) throws {
         var clauses: [String] = []
         var arguments: [any DatabaseValueConvertible] = []
@@ -267,14 +270,17 @@ public struct SQLiteEventStore: EventStore {
         }
     }
 
+    /// The event with this id, if any.
     public func event(id: String) throws -> EventRecord? {
         try one("SELECT \(Self.columns) FROM events WHERE id = ?", id)
     }
 
+    /// The event at this seq, if any.
     public func event(seq: Int64) throws -> EventRecord? {
         try one("SELECT \(Self.columns) FROM events WHERE seq = ?", seq)
     }
 
+    /// The event appended under this idempotency key, if any.
     public func event(idempotencyKey: String) throws -> EventRecord? {
         try one("SELECT \(Self.columns) FROM events WHERE idempotency_key = ?", idempotencyKey)
     }

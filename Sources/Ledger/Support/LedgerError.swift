@@ -13,6 +13,9 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case duplicate
         /// A ledger, file, event or stream that does not exist.
         case notFound
+        /// A file that must be written cannot be: a read-only ledger, or a projection database in
+        /// a folder this user cannot write. Nothing was written.
+        case readOnly
         /// The log or an archive does not verify.
         case integrity
         /// The ledger stayed locked by another writer past the busy timeout.
@@ -65,6 +68,7 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         return copy
     }
 
+    /// One sentence: the message, then where (seq, stream, type, field, file:line) as far as known.
     public var description: String {
         var location: [String] = []
         if let line {

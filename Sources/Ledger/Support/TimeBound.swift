@@ -1,3 +1,5 @@
+import Foundation
+
 /// A point in time given on the command line for `--as-of`, `--known-at`, `--since`, `--until`:
 /// `YYYY-MM-DD` (the whole day, UTC) or an RFC 3339 date-time (with `Z` or an offset).
 public struct TimeBound: Sendable, Equatable {
@@ -9,14 +11,27 @@ public struct TimeBound: Sendable, Equatable {
     /// Parses a date or date-time.
     /// - Throws: ``LedgerError`` naming the value and the accepted forms.
     public init(_ text: String) throws(LedgerError) {
-        func fail() -> LedgerError {
-            LedgerError(.invalidInput, "time '\(text)' is not a date YYYY-MM-DD or an RFC 3339 date-time such as 2021-06-15T12:00:00Z")
+        func fail(_ cause: LedgerError? = nil) -> LedgerError {
+            // A well-formed date that the calendar does not have: OccurredAt says why ("is an
+            // impossible date (2021-06 has 30 days)"), which "is not a date YYYY-MM-DD" would hide.
+            let shaped = text.utf8.enumerated().allSatisfy { i, byte in i == 4 || i == 7 ? byte == UInt8(ascii: "-") : (0x30...0x39).contains(byte) }
+            let why = cause.flatMap { cause -> String? in
+                guard shaped else { return nil }
+                let message = cause.message
+                guard let from = message.range(of: "' "), let to = message.range(of: "; expected"), from.upperBound < to.lowerBound else { return nil }
+                return String(message[from.upperBound..<to.lowerBound])
+            }
+            return LedgerError(.invalidInput, "time '\(text)' \(why ?? "is not a date YYYY-MM-DD or an RFC 3339 date-time"); expected a date YYYY-MM-DD or a date-time such as 2021-06-15T12:00:00Z")
         }
         if text.utf8.count == 10 {
-            guard let day = try? OccurredAt(text) else { throw fail() }
-            start = day.start
-            end = day.end
-            return
+            do {
+                let day = try OccurredAt(text)
+                start = day.start
+                end = day.end
+                return
+            } catch {
+                throw fail(error)
+            }
         }
         var utc = Self.normalised(text)
         // An offset (+02:00) is converted to UTC; 'Z' is taken as is.

@@ -98,14 +98,11 @@ struct RowWriter: RowOutput {
         out.append(contentsOf: [0x0D, 0x0A])
     }
 
-    /// Ends the output (JSON's closing bracket; an empty NDJSON result is one empty line) and
-    /// hands over what is left.
+    /// Ends the output (JSON's closing bracket) and hands over what is left. An empty NDJSON
+    /// result is no bytes at all, as in `kopa log`: an empty line is not a JSON value, and a
+    /// reader of NDJSON would fail on it.
     mutating func finish() {
-        switch format {
-        case .json: write(count == 0 ? "]\n" : "\n]\n")
-        case .ndjson where count == 0: write("\n")
-        default: break
-        }
+        if format == .json { write(count == 0 ? "]\n" : "\n]\n") }
         output.finish()
     }
 }

@@ -17,15 +17,6 @@ enum Cell: Sendable, Equatable {
         }
     }
 
-    var jsonValue: JSONValue {
-        switch self {
-        case .null: .null
-        case .integer(let n): .integer(n)
-        case .text(let s): .string(s)
-        case .json(let v): v
-        }
-    }
-
     /// Numbers (and exact decimal strings such as money) align right in tables.
     var isNumeric: Bool {
         switch self {

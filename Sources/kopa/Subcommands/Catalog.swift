@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Ledger
 
 extension Kopa {
@@ -14,10 +15,12 @@ extension Kopa {
 
         func run() throws {
             try reportingErrors {
+                // Without a ledger, the bundled catalog; a ledger that is there but cannot be read
+                // (busy, damaged, not a ledger) is an error, not a reason to show another catalog.
                 let catalog: EventCatalog
-                if let ledger = try? Ledger.open(at: global.ledgerPath) {
-                    catalog = ledger.catalog
-                } else {
+                do {
+                    catalog = try Ledger.open(at: global.ledgerPath).catalog
+                } catch let error as LedgerError where error.kind == .notFound && !FileManager.default.fileExists(atPath: global.ledgerPath) {
                     catalog = try EventCatalog.load(directory: BundledResources.events)
                 }
                 if let type {

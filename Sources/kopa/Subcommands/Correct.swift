@@ -12,7 +12,7 @@ extension Kopa {
         @Argument(help: "The event's id or seq.")
         var event: String
 
-        @Argument(parsing: .captureForPassthrough, help: "--field value …, --remove FIELD, --data JSON, --occurred-at WHEN, --reason TEXT, --source TEXT.")
+        @Argument(parsing: .captureForPassthrough, help: "--field value …, --remove FIELD, --data JSON, --occurred-at WHEN, --reason TEXT, and as for record: --source TEXT, --evidence TEXT|JSON, --evidence-file PATH, --expect-version N, --idempotency-key K.")
         var fields: [String] = []
 
         func run() throws {

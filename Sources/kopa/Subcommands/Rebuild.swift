@@ -18,7 +18,7 @@ extension Kopa {
             let engine = try projections.engine(ledger)
             let summary = try engine.catchUp(rebuild: names.isEmpty ? nil : names)
             let seconds = (ContinuousClock.now - clock).seconds
-            Console.out(String(format: "rebuilt %d projections from %d events in %.2f s into %@", summary.rebuilt.count, summary.applied, seconds, engine.databasePath))
+            Console.out("rebuilt \(counted(summary.rebuilt.count, "projection")) from \(counted(summary.applied, "event")) in \(String(format: "%.2f", seconds)) s into \(engine.databasePath)")
         }
     }
 }

@@ -78,7 +78,10 @@ extension Kopa {
                 guard let eq = parameter.firstIndex(of: "=") else { throw ValidationError("--param '\(parameter)' is not NAME=VALUE") }
                 values[String(parameter[..<eq])] = String(parameter[parameter.index(after: eq)...])
             }
-            if let stream { values["stream"] = stream }
+            if let stream {
+                values["stream"] = stream
+                if let note = try ledger.unknownStreamNote(stream) { Console.error("kopa: note: \(note)") }
+            }
             let engine = try projections.engine(ledger)
             let time = try timeOptions.time()
             var writer: (any RowOutput)?

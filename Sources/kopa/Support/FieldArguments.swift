@@ -23,11 +23,6 @@ struct FieldArguments {
     var format: OutputFormat?
     var help = false
 
-    static let ownOptions: Set<String> = [
-        "--occurred-at", "--source", "--evidence", "--evidence-file", "--expect-version", "--idempotency-key",
-        "--correlation-id", "--data", "--reason", "--remove", "--ledger", "--actor", "--format",
-    ]
-
     /// Splits tokens; boolean payload fields may be given without a value.
     /// - Parameter correcting: `kopa correct` keeps `--reason` and `--remove` for itself; for
     ///   `kopa record` they are payload fields (e.g. the reason a council was dissolved).

@@ -10,7 +10,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
 /// Options every ledger command takes, after the subcommand's name.
 struct GlobalOptions: ParsableArguments {
     /// The ledger file.
-    @Option(name: .long, help: ArgumentHelp("The ledger file (env KOPA_LEDGER).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The ledger file (env KOPA_LEDGER, default ./kopa.sqlite).", valueName: "path"))
     var ledger: String?
 
     /// Who records: a staff identifier, not a name.

@@ -23,7 +23,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as LedgerError {
-        Console.error("kopa: \(error)")
+        Console.error("kopa: \(error)" + (error.kind == .usage ? " \(Kopa.helpPointer)" : ""))
         throw ExitCode(error.exitCode)
     } catch let error as ExitCode {
         throw error
@@ -45,7 +45,9 @@ extension LedgerError {
         case .integrity: 1
         case .usage: 64
         case .invalidInput, .conflict, .duplicate: 65
-        case .notFound: 66
+        // DESIGN.md has no code of its own for this: like a missing file, the file the command
+        // needs (a writable one) is not there, and trying again will not help.
+        case .notFound, .readOnly: 66
         case .internalError: 70
         case .busy: 75
         }

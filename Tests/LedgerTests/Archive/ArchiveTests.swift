@@ -98,6 +98,18 @@ struct ArchiveTests {
         #expect(try Frames.decompress(second) == (try Frames.decompress(source.archive)))
     }
 
+    /// An analyst's program reads an archive record by record through the public reader: every
+    /// record, in order, as the ledger holds it.
+    @Test func theArchiveReaderGivesEveryRecordInOrder() throws {
+        let archived = try ArchivedLedger(organisations: 40)
+        let reader = ArchiveReader(frame: try LZ4FrameReader(path: archived.archive))
+        var records: [EventRecord] = []
+        try reader.forEachRecord(expectedSeq: { Int64(records.count + 1) }) { records.append($0) }
+        #expect(records.map(\.seq) == Array(1...archived.head.seq))
+        #expect(records == (try archived.test.ledger.events()))
+        #expect(records.map(\.exportLine) == archived.lines)
+    }
+
     @Test func verifyArchiveReportsCountTimesAndHead() throws {
         let source = try ArchivedLedger()
         let summary = try Ledger.verifyArchive(path: source.archive, expectHead: source.head.hash, expectCount: source.head.seq)

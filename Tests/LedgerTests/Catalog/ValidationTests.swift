@@ -119,7 +119,8 @@ struct ValidationTests {
     @Test(arguments: ["https://urbact.eu/networks/cities4csr", "https://lv.wikipedia.org/wiki/%C4%B6ekava", "mailto:info", "urn:isbn:0451450523", "http://[::1]:80/a?b=c&d=e#f"])
     func aURIByRFC3986IsAccepted(url: String) throws {
         let test = try TestLedger().withFixtures()
-        try test.record("deliverable-published", ["project": "cities4csr", "deliverable": "d", "title": "T", "kind": "report", "url": .string(url)])
+        let record = try test.record("deliverable-published", ["project": "cities4csr", "deliverable": "d", "title": "T", "kind": "report", "url": .string(url)])
+        #expect(record.data["url"] == .string(url))
     }
 
     @Test func aPatternsEndAnchorMatchesOnlyAtTheEnd() throws {

@@ -79,6 +79,16 @@ struct OccurredAtTests {
         #expect(throws: LedgerError.self) { try TimeBound(text) }
     }
 
+    /// A well-formed day the calendar lacks is named as such, not as a text in the wrong form.
+    @Test(arguments: [
+        ("2021-06-31", "is an impossible date (2021-06 has 30 days)"),
+        ("2021-13-01", "has no month 13"),
+        ("21-06-2021", "is not a date YYYY-MM-DD or an RFC 3339 date-time"),
+    ])
+    func timeBoundsSayWhyADateIsRefused(text: String, reason: String) {
+        expectLedgerError(.invalidInput, mentioning: ["time '\(text)' \(reason)", "expected a date YYYY-MM-DD"]) { _ = try TimeBound(text) }
+    }
+
     @Test func namesTheFieldItChecks() {
         expectLedgerError(.invalidInput, mentioning: ["starts_on '2019-02-30'"]) {
             _ = try OccurredAt("2019-02-30", field: "starts_on")

@@ -19,6 +19,9 @@ struct ReportTests {
             #expect(!(report.description ?? "").isEmpty, "report \(name) has a one-line description")
         }
         expectLedgerError(.notFound, mentioning: ["'overveiw'", "did you mean 'overview'"]) { _ = try set.report("overveiw") }
+        // The table the tests below run over: were it empty (the set failed to load), they would
+        // run no case and pass.
+        #expect(Self.bundledReports == set.reports.keys.sorted() && Self.bundledReports.count >= 7)
     }
 
     // MARK: - Every report on an empty and on the seed ledger

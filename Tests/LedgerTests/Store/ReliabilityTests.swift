@@ -57,7 +57,7 @@ struct ReliabilityTests {
         #expect(try ledger.verify(parallelFrom: 2).count == ledger.head().seq)
         #expect(try ledger.export(toFile: directory.path("copy.kopa")).chain.count == ledger.head().seq)
         #expect(try ledger.events().last?.type == "organisation-registered")
-        #expect(throws: LedgerError.self) {
+        expectLedgerError(.readOnly, mentioning: ["is read-only", "nothing was written"]) {
             _ = try ledger.append([EventDraft(type: "organisation-registered", data: ["organisation": "jurmala", "name": "Jūrmala", "kind": "municipality", "country": "LV"])], actor: "tester")
         }
         #expect(!FileManager.default.fileExists(atPath: path + "-shm"), "an immutable open needs no shared memory")
