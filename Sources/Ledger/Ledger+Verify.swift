@@ -14,6 +14,46 @@ public struct VerifyReport: Sendable, Equatable {
     public var firstRecordedAt: String
     /// `recorded_at` of the last event.
     public var lastRecordedAt: String
+
+    /// Checks that a verified log ends where an auditor was told it ends: after `expectCount`
+    /// events, at `expectHead`. Only this catches a removed tail, which leaves a valid chain.
+    /// - Parameter subject: the log in words, "the ledger 'k.sqlite'" or "the archive 'a.kopa'".
+    /// - Throws: ``LedgerError/Kind/integrity`` at the last seq, saying what differs.
+    func checkEnd(expectHead: String?, expectCount: Int64?, subject: String, file: String? = nil) throws {
+        if let expectCount, count != expectCount {
+            let why = count < expectCount
+                ? "events at the end are missing (a removed tail) or the copy is older than expected"
+                : "it holds more events than expected"
+            throw LedgerError(.integrity, "\(subject) holds \(count) events but \(expectCount) were expected: \(why); it ends at seq \(count) with head \(head)", seq: count, file: file)
+        }
+        if let expectHead, head != expectHead {
+            throw LedgerError(.integrity, "\(subject) ends at seq \(count) with head \(head), but the expected head is \(expectHead): events at the end are missing or differ", seq: count, file: file)
+        }
+    }
+}
+
+extension Ledger {
+    /// Checks the form of an expected end before any work: `expectHead` a hash, `expectCount` 1 or more.
+    /// - Throws: ``LedgerError/Kind/invalidInput`` naming the value and what was expected.
+    public static func validateExpectedEnd(head expectHead: String?, count expectCount: Int64?) throws(LedgerError) {
+        if let expectHead, !EventHash.isHash(expectHead) {
+            throw LedgerError(.invalidInput, "--expect-head '\(expectHead)' is not a hash; expected 64 lower-case hex digits")
+        }
+        if let expectCount, expectCount < 1 {
+            throw LedgerError(.invalidInput, "--expect-count \(expectCount) is not a count of events; expected 1 or more")
+        }
+    }
+
+    /// Verifies the ledger (``verify(progress:parallelFrom:)``) and that it ends where the auditor
+    /// was told it ends: at `expectHead`, after `expectCount` events.
+    /// - Throws: ``LedgerError/Kind/integrity`` at the first broken seq, or at the last one when
+    ///   the end differs.
+    public func verify(expectHead: String?, expectCount: Int64?, progress: ((Int64) -> Void)? = nil) throws -> VerifyReport {
+        try Self.validateExpectedEnd(head: expectHead, count: expectCount)
+        let report = try verify(progress: progress)
+        try report.checkEnd(expectHead: expectHead, expectCount: expectCount, subject: "the ledger '\(path)'")
+        return report
+    }
 }
 
 /// Recomputes a chain from records streamed in seq order; shared by the ledger and archives.

@@ -98,6 +98,8 @@ struct CLIEndToEndTests {
         CLIBadInput(name: "an option without its value", arguments: ["record"] + meeting + ["--participants"], exit: 64, mentions: ["--participants"]),
         CLIBadInput(name: "the catalog of a file that is not a ledger", arguments: ["catalog", "--ledger", "$DIR/in.ndjson"], importFile: .text("not a ledger\n"), exit: 66,
                     mentions: ["in.ndjson", "not a Kopa ledger"]),
+        CLIBadInput(name: "a restore expecting a head that is no hash", arguments: ["restore", "$DIR/in.ndjson", "--ledger", "$DIR/new.sqlite", "--expect-head", "abc"],
+                    importFile: .text("x\n"), exit: 64, mentions: ["--expect-head 'abc' is not a hash", "(see 'kopa restore --help')"]),
         CLIBadInput(name: "a field given twice", arguments: ["record"] + meeting + ["--participants", "12", "--participants", "21"], exit: 65,
                     mentions: ["field 'participants' is given twice", "'12' and '21'"]),
         CLIBadInput(name: "a yes for a boolean", arguments: ["record"] + meeting + ["--online", "yes"], exit: 65, mentions: ["'yes'", "true or false"]),

@@ -160,12 +160,7 @@ extension Ledger {
         _ reader: ArchiveReader, expectHead: String?, expectCount: Int64?, progress: ((Int64) -> Void)?,
         verifyOnly: Bool = false, prepare: RestorePreparer? = nil, _ body: (ArchiveRecord, _ line: Int) throws -> Void
     ) throws -> ArchiveSummary {
-        if let expectHead, !EventHash.isHash(expectHead) {
-            throw LedgerError(.invalidInput, "--expect-head '\(expectHead)' is not a hash; expected 64 lower-case hex digits")
-        }
-        if let expectCount, expectCount < 1 {
-            throw LedgerError(.invalidInput, "--expect-count \(expectCount) is not a count of events; expected 1 or more")
-        }
+        try validateExpectedEnd(head: expectHead, count: expectCount)
         var seen: Int64 = 0
         // Decompressing, parsing and checking the chain run on a second thread; `body` (the
         // inserts of a restore) on this one.
@@ -180,15 +175,7 @@ extension Ledger {
         guard report.count > 0 else {
             throw LedgerError(.integrity, "the archive '\(reader.name)' is a valid LZ4 frame but holds no records; expected seq 1 'ledger-created'", file: reader.name)
         }
-        if let expectCount, report.count != expectCount {
-            let why = report.count < expectCount
-                ? "events at the end are missing (a removed tail) or the archive is older than expected"
-                : "the archive holds more events than expected"
-            throw LedgerError(.integrity, "the archive '\(reader.name)' holds \(report.count) events but \(expectCount) were expected: \(why); it ends at seq \(report.count) with head \(report.head)", seq: report.count, file: reader.name)
-        }
-        if let expectHead, report.head != expectHead {
-            throw LedgerError(.integrity, "the archive '\(reader.name)' ends at seq \(report.count) with head \(report.head), but the expected head is \(expectHead): events at the end are missing or differ", seq: report.count, file: reader.name)
-        }
+        try report.checkEnd(expectHead: expectHead, expectCount: expectCount, subject: "the archive '\(reader.name)'", file: reader.name)
         return ArchiveSummary(chain: report, uncompressedBytes: reader.frame.decompressedBytes, compressedBytes: reader.frame.compressedOffset)
     }
 

@@ -23,6 +23,11 @@ extension Kopa {
         @Option(name: .customLong("expect-count"), parsing: .unconditional, help: ArgumentHelp("Fail unless the archive holds this many events.", valueName: "n"))
         var expectCount: Int64?
 
+        /// A malformed expectation is a bad command line (64), as for `kopa verify`.
+        func validate() throws {
+            do { try Ledger.validateExpectedEnd(head: expectHead, count: expectCount) } catch { throw ValidationError(error.message) }
+        }
+
         func run() throws {
             try reportingErrors {
                 let clock = ContinuousClock.now

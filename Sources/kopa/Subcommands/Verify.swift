@@ -23,13 +23,9 @@ extension Kopa {
         @Option(name: .customLong("expect-count"), parsing: .unconditional, help: ArgumentHelp("Fail unless the log holds this many events.", valueName: "n"))
         var expectCount: Int64?
 
+        /// A malformed expectation is a bad command line (64), found before any work.
         func validate() throws {
-            if let expectHead, !EventHash.isHash(expectHead) {
-                throw ValidationError("--expect-head '\(expectHead)' is not a hash; expected 64 lower-case hex digits")
-            }
-            if let expectCount, expectCount < 1 {
-                throw ValidationError("--expect-count \(expectCount) is not a count of events; expected 1 or more")
-            }
+            do { try Ledger.validateExpectedEnd(head: expectHead, count: expectCount) } catch { throw ValidationError(error.message) }
         }
 
         func run() throws {
@@ -52,14 +48,8 @@ extension Kopa {
 
         func run(ledger: Ledger) throws {
             let progress = Progress(label: "verify", total: try ledger.head().seq)
-            let report = try ledger.verify { progress.update($0) }
+            let report = try ledger.verify(expectHead: expectHead, expectCount: expectCount) { progress.update($0) }
             progress.finish()
-            if let expectCount, report.count != expectCount {
-                throw LedgerError(.integrity, "the ledger holds \(counted(report.count, "event")) but \(expectCount) were expected; it ends at seq \(report.count) with head \(report.head)", seq: report.count)
-            }
-            if let expectHead, report.head != expectHead {
-                throw LedgerError(.integrity, "the ledger ends at seq \(report.count) with head \(report.head), but the expected head is \(expectHead)", seq: report.count)
-            }
             if global.format == .table {
                 Console.out("ok: \(counted(report.count, "event")) verified, recorded \(report.firstRecordedAt) – \(report.lastRecordedAt), head \(report.head)")
             } else {

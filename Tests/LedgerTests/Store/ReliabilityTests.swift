@@ -63,6 +63,23 @@ struct ReliabilityTests {
         #expect(!FileManager.default.fileExists(atPath: path + "-shm"), "an immutable open needs no shared memory")
     }
 
+    /// Only an expected end catches a removed tail, which leaves a valid chain.
+    @Test func verifyChecksTheEndTheAuditorWasGiven() throws {
+        let (test, _) = try Self.ledgerWithEvents()
+        let head = try test.head()
+        #expect(try test.ledger.verify(expectHead: head.hash, expectCount: head.seq).count == head.seq)
+        expectLedgerError(.integrity, mentioning: ["holds \(head.seq) events but \(head.seq + 1) were expected", "removed tail"]) {
+            _ = try test.ledger.verify(expectHead: nil, expectCount: head.seq + 1)
+        }
+        expectLedgerError(.integrity, mentioning: ["more events than expected"]) { _ = try test.ledger.verify(expectHead: nil, expectCount: head.seq - 1) }
+        let other = String(repeating: "0", count: 64)
+        let error = expectLedgerError(.integrity, mentioning: ["ends at seq \(head.seq) with head \(head.hash)", "expected head is \(other)"]) {
+            _ = try test.ledger.verify(expectHead: other, expectCount: nil)
+        }
+        #expect(error?.seq == head.seq)
+        expectLedgerError(.invalidInput, mentioning: ["--expect-head 'abc' is not a hash"]) { _ = try test.ledger.verify(expectHead: "abc", expectCount: nil) }
+    }
+
     @Test func triggersRefuseUpdateAndDelete() throws {
         let (test, target) = try Self.ledgerWithEvents()
         let before = try test.ledger.event(String(target))
