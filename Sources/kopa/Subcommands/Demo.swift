@@ -8,6 +8,8 @@ extension Kopa {
         static let configuration = CommandConfiguration(
             abstract: "Build the seed ledger (Ķekava's URBACT projects) in a temporary place, verify it and print the overview.")
 
+        // Not GlobalOptions: here --ledger names a new file (default a temporary folder, not
+        // ./kopa.sqlite), and there is no actor to give (the seeds name their own).
         @Option(name: .long, help: ArgumentHelp("Build the seed ledger here instead of a temporary folder (must not exist).", valueName: "path"))
         var ledger: String?
 
@@ -49,16 +51,5 @@ extension Kopa {
                 say("  \(kopa) log --ledger \(path) --format ndjson | python3 \(BundledResources.root.path)/scripts/verify_chain.py")
             }
         }
-    }
-}
-
-/// The demo's overview: the overview and councils reports.
-func printOverview(_ ledger: Ledger, format: OutputFormat) throws {
-    let engine = try ProjectionEngine(ledger: ledger)
-    for name in ["overview", "councils"] {
-        let result = try engine.report(name)
-        Console.out(name == "overview" ? "Projects (kopa report overview):" : "Resident councils (kopa report councils):")
-        TableFormatter(columns: result.columns, rows: result.rows.map { $0.map(\.cell) }).print(format)
-        Console.out("")
     }
 }

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Ledger
+
+/// Filters shared by `log` and `history`-like reads.
+struct LogFilter: ParsableArguments {
+    @Option(help: "Only this stream, e.g. project/cities4csr.")
+    var stream: String?
+
+    @Option(help: "Only this event type (repeatable).")
+    var type: [String] = []
+
+    @Option(parsing: .unconditional, help: "From this seq (inclusive).")
+    var from: Int64?
+
+    @Option(parsing: .unconditional, help: "Up to this seq (inclusive).")
+    var to: Int64?
+
+    @Option(help: "Recorded at or after this time (YYYY-MM-DD or date-time, UTC).")
+    var since: String?
+
+    @Option(help: "Recorded at or before this time (YYYY-MM-DD means the end of that day, UTC).")
+    var until: String?
+
+    @Option(parsing: .unconditional, help: "At most this many events.")
+    var limit: Int?
+
+    /// A time that does not parse is a bad command line (64), as for --as-of and --known-at.
+    func validate() throws {
+        try validateTimes([("--since", since), ("--until", until)])
+    }
+
+    func eventFilter() throws -> EventFilter {
+        var filter = EventFilter()
+        filter.stream = stream
+        filter.types = type
+        filter.fromSeq = from
+        filter.toSeq = to
+        if let since { filter.recordedFrom = try TimeBound(since).start }
+        if let until { filter.recordedUntil = try TimeBound(until).end }
+        if let limit {
+            guard limit > 0 else { throw ValidationError("--limit '\(limit)' must be a positive number") }
+            filter.limit = limit
+        }
+        return filter
+    }
+}
