@@ -9,7 +9,7 @@ extension Kopa {
             abstract: "Build the seed ledger (Ķekava's URBACT projects) in a temporary place, verify it and print the overview.")
 
         // Not GlobalOptions: here --ledger names a new file (default a temporary folder, not
-        // ./kopa.sqlite), and there is no actor to give (the seeds name their own).
+        // ./kopa.sqlite), and the seed events are recorded by the fixed actor `kopa-seed`.
         @Option(name: .long, help: ArgumentHelp("Build the seed ledger here instead of a temporary folder (must not exist).", valueName: "path"))
         var ledger: String?
 
