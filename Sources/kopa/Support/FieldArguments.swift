@@ -55,16 +55,7 @@ struct FieldArguments {
                 } else {
                     evidence.append(.object(["title": .string(text)]))
                 }
-            case "--evidence-file":
-                let path = try next()
-                guard let bytes = FileManager.default.contents(atPath: path) else {
-                    throw LedgerError(.notFound, "evidence file '\(path)' cannot be read")
-                }
-                evidence.append(.object([
-                    "title": .string(URL(fileURLWithPath: path).lastPathComponent),
-                    "sha256": .string(EventHash.sha256Hex([UInt8](bytes))),
-                    "location": .string(path),
-                ]))
+            case "--evidence-file": evidence.append(try Evidence.file(at: try next()))
             case "--expect-version":
                 let text = try next()
                 guard let n = Int64(text), n >= 0 else { throw ValidationError("--expect-version '\(text)' is not a non-negative integer") }

@@ -1,0 +1,25 @@
+import Foundation
+import KopaTestSupport
+import Testing
+
+@testable import Ledger
+
+/// `--evidence-file`: the cited file's name, SHA-256 and path, read in pieces.
+@Suite("evidence")
+struct EvidenceTests {
+    @Test(arguments: [0, 11, (3 << 20) + 17])
+    func aFileIsCitedByItsNameHashAndPath(size: Int) throws {
+        let folder = try TemporaryDirectory()
+        let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        let path = try folder.write("līgums.pdf", Data(bytes))
+        let evidence = try Evidence.file(at: path)
+        #expect(evidence == .object(["title": "līgums.pdf", "sha256": .string(EventHash.sha256Hex(bytes)), "location": .string(path)]))
+    }
+
+    @Test func aMissingFileOrAFolderIsNotFound() throws {
+        let folder = try TemporaryDirectory()
+        for path in [folder.path("missing.pdf"), folder.url.path] {
+            expectLedgerError(.notFound, mentioning: ["evidence file '\(path)' cannot be read"]) { _ = try Evidence.file(at: path) }
+        }
+    }
+}
