@@ -29,7 +29,7 @@ extension AppendContext {
             throw invalid("cannot \(verb) the '\(target.type)' event at seq \(target.seq): system events are fixed")
         }
         if target.type == "event-retracted" {
-            throw invalid("cannot \(verb) the retraction at seq \(target.seq); record the withdrawn event again instead")
+            throw invalid("the retraction at seq \(target.seq) cannot be \(correcting ? "corrected" : "retracted"); record the withdrawn event again instead")
         }
         if let retraction = try session.events(targeting: targetID).first(where: { $0.type == "event-retracted" }) {
             throw invalid("the event at seq \(target.seq) was retracted at seq \(retraction.seq) and cannot be \(correcting ? "corrected" : "retracted again")")
@@ -234,11 +234,22 @@ extension Ledger {
 
     /// The event a correction or retraction names (`action`: "corrected", "retracted"). One that
     /// does not exist is rejected input (65), as it is in an import line, not a missing file (66).
+    /// One that can never be corrected or retracted is refused here, before its fields are read:
+    /// `kopa correct 5 --title x` on a system event said "unknown field 'title'".
     public func event(referredToBy reference: String, toBe action: String) throws -> EventRecord {
+        let target: EventRecord
         do {
-            return try event(reference)
+            target = try event(reference)
         } catch let error as LedgerError where error.kind == .notFound {
             throw LedgerError(.invalidInput, "the event to be \(action) does not exist: \(error.message)")
+        }
+        switch target.type {
+        case "ledger-created", "schema-registered":
+            throw LedgerError(.invalidInput, "the '\(target.type)' event at seq \(target.seq) cannot be \(action): system events are fixed", seq: target.seq)
+        case "event-retracted":
+            throw LedgerError(.invalidInput, "the retraction at seq \(target.seq) cannot be \(action); record the withdrawn event again instead", seq: target.seq)
+        default:
+            return target
         }
     }
 

@@ -54,8 +54,17 @@ struct Kopa: ParsableCommand {
     static func fail(_ error: any Error) -> Never {
         let code = exitCode(for: error)
         guard code != .success, !(error is ExitCode) else { exit(withError: error) }
-        Console.error("kopa: \(LedgerError.oneLine(message(for: error))) \(helpPointer)")
+        Console.error("kopa: \(LedgerError.oneLine(unknownCommand() ?? message(for: error))) \(helpPointer)")
         Foundation.exit(code.rawValue)
+    }
+
+    /// For a first argument that names no command, what ArgumentParser calls an "Unexpected
+    /// argument": the nearest command and the list of them.
+    static func unknownCommand() -> String? {
+        let names = configuration.subcommands.map { $0._commandName }
+        guard let first = CommandLine.arguments.dropFirst().first, !first.hasPrefix("-"), !names.contains(first), first != "help" else { return nil }
+        let hint = Spelling.nearest(to: first, among: names).map { " (did you mean '\($0)'?)" } ?? ""
+        return "unknown command '\(first)'\(hint); the commands are \(names.joined(separator: ", "))"
     }
 
     /// Where the help of the command being run is: `(see 'kopa log --help')`, ending every error

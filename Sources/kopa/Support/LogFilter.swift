@@ -9,10 +9,10 @@ struct LogFilter: ParsableArguments {
     @Option(help: "Only this event type (repeatable).")
     var type: [String] = []
 
-    @Option(parsing: .unconditional, help: "From this seq (inclusive).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("From this seq (inclusive): a whole number.", valueName: "seq"))
     var from: Int64?
 
-    @Option(parsing: .unconditional, help: "Up to this seq (inclusive).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("Up to this seq (inclusive): a whole number.", valueName: "seq"))
     var to: Int64?
 
     @Option(help: "Recorded at or after this time (YYYY-MM-DD or date-time, UTC).")
@@ -21,7 +21,7 @@ struct LogFilter: ParsableArguments {
     @Option(help: "Recorded at or before this time (YYYY-MM-DD means the end of that day, UTC).")
     var until: String?
 
-    @Option(parsing: .unconditional, help: "At most this many events.")
+    @Option(parsing: .unconditional, help: ArgumentHelp("At most this many events.", valueName: "n"))
     var limit: Int?
 
     /// A time that does not parse is a bad command line (64), as for --as-of and --known-at.

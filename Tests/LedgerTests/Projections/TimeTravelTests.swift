@@ -446,7 +446,7 @@ struct TimeTravelTests {
             case .movingToAnotherStream: ["'meeting/m1'", "'meeting/m9'"]
             case .missingReason, .emptyReason, .missingReasonOnRetraction, .draftWithoutReason: ["reason"]
             case .retractingTwice: ["retracted again"]
-            case .retractingARetraction: ["cannot retract the retraction"]
+            case .retractingARetraction: ["the retraction at seq", "cannot be retracted", "record the withdrawn event again"]
             case .changingNothing: ["changes nothing"]
             case .retractingACorrectionThatALaterOneRepeats: ["is not the latest of seq 28", "retract seq 30 first"]
             case .removingAFieldThatIsNotThere: ["--remove titel", "no field 'titel'", "kind, meeting, project, title"]
