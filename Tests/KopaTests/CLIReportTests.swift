@@ -372,7 +372,7 @@ struct CLIReportTests {
         let source = (1...40).map { "minutes-page-\($0)" }.joined(separator: " ")
         let recorded = try ledger.kopa(
             "record", "meeting-held", "--meeting", "m1", "--kind", "workshop", "--title", title, "--project", "cities4csr",
-            "--occurred-at", "2021-03-04T18:30:00Z", "--source", source, "--format", "json")
+            "--occurred-at", "2021-03-04T18:30:00Z", "--source", source, "--format", "json", "--actor", "clerk-with-a-long-staff-id-0042")
         #expect(recorded.status == 0, "\(recorded)")
         func columns(_ line: String) -> Int {
             line.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x4E00 && $1.value <= 0x9FFF ? 2 : 1) }
@@ -391,6 +391,9 @@ struct CLIReportTests {
                 let joined = result.lines.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
                 #expect(joined.contains("source: " + source), "\(result.stdout)")
                 #expect(joined.contains("title = '会議会議"), "\(result.stdout)")
+                // A header too long for one line breaks between its parts: who recorded stays
+                // beside when ("by" alone at a line's end read as a cut).
+                #expect(result.lines.contains { $0.hasPrefix("        recorded ") && $0.hasSuffix(" by clerk-with-a-long-staff-id-0042") }, "\(result.stdout)")
             }
         }
     }

@@ -53,6 +53,26 @@ enum TerminalText {
         }
     }
 
+    /// `segments` joined by two spaces into lines of at most `width` columns, a line broken only
+    /// between segments (so "recorded … by clerk-1" stays together), lines after the first
+    /// starting with `indent`; a segment too long for any line is folded by ``wrapped(_:width:indent:atSpaces:)``.
+    static func packed(_ segments: [String], width: Int = 100, indent: String) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for segment in segments.map(oneLine) {
+            if current.isEmpty {
+                current = segment
+            } else if columns(current) + 2 + columns(segment) <= width {
+                current += "  " + segment
+            } else {
+                lines += wrapped(current, width: width, indent: indent)
+                current = indent + segment
+            }
+        }
+        if !current.isEmpty { lines += wrapped(current, width: width, indent: indent) }
+        return lines
+    }
+
     /// The longest start of `text` that fits in `width` columns.
     static func prefix(_ text: String, columns width: Int) -> String {
         if text.utf8.allSatisfy({ $0 < 0x80 }) { return String(text.utf8.prefix(max(width, 0)))! }

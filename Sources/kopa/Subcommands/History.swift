@@ -29,7 +29,8 @@ extension Kopa {
                 }
                 for entry in entries {
                     let r = entry.record
-                    line("seq \(r.seq)  \(Self.type(of: entry))  occurred \(r.occurredAt)  recorded \(r.recordedAt) by \(r.recordedBy)")
+                    let header = ["seq \(r.seq)", Self.type(of: entry), "occurred \(r.occurredAt)", "recorded \(r.recordedAt) by \(r.recordedBy)"]
+                    for folded in TerminalText.packed(header, indent: "        ") { Console.out(folded) }
                     for change in entry.changes { line("    \(change)") }
                     if let source = r.meta["source"]?.stringValue { line("    source: \(source)") }
                     if case .array(let items)? = r.meta["evidence"] {
