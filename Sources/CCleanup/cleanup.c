@@ -20,7 +20,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void handler(int sig) {
-    static char copy[PATH_BYTES];
+    // On this thread's stack: two signals at once may run the handler on two threads.
+    char copy[PATH_BYTES];
     for (int i = 0; i < SLOTS; i++) {
         if (!used[i]) continue;
         unsigned before = __atomic_load_n(&versions[i], __ATOMIC_ACQUIRE);
@@ -47,6 +48,8 @@ int kopa_cleanup_add(const char *path) {
         if (used[i]) continue;
         slot = i;
         __atomic_add_fetch(&versions[i], 1, __ATOMIC_SEQ_CST);
+        // The odd counter is seen before any byte of the new path (as Linux's write_seqcount_begin).
+        __atomic_thread_fence(__ATOMIC_RELEASE);
         for (size_t j = 0; j <= length; j++) __atomic_store_n(&paths[i][j], path[j], __ATOMIC_RELAXED);
         __atomic_add_fetch(&versions[i], 1, __ATOMIC_SEQ_CST);
         used[i] = 1;

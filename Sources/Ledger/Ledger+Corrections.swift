@@ -25,12 +25,7 @@ extension AppendContext {
         guard let target = try session.event(id: targetID) else {
             throw invalid("there is no event with id '\(targetID)' to \(verb)")
         }
-        if target.type == "ledger-created" || target.type == "schema-registered" {
-            throw invalid("cannot \(verb) the '\(target.type)' event at seq \(target.seq): system events are fixed")
-        }
-        if target.type == "event-retracted" {
-            throw invalid("the retraction at seq \(target.seq) cannot be \(correcting ? "corrected" : "retracted"); record the withdrawn event again instead")
-        }
+        if let refusal = Ledger.refusal(toChange: target, action: correcting ? "corrected" : "retracted") { throw invalid(refusal) }
         if let retraction = try session.events(targeting: targetID).first(where: { $0.type == "event-retracted" }) {
             throw invalid("the event at seq \(target.seq) was retracted at seq \(retraction.seq) and cannot be \(correcting ? "corrected" : "retracted again")")
         }
@@ -191,6 +186,9 @@ extension Ledger {
             }
             fields = replacement
         }
+        if let both = CanonicalJSON.sortedKeys(Set(set.keys).intersection(remove)).first {
+            throw LedgerError(.invalidInput, "field '\(both)' is both given a value and removed (--remove \(both)); give one of the two")
+        }
         for (key, value) in set { fields[key] = value }
         for key in remove where fields.removeValue(forKey: key) == nil {
             let known = CanonicalJSON.sortedKeys(Set(fields.keys)).joined(separator: ", ")
@@ -243,13 +241,17 @@ extension Ledger {
         } catch let error as LedgerError where error.kind == .notFound {
             throw LedgerError(.invalidInput, "the event to be \(action) does not exist: \(error.message)")
         }
+        if let refusal = Self.refusal(toChange: target, action: action) { throw LedgerError(.invalidInput, refusal, seq: target.seq) }
+        return target
+    }
+
+    /// Why `target` can never be corrected or retracted (`action`), or nil: one sentence for the
+    /// command line's drafts and for an import line's correction alike.
+    static func refusal(toChange target: EventRecord, action: String) -> String? {
         switch target.type {
-        case "ledger-created", "schema-registered":
-            throw LedgerError(.invalidInput, "the '\(target.type)' event at seq \(target.seq) cannot be \(action): system events are fixed", seq: target.seq)
-        case "event-retracted":
-            throw LedgerError(.invalidInput, "the retraction at seq \(target.seq) cannot be \(action); record the withdrawn event again instead", seq: target.seq)
-        default:
-            return target
+        case "ledger-created", "schema-registered": "the '\(target.type)' event at seq \(target.seq) cannot be \(action): system events are fixed"
+        case "event-retracted": "the retraction at seq \(target.seq) cannot be \(action); record the withdrawn event again instead"
+        default: nil
         }
     }
 

@@ -3,23 +3,63 @@ import GRDB
 extension Ledger {
     /// Whether any event was recorded in `stream` (one step on the stream index).
     public func hasStream(_ stream: String) throws -> Bool {
-        try store.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events WHERE stream = ?)", arguments: [stream]) ?? false
-        }
+        try store.read { db in try Self.exists(stream, in: db) }
     }
 
     /// The recorded stream nearest in spelling to `stream`, for a "did you mean": among the
-    /// streams of the same kind (`project/…`) when it names a kind that has streams, else among
-    /// all of them. Only an error path asks, so reading the stream names is affordable.
+    /// streams of its kind (`project/…`) when that kind has streams; else, for a mistyped or
+    /// missing kind (`projcet/x`, `x`), the stream of that slug in the nearest kind that has it.
     public func nearestStream(to stream: String) throws -> String? {
-        let kind = stream.firstIndex(of: "/").map { String(stream[...$0]) } ?? ""
-        let names = try store.read { db in
-            // A range on the (stream, stream_version) index: "project/" up to "project0".
-            var names = kind.isEmpty ? [] : try String.fetchAll(db, sql: "SELECT DISTINCT stream FROM events WHERE stream >= ? AND stream < ?", arguments: [kind, String(kind.dropLast()) + "0"])
-            if names.isEmpty { names = try String.fetchAll(db, sql: "SELECT DISTINCT stream FROM events") }
-            return names
+        try store.read { db in
+            let kinds = try Self.streamKinds(in: db)
+            let slash = stream.firstIndex(of: "/")
+            let slug = slash.map { String(stream[stream.index(after: $0)...]) } ?? stream
+            if let slash {
+                let kind = String(stream[...slash])
+                if kinds.contains(kind) {
+                    return Spelling.nearest(to: stream, among: try Self.streams(from: kind, to: String(kind.dropLast()) + "0", in: db))
+                }
+                if let near = Spelling.nearest(to: kind, among: kinds), try Self.exists(near + slug, in: db) { return near + slug }
+            }
+            for kind in kinds where try Self.exists(kind + slug, in: db) { return kind + slug }
+            return nil
         }
-        return Spelling.nearest(to: stream, among: names)
+    }
+
+    /// The kinds of stream recorded (`meeting/`, `project/`, …), one index step per kind.
+    static func streamKinds(in db: Database) throws -> [String] {
+        let atOrAfter = try db.makeStatement(sql: "SELECT min(stream) FROM events WHERE stream >= ?")
+        let after = try db.makeStatement(sql: "SELECT min(stream) FROM events WHERE stream > ?")
+        var kinds: [String] = []
+        var next = try String.fetchOne(atOrAfter, arguments: [""])
+        while let stream = next {
+            if let slash = stream.firstIndex(of: "/") {
+                let kind = String(stream[...slash])
+                kinds.append(kind)
+                // Past every "kind/…": '0' follows '/'.
+                next = try String.fetchOne(atOrAfter, arguments: [String(kind.dropLast()) + "0"])
+            } else {
+                next = try String.fetchOne(after, arguments: [stream])
+            }
+        }
+        return kinds
+    }
+
+    /// The distinct streams in `[low, high)`, one step on the (stream, stream_version) index per
+    /// stream (`SELECT DISTINCT` read one index entry per event).
+    static func streams(from low: String, to high: String, in db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: """
+            WITH RECURSIVE next(stream) AS (
+                SELECT min(stream) FROM events WHERE stream >= ?1 AND stream < ?2
+                UNION ALL
+                SELECT (SELECT min(stream) FROM events WHERE stream > next.stream AND stream < ?2) FROM next WHERE next.stream IS NOT NULL
+            )
+            SELECT stream FROM next WHERE stream IS NOT NULL
+            """, arguments: [low, high])
+    }
+
+    static func exists(_ stream: String, in db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events WHERE stream = ?)", arguments: [stream]) ?? false
     }
 
     /// " (did you mean 'project/cities4csr'?)" for a stream with no events, or nothing.

@@ -218,10 +218,8 @@ struct CLIReliabilityTests {
         chmod(ledger.path, 0o444)
         chmod(folder, 0o555)
         defer { chmod(folder, 0o755) }
-        func kopaAsAuditor(_ arguments: [String]) throws -> ProcessResult {
-            let full = [arguments[0], "--ledger", ledger.path, "--actor", "auditor"] + arguments.dropFirst()
-            guard getuid() == 0 else { return try kopa(full) }
-            return try run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", try kopaPath()] + full)
+        func kopaAsAuditor(_ arguments: [String], ledgerPath: String? = nil) throws -> ProcessResult {
+            try Self.kopaAsAnotherUser(arguments, ledger: ledgerPath ?? ledger.path)
         }
         let verify = try kopaAsAuditor(["verify"])
         #expect(verify.status == 0, "\(verify)")
@@ -232,7 +230,37 @@ struct CLIReliabilityTests {
         #expect(report.status == 66, "\(report)")
         #expect(report.stderr.contains("folder '\(folder)' is read-only") && report.stderr.contains("copy the ledger"), "\(report.stderr)")
         #expect(!report.stderr.contains("delete"), "there is nothing to delete: \(report.stderr)")
+        // A new ledger there: the folder is named, not the temporary file SQLite could not open.
+        let initialised = try kopaAsAuditor(["init"], ledgerPath: ledger.directory.path("new.sqlite"))
+        #expect(initialised.status == 66, "\(initialised)")
+        #expect(initialised.stderr.contains("folder '\(folder)' is read-only") && !initialised.stderr.contains("creating-"), "\(initialised.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == before)
         #expect(try ledger.head() == head)
+    }
+
+    /// `kopa SUB --ledger PATH --actor auditor …` as a user who owns nothing here: as root (who
+    /// may write any file) as `nobody`, else as this user.
+    static func kopaAsAnotherUser(_ arguments: [String], ledger: String) throws -> ProcessResult {
+        let full = [arguments[0], "--ledger", ledger, "--actor", "auditor"] + arguments.dropFirst()
+        guard getuid() == 0 else { return try kopa(full) }
+        return try run(try tool("setpriv"), ["--reuid=65534", "--regid=65534", "--clear-groups", try kopaPath()] + full)
+    }
+
+    /// A projection database left read-only in a folder the user can write: the report names the
+    /// file and says it can be deleted (66). SQLite's "attempt to write a readonly database" was
+    /// reported as an error in a bundled projection file (65).
+    @Test func aReadOnlyProjectionDatabaseIsNamedAndMayBeDeleted() throws {
+        let ledger = try CLILedger()
+        let folder = ledger.directory.url.path
+        chmod(folder, 0o777)
+        defer { chmod(folder, 0o755) }
+        #expect(try ledger.kopa("report", "overview").status == 0)
+        #expect(try ledger.kopa("record", "organisation-registered", "--organisation", "riga", "--name", "Rīga", "--kind", "municipality", "--country", "LV").status == 0)
+        let projections = ProjectionEngine.defaultDatabasePath(for: ledger.path)
+        chmod(projections, 0o444)
+        let report = try Self.kopaAsAnotherUser(["report", "overview"], ledger: ledger.path)
+        #expect(report.status == 66, "\(report)")
+        #expect(report.stderr.contains("'\(projections)") && report.stderr.contains("is read-only for this user") && report.stderr.contains("delete"), "\(report.stderr)")
+        #expect(!report.stderr.contains(".sql:"), "no projection file is to blame: \(report.stderr)")
     }
 }

@@ -7,7 +7,8 @@
 -- on the per-source rows). budget is likewise per project: the latest whole-project budget, or,
 -- when there is none, the sum of the latest budget of each partner organisation.
 -- share = the amount committed by this source as a percentage of the committed total of the project,
--- agreed_rate = the co-financing rate agreed in the commitment (the latest one given, if several).
+-- agreed_rate = the co-financing rate agreed in the commitment (the latest one given, if several),
+-- of the commitments in the row's currency: a rate agreed on lati says nothing of a euro row.
 -- verified = the eligible amount of the latest first-level check of each expenditure (a later check
 -- of the same expenditure replaces the earlier one), checks of unknown expenditures are left out.
 -- All money is summed in integer cents, and money() and percent() print it exactly. Amounts in
@@ -29,9 +30,9 @@ source_rows AS (
     UNION SELECT project, funding_source, currency FROM payment_groups
 ),
 rates AS (
-    SELECT project, funding_source, rate_bp FROM (
-        SELECT project, funding_source, rate_bp,
-            row_number() OVER (PARTITION BY project, funding_source ORDER BY occurred_start DESC, seq DESC) AS n
+    SELECT project, funding_source, currency, rate_bp FROM (
+        SELECT project, funding_source, currency, rate_bp,
+            row_number() OVER (PARTITION BY project, funding_source, currency ORDER BY occurred_start DESC, seq DESC) AS n
         FROM commitments WHERE rate_bp IS NOT NULL
     ) WHERE n = 1
 ),
@@ -105,7 +106,7 @@ lines AS (
     JOIN selected AS sel ON sel.project = s.project AND sel.currency = s.currency
     LEFT JOIN commitment_groups AS c ON c.project = s.project AND c.funding_source = s.funding_source AND c.currency = s.currency
     LEFT JOIN project_committed AS pc ON pc.project = s.project AND pc.currency = s.currency
-    LEFT JOIN rates AS r ON r.project = s.project AND r.funding_source = s.funding_source
+    LEFT JOIN rates AS r ON r.project = s.project AND r.funding_source = s.funding_source AND r.currency = s.currency
     LEFT JOIN payment_groups AS rc ON rc.project = s.project AND rc.funding_source = s.funding_source AND rc.currency = s.currency
     UNION ALL
     SELECT project, 'all', 0, 9, currency, budget_cents, committed_cents, NULL, NULL, received_cents, spent_cents, verified_cents

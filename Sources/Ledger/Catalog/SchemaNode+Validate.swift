@@ -134,6 +134,10 @@ public enum Spelling {
         let a = Array(word.lowercased().unicodeScalars)
         var best: (String, Int)?
         for candidate in candidates {
+            // The distance is at least the difference in length: most of a long list (a kind's
+            // hundred thousand streams) is passed over without working it out.
+            let count = candidate.unicodeScalars.count
+            if abs(count - a.count) > max(2, min(a.count, count) / 3) { continue }
             let b = Array(candidate.lowercased().unicodeScalars)
             let d = distance(a, b)
             let limit = max(2, min(a.count, b.count) / 3)

@@ -66,9 +66,17 @@ final class CompiledStatement {
         if code != SQLITE_DONE {
             let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
             sqlite3_reset(handle)
+            // A file that cannot be written, a full disk, damage or a lock is not the projection
+            // file's fault: the engine says what it is (a read-only file blamed audit_trail.sql).
+            if Self.notTheStatementsFault.contains(code & 0xFF) {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message)
+            }
             throw LedgerError(.invalidInput, "\(file):\(line): applying \(Self.describe(event, bytes)) failed: \(message)")
         }
     }
+
+    /// Primary result codes that come from the database file or the machine, not from the SQL.
+    static let notTheStatementsFault: Set<Int32> = [SQLITE_READONLY, SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, SQLITE_CANTOPEN]
 
     /// "seq 12 'meeting-held' (stream 'meeting/x')".
     static func describe(_ event: PreparedEvent, _ bytes: UnsafeBufferPointer<UInt8>) -> String {

@@ -86,7 +86,7 @@ public struct ProjectionEngine: Sendable {
         }
     }
 
-    /// Why the projection database cannot be opened or made, said so that a clerk knows what to do:
+    /// Why the projection database cannot be opened, made or written, said so that a clerk knows what to do:
     /// a folder this user cannot write (an auditor's copy of the ledger on read-only media) is
     /// not a damaged file, and there may be nothing to delete.
     private func setUpError(_ error: DatabaseError) -> LedgerError {
@@ -98,10 +98,15 @@ public struct ProjectionEngine: Sendable {
         if !exists, access(folder, W_OK) != 0 {
             return LedgerError(.readOnly, "projection database '\(databasePath)' cannot be created: folder '\(folder)' is read-only for this user; reports keep their projections in a file beside the ledger, so copy the ledger to a folder you can write and run the report there")
         }
-        if exists, access(databasePath, W_OK) != 0 || access(folder, W_OK) != 0 {
-            return LedgerError(.readOnly, "projection database '\(databasePath)' is read-only for this user (\(error.message ?? "SQLite error \(error.resultCode.rawValue)")); reports write their projections there, so copy the ledger to a folder you can write and run the report there")
+        if exists, access(folder, W_OK) != 0 {
+            return LedgerError(.readOnly, "projection database '\(databasePath)' is in folder '\(folder)', which is read-only for this user (\(error.message ?? "SQLite error \(error.resultCode.rawValue)")); reports write their projections there, so copy the ledger to a folder you can write and run the report there")
         }
-        let advice = exists ? "; it holds nothing that is not in the ledger: delete it and the next report rebuilds it" : ""
+        // SQLite makes the -wal and -shm files with the database's permissions: one left read-only
+        // blocks the database as surely as the database itself.
+        if exists, let file = ["", "-wal", "-shm"].map({ databasePath + $0 }).first(where: { FileManager.default.fileExists(atPath: $0) && access($0, W_OK) != 0 }) {
+            return LedgerError(.readOnly, "projection database file '\(file)' is read-only for this user (\(error.message ?? "SQLite error \(error.resultCode.rawValue)")); the projection database holds nothing that is not in the ledger: delete '\(databasePath)' with its -wal and -shm files, and the next report rebuilds it")
+        }
+        let advice = exists ? "; it holds nothing that is not in the ledger: delete it with its -wal and -shm files, and the next report rebuilds it" : ""
         return LedgerError(.internalError, "projection database '\(databasePath)' cannot be used: \(error.message ?? "SQLite error \(error.resultCode.rawValue)")\(advice)")
     }
 
@@ -224,6 +229,9 @@ public struct ProjectionEngine: Sendable {
             throw busyError()
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
             throw damageError(error)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
+            // A file this user cannot write opens, and fails at its first write.
+            throw setUpError(error)
         }
         return summary
     }
@@ -235,7 +243,7 @@ public struct ProjectionEngine: Sendable {
     func damageError(_ error: DatabaseError) -> any Error {
         let check = try? openDatabase().read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(1)") }
         guard check != ["ok"] else { return error }
-        return LedgerError(.internalError, "projection database '\(databasePath)' is damaged (\(error.message ?? "SQLite error \(error.resultCode.rawValue)")); it holds nothing that is not in the ledger: delete it and the folder '\(snapshotFolder)', and the next report rebuilds it")
+        return LedgerError(.internalError, "projection database '\(databasePath)' is damaged (\(error.message ?? "SQLite error \(error.resultCode.rawValue)")); it holds nothing that is not in the ledger: delete it with its -wal and -shm files and the folder '\(snapshotFolder)', and the next report rebuilds it")
     }
 
     /// What a catch-up does: projections to replay from the start (with the reason) and projections

@@ -38,6 +38,10 @@ extension Ledger {
         guard FileManager.default.fileExists(atPath: folder) else {
             throw LedgerError(.notFound, "folder '\(folder)' for the new ledger does not exist")
         }
+        // Said of the folder: SQLite would name the temporary file, which the user never chose.
+        guard access(folder, W_OK) == 0 else {
+            throw LedgerError(.readOnly, "folder '\(folder)' is read-only for this user; the new ledger '\(path)' cannot be created there")
+        }
         removeAbandonedTemporaries(for: path, tag: tag)
         let temporary = temporaryPath(for: path, tag: tag)
         let suffixes = ["", "-wal", "-shm", "-journal"]

@@ -17,23 +17,14 @@ extension Kopa {
         @Argument(help: "The archive made by `kopa export`.")
         var archive: String
 
-        @Option(name: .customLong("expect-head"), help: ArgumentHelp("Fail unless the archive ends at this hash.", valueName: "hash"))
-        var expectHead: String?
-
-        @Option(name: .customLong("expect-count"), parsing: .unconditional, help: ArgumentHelp("Fail unless the archive holds this many events.", valueName: "n"))
-        var expectCount: Int64?
-
-        /// A malformed expectation is a bad command line (64), as for `kopa verify`.
-        func validate() throws {
-            do { try Ledger.validateExpectedEnd(head: expectHead, count: expectCount) } catch { throw ValidationError(error.message) }
-        }
+        @OptionGroup var expected: ExpectedEndOptions
 
         func run() throws {
             try reportingErrors {
                 let clock = ContinuousClock.now
-                let progress = Progress(label: "restore", total: expectCount)
+                let progress = Progress(label: "restore", total: expected.count)
                 let summary = try Ledger.restore(
-                    from: archive, to: global.ledgerPath, expectHead: expectHead, expectCount: expectCount
+                    from: archive, to: global.ledgerPath, expectHead: expected.head, expectCount: expected.count
                 ) { progress.update($0) }
                 progress.finish()
                 let seconds = (ContinuousClock.now - clock).seconds

@@ -17,22 +17,13 @@ extension Kopa {
         @Argument(help: "An archive to check instead of the ledger.")
         var archive: String?
 
-        @Option(name: .customLong("expect-head"), help: ArgumentHelp("Fail unless the log ends at this hash.", valueName: "hash"))
-        var expectHead: String?
-
-        @Option(name: .customLong("expect-count"), parsing: .unconditional, help: ArgumentHelp("Fail unless the log holds this many events.", valueName: "n"))
-        var expectCount: Int64?
-
-        /// A malformed expectation is a bad command line (64), found before any work.
-        func validate() throws {
-            do { try Ledger.validateExpectedEnd(head: expectHead, count: expectCount) } catch { throw ValidationError(error.message) }
-        }
+        @OptionGroup var expected: ExpectedEndOptions
 
         func run() throws {
             try reportingErrors {
                 if let archive {
-                    let progress = Progress(label: "verify", total: expectCount)
-                    let summary = try Ledger.verifyArchive(path: archive, expectHead: expectHead, expectCount: expectCount) { progress.update($0) }
+                    let progress = Progress(label: "verify", total: expected.count)
+                    let summary = try Ledger.verifyArchive(path: archive, expectHead: expected.head, expectCount: expected.count) { progress.update($0) }
                     progress.finish()
                     let report = summary.chain
                     if global.format == .table {
@@ -48,7 +39,7 @@ extension Kopa {
 
         func run(ledger: Ledger) throws {
             let progress = Progress(label: "verify", total: try ledger.head().seq)
-            let report = try ledger.verify(expectHead: expectHead, expectCount: expectCount) { progress.update($0) }
+            let report = try ledger.verify(expectHead: expected.head, expectCount: expected.count) { progress.update($0) }
             progress.finish()
             if global.format == .table {
                 Console.out("ok: \(counted(report.count, "event")) verified, recorded \(report.firstRecordedAt) – \(report.lastRecordedAt), head \(report.head)")

@@ -33,6 +33,13 @@ struct FieldArguments {
             i += 1
             return tokens[i]
         }
+        // Kopa's own options hold one value: a second would silently replace the first.
+        var given: [String: String] = [:]
+        func once(_ option: String, _ value: String) throws -> String {
+            if let first = given[option] { throw ValidationError("\(option) is given twice, as '\(first)' and '\(value)'; give it once") }
+            given[option] = value
+            return value
+        }
         while i < tokens.count {
             var token = tokens[i]
             var inline: String?
@@ -46,8 +53,8 @@ struct FieldArguments {
             }
             switch token {
             case "--help", "-h": help = true
-            case "--occurred-at": occurredAt = try next()
-            case "--source": source = try next()
+            case "--occurred-at": occurredAt = try once(token, next())
+            case "--source": source = try once(token, next())
             case "--evidence":
                 let text = try next()
                 if text.hasPrefix("{") {
@@ -57,18 +64,18 @@ struct FieldArguments {
                 }
             case "--evidence-file": evidence.append(try Evidence.file(at: try next()))
             case "--expect-version":
-                let text = try next()
+                let text = try once(token, next())
                 guard let n = Int64(text), n >= 0 else { throw ValidationError("--expect-version '\(text)' is not a non-negative integer") }
                 expectVersion = n
-            case "--idempotency-key": idempotencyKey = try next()
-            case "--correlation-id": correlationID = try next()
-            case "--data": data = try next()
-            case "--reason" where correcting: reason = try next()
+            case "--idempotency-key": idempotencyKey = try once(token, next())
+            case "--correlation-id": correlationID = try once(token, next())
+            case "--data": data = try once(token, next())
+            case "--reason" where correcting: reason = try once(token, next())
             case "--remove" where correcting: remove.append(EventType.fieldName(forOption: try next()))
-            case "--ledger": ledger = try next()
-            case "--actor": actor = try next()
+            case "--ledger": ledger = try once(token, next())
+            case "--actor": actor = try once(token, next())
             case "--format":
-                let text = try next()
+                let text = try once(token, next())
                 guard let chosen = OutputFormat(rawValue: text) else {
                     throw ValidationError("--format '\(text)' is not one of \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
                 }

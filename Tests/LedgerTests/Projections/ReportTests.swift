@@ -321,6 +321,23 @@ struct ReportTests {
         #expect(overview.column("committed") == ["57005.82", "250.00"])
     }
 
+    /// A rate is agreed for the commitments of one currency: the latest ERDF rate in lati (80 %)
+    /// is not the euro row's (85 %), and a source without a rate in dollars shows none there,
+    /// whatever it agreed in euros. (The rate of the latest commitment across currencies was shown.)
+    @Test func theAgreedRateIsThatOfTheRowsCurrency() throws {
+        let test = try TestLedger().withFixtures()
+        for (source, amount, currency, rate, day) in [
+            ("erdf", "85000.00", "EUR", "85.00", "01"), ("erdf", "4000.00", "LVL", "80.00", "02"),
+            ("state", "100.00", "EUR", "10.00", "03"), ("state", "100.00", "USD", nil, "04"),
+        ] {
+            var data: [String: JSONValue] = ["project": "cities4csr", "funding_source": .string(source), "amount": money(amount, currency)]
+            if let rate { data["rate"] = .string(rate) }
+            try test.record("funding-committed", data, occurredAt: "2014-03-\(day)")
+        }
+        let rows = try test.report("funding").rows.filter { $0[1] != "all" }.map { [$0[1], $0[2], $0[6]] }
+        #expect(rows == [["erdf", "EUR", "85.00"], ["state", "EUR", "10.00"], ["erdf", "LVL", "80.00"], ["state", "USD", nil]], "\(rows)")
+    }
+
     @Test func aBudgetInAnotherCurrencyReplacesTheEarlierOneAndNoBudgetTotalsZero() throws {
         let test = try TestLedger().withFixtures()
         try test.record("funding-committed", ["project": "cities4csr", "funding_source": "erdf", "amount": money("1000.00")], occurredAt: "2014-03-01")

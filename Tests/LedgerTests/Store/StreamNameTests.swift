@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import Ledger
@@ -13,7 +14,11 @@ struct StreamNameTests {
         #expect(try test.ledger.hasStream("project/cities4csr"))
         #expect(try !test.ledger.hasStream("project/cities4cs"))
         #expect(try test.ledger.nearestStream(to: "project/cities4cs") == "project/cities4csr")
-        #expect(try test.ledger.nearestStream(to: "projcet/cities4csr") == "project/cities4csr", "a mistyped kind searches every stream")
+        #expect(try test.ledger.nearestStream(to: "projcet/cities4csr") == "project/cities4csr", "a mistyped kind")
+        #expect(try test.ledger.nearestStream(to: "cities4csr") == "project/cities4csr", "a missing kind")
+        #expect(try test.ledger.nearestStream(to: "meeting/cities4csr") == "project/cities4csr", "a kind with no streams: the slug where it is")
+        let kinds = try test.ledger.store.queue.read { db in try Ledger.streamKinds(in: db) }
+        #expect(kinds.contains("project/") && kinds.contains("organisation/") && Set(kinds).count == kinds.count, "\(kinds)")
         #expect(try test.ledger.nearestStream(to: "project/zzzzzzzzzz") == nil, "nothing near: no guess")
         #expect(try test.ledger.unknownStreamNote("project/cities4csr") == nil)
         let note = try #require(try test.ledger.unknownStreamNote("project/cities4cs"))
