@@ -25,6 +25,8 @@ struct DraftPreparer: Sendable {
     let allowSystem: Bool
     /// The transaction's time, the valid time of drafts that give none.
     let recordedAt: String
+    /// ``OccurredAt/latestStart(recordedAt:)``, worked out once for every draft.
+    private let latestStart: String
     private var lastOccurred: OccurredAt?
     private var canonical: [UInt8] = []
 
@@ -32,6 +34,7 @@ struct DraftPreparer: Sendable {
         self.catalog = catalog
         self.allowSystem = allowSystem
         self.recordedAt = recordedAt
+        latestStart = OccurredAt.latestStart(recordedAt: recordedAt)
     }
 
     mutating func prepare(_ draft: EventDraft) throws -> PreparedDraft {
@@ -75,6 +78,7 @@ struct DraftPreparer: Sendable {
             let occurredText = draft.occurredAt ?? recordedAt
             if occurred.text != occurredText {
                 occurred = try OccurredAt(occurredText)  // imports come in date order: many events share one
+                if occurred.start > latestStart { try occurred.checkHasHappened(by: recordedAt) }
                 lastOccurred = occurred
             }
             if type.name != "event-corrected", type.name != "event-retracted" {

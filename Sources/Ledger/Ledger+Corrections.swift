@@ -66,7 +66,7 @@ extension AppendContext {
         if let moved = rootType.stream(for: newFields), moved != root.stream {
             throw invalid("the new data would move the event from stream '\(root.stream)' to '\(moved)'; retract it and record it anew instead")
         }
-        if let when = data["occurred_at"]?.stringValue { _ = try OccurredAt(when) }
+        if let when = data["occurred_at"]?.stringValue { try OccurredAt(when, field: "data.occurred_at").checkHasHappened(by: recordedAt, field: "data.occurred_at") }
         try checkChanges(data["changes"], of: root, newFields: newFields, newOccurredAt: data["occurred_at"]?.stringValue)
         return (root.stream, targetID)
     }

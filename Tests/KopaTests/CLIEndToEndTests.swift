@@ -108,6 +108,8 @@ struct CLIEndToEndTests {
                     mentions: ["--occurred-at is given twice, as '2021-01-01' and '2021-01-02'"]),
         CLIBadInput(name: "a field both set and removed", arguments: ["correct", "27", "--title", "x", "--remove", "title", "--reason", "r"], exit: 65,
                     mentions: ["field 'title' is both given a value and removed"]),
+        CLIBadInput(name: "a meeting held in the future", arguments: ["record"] + meeting + ["--occurred-at", "2052-05-01"], exit: 65,
+                    mentions: ["occurred_at '2052-05-01' is in the future", "check the date"]),
         CLIBadInput(name: "a field given twice", arguments: ["record"] + meeting + ["--participants", "12", "--participants", "21"], exit: 65,
                     mentions: ["field 'participants' is given twice", "'12' and '21'"]),
         CLIBadInput(name: "a yes for a boolean", arguments: ["record"] + meeting + ["--online", "yes"], exit: 65, mentions: ["'yes'", "true or false"]),

@@ -81,3 +81,19 @@ public struct OccurredAt: Sendable, Hashable {
         end = instant
     }
 }
+
+extension OccurredAt {
+    /// Refuses a time that starts more than a day after `recordedAt` (`2052` typed for `2025`):
+    /// an event records what has happened. The day of grace covers a clerk whose local date is
+    /// already tomorrow in UTC.
+    /// - Throws: ``LedgerError/Kind/invalidInput`` naming the value and when it is recorded.
+    public func checkHasHappened(by recordedAt: String, field: String = "occurred_at") throws(LedgerError) {
+        guard start > Self.latestStart(recordedAt: recordedAt) else { return }
+        throw LedgerError(.invalidInput, "\(field) '\(text)' is in the future: it starts \(start), and the event is recorded \(recordedAt); an event records what has happened, so check the date", field: field)
+    }
+
+    /// The latest ``start`` an event recorded at `recordedAt` may have: a day after it.
+    static func latestStart(recordedAt: String) -> String {
+        UTCTime.format(millis: TimeBound.millis(recordedAt) + 86_400_000)
+    }
+}

@@ -123,6 +123,29 @@ struct ValidationTests {
         #expect(record.data["url"] == .string(url))
     }
 
+    /// An event records what has happened: a date more than a day ahead of its recording (`2052`
+    /// for `2025`) is refused, in a record, an import line and a correction; tomorrow's date (a
+    /// clerk east of UTC after midnight) is not.
+    @Test func aValidTimeInTheFutureIsRefused() throws {
+        let test = try TestLedger().withFixtures()
+        let today = UTCTime.nowMillis() / 86_400_000 * 86_400_000
+        let tomorrow = String(UTCTime.format(millis: today + 86_400_000).prefix(10))
+        let dayAfter = String(UTCTime.format(millis: today + 2 * 86_400_000).prefix(10))
+        let meeting = try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "Tomorrow by UTC", "project": "cities4csr"], occurredAt: tomorrow)
+        let before = try test.head()
+        for when in [dayAfter, "2052-05", "2052-05-01T10:00:00Z"] {
+            expectLedgerError(.invalidInput, mentioning: ["occurred_at '\(when)' is in the future", "check the date"]) {
+                try test.append(EventDraft(type: "meeting-held", data: ["meeting": "m2", "kind": "workshop", "title": "T", "project": "cities4csr"], occurredAt: when))
+            }
+        }
+        let file = try test.directory.write("in.ndjson", #"{"type": "meeting-held", "occurred_at": "2052", "data": {"meeting": "m3", "kind": "forum", "title": "T", "project": "cities4csr"}}"# + "\n")
+        expectLedgerError(.invalidInput, mentioning: ["occurred_at '2052' is in the future", "in.ndjson:1"]) { _ = try test.ledger.importNDJSON(path: file, actor: "importer") }
+        expectLedgerError(.invalidInput, mentioning: ["data.occurred_at '2052-01-01' is in the future"]) {
+            try test.append(try test.ledger.correctionDraft(of: meeting.id, occurredAt: "2052-01-01", reason: "typo"))
+        }
+        #expect(try test.head() == before)
+    }
+
     @Test func aPatternsEndAnchorMatchesOnlyAtTheEnd() throws {
         // ICU's `$` would also match before a final line break; JSON Schema's (ECMA-262's) does not.
         #expect(Pattern.endOfInputAnchors(#"^a$"#) == #"^a\z"#)
