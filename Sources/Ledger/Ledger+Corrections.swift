@@ -79,12 +79,15 @@ extension AppendContext {
     /// canonical key order, then `occurred_at`), the list is hashed with the record, and one
     /// correction has one right list, so the list must equal it element by element.
     private func checkChanges(_ given: JSONValue?, of root: EventRecord, newFields: [String: JSONValue], newOccurredAt: String?) throws {
-        let current = try effectiveState(of: root)
+        // The payload and valid time as corrected so far, read inside this transaction (so
+        // corrections earlier in the same import count): the rules of ``Ledger/effectiveEvent(_:)``.
+        let chain = try chainActions(of: root)
+        let current = chain.index.effective(root)
         let before = current.data.objectValue ?? [:]
         let expected = Ledger.correctionChanges(from: before, occurredAt: current.occurredAt, to: newFields, newOccurredAt: newOccurredAt)
         // Two clerks correcting one event at once: the second's changes were worked out before the
         // first's correction, so the error says which correction the event stands on now.
-        let latest = try chainActions(of: root).effective.last { $0.type == "event-corrected" }
+        let latest = chain.effective.last { $0.type == "event-corrected" }
         func invalid(_ message: String) -> LedgerError {
             var expectedText = CanonicalJSON.string(.array(expected))
             if expectedText.count > 500 { expectedText = String(expectedText.prefix(497)) + "…" }
@@ -126,14 +129,6 @@ extension AppendContext {
             }
         }
         throw invalid("it lists the right fields in another order, \(listed.joined(separator: ", ")); expected \(expected.map(field).joined(separator: ", ")) (payload fields in key order, then occurred_at)")
-    }
-
-    /// The payload and valid time of `root` as corrected so far, read inside this transaction
-    /// (so corrections earlier in the same import count): the same rules as
-    /// ``Ledger/effectiveEvent(_:)``, over the corrections and retractions of its chain only.
-    private func effectiveState(of root: EventRecord) throws -> (data: JSONValue, occurredAt: String) {
-        let effective = try chainActions(of: root).index.effective(root)
-        return (effective.data, effective.occurredAt)
     }
 
     /// The corrections and retractions of `root`'s chain (corrections of corrections included),

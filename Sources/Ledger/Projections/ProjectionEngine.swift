@@ -91,23 +91,23 @@ public struct ProjectionEngine: Sendable {
     /// not a damaged file, and there may be nothing to delete.
     private func setUpError(_ error: DatabaseError) -> LedgerError {
         let folder = URL(fileURLWithPath: databasePath).deletingLastPathComponent().path
-        let exists = FileManager.default.fileExists(atPath: databasePath)
-        if !FileManager.default.fileExists(atPath: folder) {
+        let reason = error.message ?? "SQLite error \(error.resultCode.rawValue)"
+        guard FileManager.default.fileExists(atPath: folder) else {
             return LedgerError(.notFound, "projection database '\(databasePath)' cannot be created: folder '\(folder)' does not exist")
         }
-        if !exists, access(folder, W_OK) != 0 {
-            return LedgerError(.readOnly, "projection database '\(databasePath)' cannot be created: folder '\(folder)' is read-only for this user; reports keep their projections in a file beside the ledger, so copy the ledger to a folder you can write and run the report there")
+        if access(folder, W_OK) != 0 {
+            return LedgerError(.readOnly, "projection database '\(databasePath)' cannot be written: folder '\(folder)' is read-only for this user (\(reason)); reports keep their projections in a file beside the ledger, so copy the ledger to a folder you can write and run the report there")
         }
-        if exists, access(folder, W_OK) != 0 {
-            return LedgerError(.readOnly, "projection database '\(databasePath)' is in folder '\(folder)', which is read-only for this user (\(error.message ?? "SQLite error \(error.resultCode.rawValue)")); reports write their projections there, so copy the ledger to a folder you can write and run the report there")
+        guard FileManager.default.fileExists(atPath: databasePath) else {
+            return LedgerError(.internalError, "projection database '\(databasePath)' cannot be created: \(reason)")
         }
+        let delete = "it holds nothing that is not in the ledger: delete it with its -wal and -shm files, and the next report rebuilds it"
         // SQLite makes the -wal and -shm files with the database's permissions: one left read-only
         // blocks the database as surely as the database itself.
-        if exists, let file = ["", "-wal", "-shm"].map({ databasePath + $0 }).first(where: { FileManager.default.fileExists(atPath: $0) && access($0, W_OK) != 0 }) {
-            return LedgerError(.readOnly, "projection database file '\(file)' is read-only for this user (\(error.message ?? "SQLite error \(error.resultCode.rawValue)")); the projection database holds nothing that is not in the ledger: delete '\(databasePath)' with its -wal and -shm files, and the next report rebuilds it")
+        if let file = ["", "-wal", "-shm"].map({ databasePath + $0 }).first(where: { FileManager.default.fileExists(atPath: $0) && access($0, W_OK) != 0 }) {
+            return LedgerError(.readOnly, "projection database '\(databasePath)' cannot be written: '\(file)' is read-only for this user (\(reason)); \(delete)")
         }
-        let advice = exists ? "; it holds nothing that is not in the ledger: delete it with its -wal and -shm files, and the next report rebuilds it" : ""
-        return LedgerError(.internalError, "projection database '\(databasePath)' cannot be used: \(error.message ?? "SQLite error \(error.resultCode.rawValue)")\(advice)")
+        return LedgerError(.internalError, "projection database '\(databasePath)' cannot be used: \(reason); \(delete)")
     }
 
     /// Opens the projection database in WAL mode with Kopa's own tables.

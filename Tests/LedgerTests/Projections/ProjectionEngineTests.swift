@@ -628,8 +628,7 @@ struct ProjectionEngineTests {
 
     @Test(arguments: FileError.allCases)
     func anErrorInAProjectionFileNamesFileLineEventAndMessageAndChangesNothing(error: FileError) throws {
-        let test = try TestLedger().withFixtures()
-        try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: "2019-12-05")
+        let test = try TestLedger().withOneMeeting()
         try test.ledger.engineCatchUp()
         let before = try dumpDatabase(test.projectionDatabasePath)
         // New events the bundled projections would apply if the catch-up went through.

@@ -99,8 +99,7 @@ struct StatementReachTests {
 
     @Test(arguments: cases)
     func aProjectionThatReachesBeyondItsOwnTablesIsRefusedAndChangesNothing(_ refused: Case) throws {
-        let test = try TestLedger().withFixtures()
-        try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: "2019-12-05")
+        let test = try TestLedger().withOneMeeting()
         try test.ledger.engineCatchUp()
         let events = try test.ledger.events().count
         let before = try dumpDatabase(test.projectionDatabasePath)
@@ -121,8 +120,7 @@ struct StatementReachTests {
     /// A projection may keep rows in an AUTOINCREMENT table and seed rows into its own tables, and
     /// is rebuilt again and again (SQLite's `sqlite_sequence` belongs to no projection).
     @Test func anAutoincrementProjectionRebuildsAgain() throws {
-        let test = try TestLedger().withFixtures()
-        try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: "2019-12-05")
+        let test = try TestLedger().withOneMeeting()
         let analyst = try AnalystFolder()
         try analyst.projection("counted.sql", """
             -- projection: counted
@@ -146,8 +144,7 @@ struct StatementReachTests {
     /// A table named in Latvian is the projection's own, whatever the case of its letters (SQLite
     /// folds only ASCII letters, and so do the checks).
     @Test func aNonASCIITableNameIsTheProjectionsOwn() throws {
-        let test = try TestLedger().withFixtures()
-        try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: "2019-12-05")
+        let test = try TestLedger().withOneMeeting()
         let analyst = try AnalystFolder()
         try analyst.projection("lv.sql", "-- projection: lv\nCREATE TABLE \"Ārzemes\" (meeting TEXT);\n-- on meeting-held\nINSERT INTO \"Ārzemes\" VALUES (:meeting);\n")
         try analyst.report("lv.sql", "SELECT meeting FROM \"Ārzemes\"")
@@ -159,8 +156,7 @@ struct StatementReachTests {
     /// A projection database made by an older Kopa, which listed `sqlite_sequence` as a
     /// projection's and let a projection put a trigger on another's table, is mended.
     @Test func anOlderProjectionDatabaseIsMended() throws {
-        let test = try TestLedger().withFixtures()
-        try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: "2019-12-05")
+        let test = try TestLedger().withOneMeeting()
         let analyst = try AnalystFolder()
         try analyst.projection("counted.sql", "-- projection: counted\nCREATE TABLE counted (n INTEGER PRIMARY KEY AUTOINCREMENT, meeting TEXT);\n-- on meeting-held\nINSERT INTO counted (meeting) VALUES (:meeting);\n")
         let engine = try test.engine(extra: [analyst.url])
@@ -210,8 +206,7 @@ struct StatementReachTests {
 
     /// Statements run in file order, `-- on *` blocks among the typed ones.
     @Test func blocksRunInFileOrderWildcardsIncluded() throws {
-        let test = try TestLedger().withFixtures()
-        try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: "2019-12-05")
+        let test = try TestLedger().withOneMeeting()
         let analyst = try AnalystFolder()
         try analyst.projection("ordered.sql", """
             -- projection: ordered
@@ -250,8 +245,7 @@ struct StatementReachTests {
 
     /// A projection renamed in its file takes over the tables the old name left behind.
     @Test func aRenamedProjectionTakesOverItsTables() throws {
-        let test = try TestLedger().withFixtures()
-        try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: "2019-12-05")
+        let test = try TestLedger().withOneMeeting()
         let analyst = try AnalystFolder()
         let body = "CREATE TABLE kept (meeting TEXT);\n-- on meeting-held\nINSERT INTO kept VALUES (:meeting);\n"
         try analyst.projection("kept.sql", "-- projection: old_name\n" + body)

@@ -52,6 +52,13 @@ final class TestLedger: Sendable {
         return self
     }
 
+    /// The fixtures and one workshop, `meeting/m1` of 2019-12-05: what an analyst's projection is tried on.
+    func withOneMeeting() throws -> TestLedger {
+        _ = try withFixtures()
+        try record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: "2019-12-05")
+        return self
+    }
+
     /// The current head.
     func head() throws -> ChainHead { try ledger.head() }
 }
