@@ -40,8 +40,8 @@ extension ProjectionEngine {
         let rows = try openDatabase().read { pdb in
             try Row.fetchAll(pdb, sql: """
                 SELECT file, cut_start, head_seq, max_end, ledger FROM kopa_snapshots
-                WHERE projection = ? AND version = ? AND checksum = ? ORDER BY cut_start DESC
-                """, arguments: [definition.name, definition.version, definition.checksum])
+                WHERE projection = ? AND version = ? AND checksum = ? AND boot = ? ORDER BY cut_start DESC
+                """, arguments: [definition.name, definition.version, definition.checksum, boot])
         }
         let types = definition.handledTypes.contains("*") ? [] : definition.handledTypes.sorted()
         let typeClause = types.isEmpty ? "" : " AND type IN (" + types.map { _ in "?" }.joined(separator: ",") + ")"
@@ -177,7 +177,7 @@ final class SnapshotWriter {
                 let path = engine.snapshotFolder + "/" + file
                 var configuration = SQLiteSetup.configuration()
                 // Large pages: the copy at a cut is written in a tenth of the system calls (~4 % of a rebuild).
-                configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size=65536; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF") }
+                configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size=65536; PRAGMA journal_mode=OFF; PRAGMA synchronous=\(ProjectionEngine.synchronous)") }
                 let queue = try DatabaseQueue(path: path, configuration: configuration)
                 try queue.writeWithoutTransaction { db in
                     for definition in definitions { try ProjectionEngine.executeSchema(definition, in: db) }
@@ -194,7 +194,7 @@ final class SnapshotWriter {
                 }
                 try queue.close()
                 try pdb.execute(sql: "ATTACH DATABASE ? AS \(alias(attached))", arguments: [path])
-                try pdb.execute(sql: "PRAGMA \(alias(attached)).journal_mode=OFF; PRAGMA \(alias(attached)).synchronous=OFF")
+                try pdb.execute(sql: "PRAGMA \(alias(attached)).journal_mode=OFF; PRAGMA \(alias(attached)).synchronous=\(ProjectionEngine.synchronous)")
                 attached += 1
             }
         } catch {
@@ -214,7 +214,7 @@ final class SnapshotWriter {
                 let name = table.quotedDatabaseIdentifier
                 try pdb.execute(sql: "INSERT INTO \(alias(index)).\(name) SELECT * FROM main.\(name)")
             }
-            pending.append(Listing(projection: definition.name, headSeq: head, arguments: [definition.name, definition.version, definition.checksum, headHash, files[index], cuts[index], head, maxEnd]))
+            pending.append(Listing(projection: definition.name, headSeq: head, arguments: [definition.name, definition.version, definition.checksum, headHash, files[index], cuts[index], head, maxEnd, engine.boot]))
         }
     }
 
@@ -234,14 +234,15 @@ final class SnapshotWriter {
         try pdb.inTransaction(.immediate) {
             for (projection, listings) in Dictionary(grouping: pending, by: \.projection) {
                 let head = listings[0].headSeq
-                let newer = try Bool.fetchOne(pdb, sql: "SELECT EXISTS (SELECT 1 FROM kopa_snapshots WHERE projection = ? AND head_seq > ?)", arguments: [projection, head]) ?? false
+                // A set written in another boot is not trusted (`currentBoot`), whatever its head.
+                let newer = try Bool.fetchOne(pdb, sql: "SELECT EXISTS (SELECT 1 FROM kopa_snapshots WHERE projection = ? AND head_seq > ? AND boot = ?)", arguments: [projection, head, engine.boot]) ?? false
                 if newer { continue }
                 replaced.formUnion(try String.fetchAll(pdb, sql: "SELECT file FROM kopa_snapshots WHERE projection = ?", arguments: [projection]))
                 try pdb.execute(sql: "DELETE FROM kopa_snapshots WHERE projection = ?", arguments: [projection])
                 for snapshot in listings {
                     try pdb.execute(sql: """
-                        INSERT INTO kopa_snapshots (projection, version, checksum, ledger, file, cut_start, head_seq, max_end)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO kopa_snapshots (projection, version, checksum, ledger, file, cut_start, head_seq, max_end, boot)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, arguments: snapshot.arguments)
                 }
             }

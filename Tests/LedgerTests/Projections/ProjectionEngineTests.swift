@@ -363,6 +363,56 @@ struct ProjectionEngineTests {
         #expect(try engine.report("timeline").rows.filter { $0[2] != "project-registered" }.map { $0[3] } == ["m9"])
     }
 
+    /// The projection database is written without syncs: after the machine has started again, a
+    /// power cut may have torn it without SQLite noticing, so every projection written in another
+    /// boot is replayed from the log, and rows written in this one are trusted again.
+    @Test func aProjectionWrittenInAnotherBootIsReplayed() throws {
+        let test = try TestLedger().withFixtures()
+        var before = try test.engine()
+        before.boot = "boot-1"
+        try before.catchUp()
+        try test.record("meeting-held", ["meeting": "m2", "kind": "workshop", "title": "Two"])
+        // A torn page the checkpoint does not know about: a row that no event made.
+        try DatabaseQueue(path: test.projectionDatabasePath).write { db in
+            try db.execute(sql: "INSERT INTO meetings (meeting, kind, title, held_on, seq) VALUES ('torn', 'workshop', 'Torn', '2020', 0)")
+        }
+        var after = try test.engine()
+        after.boot = "boot-2"
+        let replayed = try after.catchUp()
+        #expect(replayed.rebuilt == Self.bundledNames)
+        #expect(replayed.incremental.isEmpty)
+        #expect(try Self.values(test, "SELECT meeting FROM meetings ORDER BY meeting") == ["m2"])
+        #expect(try Self.values(test, "SELECT DISTINCT boot FROM kopa_checkpoints") == ["boot-2"])
+        // The same boot: on from the checkpoint.
+        try test.record("meeting-held", ["meeting": "m3", "kind": "workshop", "title": "Three"])
+        let next = try after.catchUp()
+        #expect(next.rebuilt.isEmpty)
+        #expect(next.incremental.contains("meetings"))
+    }
+
+    #if os(Linux)
+    /// Linux gives every boot an id, so the projection database may go without syncs.
+    @Test func linuxNamesTheBootAndTheProjectionsGoWithoutSyncs() throws {
+        #expect(ProjectionEngine.currentBoot?.count == 36)
+        #expect(ProjectionEngine.synchronous == "OFF")
+        let test = try TestLedger().withFixtures()
+        try test.engine().catchUp()
+        #expect(try Self.values(test, "SELECT DISTINCT boot FROM kopa_checkpoints") == [ProjectionEngine.currentBoot!])
+    }
+    #endif
+
+    /// A projection database made by a Kopa that did not record the boot gets the column, and its
+    /// projections count as written in another boot.
+    @Test func anOlderProjectionDatabaseGetsTheBootColumnAndIsReplayed() throws {
+        let test = try TestLedger().withFixtures()
+        try test.engine().catchUp()
+        try DatabaseQueue(path: test.projectionDatabasePath).write { db in
+            for table in ["kopa_checkpoints", "kopa_snapshots"] { try db.execute(sql: "ALTER TABLE \(table) DROP COLUMN boot") }
+        }
+        #expect(try test.engine().catchUp().rebuilt == Self.bundledNames)
+        #expect(try test.engine().catchUp() == ProjectionEngine.CatchUp())
+    }
+
     // MARK: - Rebuild equality
 
     @Test func deletingTheProjectionDatabaseGivesIdenticalReports() throws {

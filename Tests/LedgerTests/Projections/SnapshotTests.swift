@@ -223,6 +223,28 @@ struct SnapshotTests {
         try compare(knownAt: [nil], "after a correction")
     }
 
+    /// Snapshot files are written without syncs: those listed in another boot of the machine are
+    /// passed over, and the next catch-up (which replays every projection of that boot) replaces them.
+    @Test func snapshotsWrittenInAnotherBootAreNotUsed() throws {
+        let story = try Self.story()
+        var engine = try Self.engine(story.test)
+        engine.boot = "boot-1"
+        try engine.catchUp()
+        let meetings = try #require(engine.set.projections.first { $0.name == "meetings" })
+        let head = try story.test.head().seq
+        #expect(try engine.usableSnapshot(for: meetings, filter: ReplayFilter(), seqBound: head) != nil)
+        let before = Self.files(engine)
+
+        engine.boot = "boot-2"
+        #expect(try engine.usableSnapshot(for: meetings, filter: ReplayFilter(), seqBound: head) == nil)
+        #expect(try engine.catchUp().rebuilt == ProjectionEngineTests.bundledNames)
+        #expect(try engine.usableSnapshot(for: meetings, filter: ReplayFilter(), seqBound: head) != nil)
+        let after = Self.files(engine)
+        #expect(!after.isEmpty && after.isDisjoint(with: before), "the other boot's files are replaced")
+        let past = ReportTime(asOf: try TimeBound("2023-02-14"))
+        #expect(try Self.run(engine, past) == (try Self.run(Self.reference(story.test), past)))
+    }
+
     /// A projection database beside a ledger restored from an earlier archive of the same ledger,
     /// which then goes on differently, was made from another history (both share seq 1): neither
     /// its checkpoints nor its snapshots are used, and every report equals a replay from the start.
