@@ -10,6 +10,8 @@ struct PreparedDraft: Sendable {
     let expectVersion: Int64?
     let references: [StreamReference]
     let occurred: OccurredAt
+    /// Whether the draft gave its `occurred_at` (else it is the time of recording).
+    let occurredGiven: Bool
     /// The stream from the type's template; nil for corrections, whose stream is their target's.
     let stream: String?
     let dataJSON: String
@@ -17,6 +19,14 @@ struct PreparedDraft: Sendable {
     /// A problem found after the idempotency key was known: reported only if the key is new, so
     /// that repeating a submission always answers with the first event.
     let failure: LedgerError?
+
+    /// Whether `record` says what this draft says: a repeat of the submission that appended it,
+    /// not another fact under a reused idempotency key. The time of recording is not compared:
+    /// a repeat comes later by nature.
+    func says(the record: EventRecord) -> Bool {
+        failure == nil && record.type == type.name && record.dataJSON == dataJSON
+            && record.metaJSON == metaJSON && (!occurredGiven || record.occurredAt == occurred.text)
+    }
 }
 
 /// The stateless half of an append, safe to run on another thread than the transaction.
@@ -75,6 +85,14 @@ struct DraftPreparer: Sendable {
             do { try type.root.validate(draft.data, path: "", references: &references) } catch {
                 throw invalid(error.message, field: error.field)
             }
+            // Its own valid time is its recording (README): a given one would be stored and shown
+            // by `history` as when the fix happened, and a clerk who meant to move the event would
+            // see it accepted and nothing moved.
+            if draft.occurredAt != nil, type.name == "event-corrected" || type.name == "event-retracted" {
+                throw invalid(type.name == "event-corrected"
+                    ? "a correction's occurred_at is the time it is recorded and cannot be given; to move the corrected event in time, give data.occurred_at"
+                    : "a retraction's occurred_at is the time it is recorded and cannot be given", field: "occurred_at")
+            }
             let occurredText = draft.occurredAt ?? recordedAt
             if occurred.text != occurredText {
                 occurred = try OccurredAt(occurredText)  // imports come in date order: many events share one
@@ -91,7 +109,7 @@ struct DraftPreparer: Sendable {
             do { try CanonicalJSON.write(draft.data, into: &canonical) } catch { throw invalid(error.description) }
             dataJSON = String(decoding: canonical, as: UTF8.self)
             if dataJSON.utf8.count + metaJSON.utf8.count > Ledger.maxRecordBytes {
-                throw invalid("the event is \(dataJSON.utf8.count + metaJSON.utf8.count) bytes but at most \(Ledger.maxRecordBytes) (1 MiB) are accepted")
+                throw invalid("its data and meta are \(dataJSON.utf8.count + metaJSON.utf8.count) bytes but a record of at most \(Ledger.maxRecordBytes) (1 MiB) is accepted")
             }
         } catch let error as LedgerError {
             guard idempotencyKey != nil else { throw error }
@@ -103,7 +121,7 @@ struct DraftPreparer: Sendable {
         let keep = stream == nil
         return PreparedDraft(
             type: type, data: keep ? data : [:], meta: keep ? meta : [:], idempotencyKey: idempotencyKey, expectVersion: draft.expectVersion,
-            references: references, occurred: occurred, stream: stream, dataJSON: dataJSON, metaJSON: metaJSON,
+            references: references, occurred: occurred, occurredGiven: draft.occurredAt != nil, stream: stream, dataJSON: dataJSON, metaJSON: metaJSON,
             failure: failure)
     }
 }

@@ -1,31 +1,17 @@
 import Foundation
+import GRDB
 
-/// What an append did.
-public struct AppendSummary: Sendable, Equatable {
-    /// Events appended.
-    public var appended: Int = 0
-    /// Drafts whose idempotency key had been used: nothing appended for them.
-    public var repeated: Int = 0
-    /// The first event appended.
-    public var first: EventRecord?
-    /// The event of the last draft: appended, or the one its idempotency key first appended.
-    public var last: EventRecord?
-    /// The head after the append.
-    public var head: ChainHead = .empty
-
-    mutating func record(_ result: (EventRecord, Bool)) {
-        if result.1 {
-            appended += 1
-            if first == nil { first = result.0 }
-        } else {
-            repeated += 1
-        }
-        last = result.0
-    }
+/// What appending one draft came to.
+struct Committed {
+    /// The event appended, or the one the draft's idempotency key first appended.
+    var record: EventRecord
+    var isNew: Bool
+    /// The key had been used for an event with other content (see ``AppendSummary/reusedKeys``).
+    var reusedKey = false
 }
 
 extension Ledger {
-    /// The largest record accepted (canonical bytes of data and meta).
+    /// The largest record accepted: its canonical bytes with `hash`, its line in an export.
     public static let maxRecordBytes = 1 << 20
 
     /// Appends events in one transaction: all are validated, hashed and inserted, or none is.
@@ -69,7 +55,7 @@ extension Ledger {
                     defer { pipeline.stop() }
                     while let (prepared, line) = try pipeline.next() {
                         do {
-                            summary.record(try context.commit(prepared))
+                            summary.record(try context.commit(prepared), line: line)
                         } catch let error as LedgerError {
                             throw error.at(file: nil, line: line)
                         }
@@ -80,14 +66,7 @@ extension Ledger {
             }
             while let (draft, line) = try next() {
                 do {
-                    let (record, isNew) = try context.append(draft)
-                    if isNew {
-                        summary.appended += 1
-                        if summary.first == nil { summary.first = record }
-                    } else {
-                        summary.repeated += 1
-                    }
-                    summary.last = record
+                    summary.record(try context.append(draft), line: line)
                 } catch let error as LedgerError {
                     throw error.at(file: nil, line: line)
                 }
@@ -154,20 +133,20 @@ struct AppendContext {
     }
 
     /// Validates, hashes and inserts one draft; returns the stored record and whether it is new.
-    mutating func append(_ draft: EventDraft) throws -> (EventRecord, Bool) {
+    mutating func append(_ draft: EventDraft) throws -> Committed {
         try commit(try preparer.prepare(draft))
     }
 
     /// The checks that need the log (idempotency, references, stream versions, corrections), then
     /// the seq, id, hash and insert.
-    mutating func commit(_ prepared: PreparedDraft) throws -> (EventRecord, Bool) {
+    mutating func commit(_ prepared: PreparedDraft) throws -> Committed {
         let type = prepared.type
         var stream: String? = prepared.stream
         func invalid(_ message: String, _ kind: LedgerError.Kind = .invalidInput, field: String? = nil) -> LedgerError {
             LedgerError(kind, "'\(type.name)' event rejected: \(message)", eventType: type.name, stream: stream, field: field)
         }
         if let key = prepared.idempotencyKey, let existing = try session.event(idempotencyKey: key) {
-            return (existing, false)
+            return Committed(record: existing, isNew: false, reusedKey: !prepared.says(the: existing))
         }
         if let failure = prepared.failure { throw failure }
         var references = prepared.references
@@ -209,6 +188,11 @@ struct AppendContext {
             throw invalid("the first event of a ledger must be 'ledger-created'")
         }
         record.hash = record.computeHash(scratch: &scratch)
+        // The record as exported: the hashed bytes (after their 0x00 prefix) and `,"hash":"…"`.
+        let size = scratch.count - 1 + 74
+        if size > Ledger.maxRecordBytes {
+            throw invalid("the record is \(size) bytes (data \(prepared.dataJSON.utf8.count), meta \(prepared.metaJSON.utf8.count), the rest its envelope) but at most \(Ledger.maxRecordBytes) (1 MiB) are accepted")
+        }
         try session.insert(record, occurred: prepared.occurred, idempotencyKey: prepared.idempotencyKey, target: target)
         streamVersions[streamName] = current + 1
         if type.name == "event-retracted" {
@@ -217,7 +201,7 @@ struct AppendContext {
         } else if type.creates, streamWithdrawn {
             withdrawn[streamName] = false  // opened again
         }
-        return (record, true)
+        return Committed(record: record, isNew: true)
     }
 
     static let metaKeys = ["source", "evidence", "corrects", "retracts", "reason", "idempotency_key", "correlation_id"]
@@ -333,5 +317,16 @@ enum UUIDText {
             }
         }
         return true
+    }
+}
+
+extension Ledger {
+    /// What to add when a repeated idempotency key answers with an event that was retracted since:
+    /// "already recorded" alone would let a clerk believe the fact is in force, which reports leave out.
+    public func retractionNote(forRepeatOf record: EventRecord) throws -> String? {
+        let retraction = try store.read { db in
+            try Int64.fetchOne(db, sql: "SELECT seq FROM events WHERE target = ? AND type = 'event-retracted' LIMIT 1", arguments: [record.id])
+        }
+        return retraction.map { "seq \(record.seq), which this idempotency key first appended, was retracted at seq \($0): it is not in force" }
     }
 }

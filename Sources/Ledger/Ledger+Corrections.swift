@@ -266,3 +266,13 @@ extension Ledger {
 extension JSONValue: ExpressibleByStringLiteral {
     public init(stringLiteral value: String) { self = .string(value) }
 }
+
+extension Ledger {
+    /// What to tell a clerk whose correction of `target` named idempotency key `key`, first used
+    /// for `existing`: nil when that is a correction of the same event (a repeat), else that
+    /// nothing was corrected. Exit 0 all the same, as DESIGN.md has a repeated key end.
+    public func reusedKeyNote(_ key: String, existing: EventRecord, correcting target: EventRecord) throws -> String? {
+        if existing.type == "event-corrected", try effectiveEvent(existing).original.id == target.id { return nil }
+        return "idempotency key '\(key)' was first used for seq \(existing.seq) ('\(existing.type)' in \(existing.stream)), not for a correction of seq \(target.seq); nothing was corrected (a repeated key appends nothing); to correct it, use a new key"
+    }
+}

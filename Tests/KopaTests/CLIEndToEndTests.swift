@@ -354,13 +354,73 @@ struct CLIEndToEndTests {
         let first = try ledger.kopa(arguments)
         #expect(first.status == 0, "\(first)")
         let head = try ledger.head()
-        let second = try ledger.kopa(arguments.map { $0 == "100" ? "200" : $0 })
+        let second = try ledger.kopa(arguments.map { $0 == "100 EUR" ? "200 EUR" : $0 })
         #expect(second.status == 0, "\(second)")
         #expect(try ledger.head() == head)
         #expect(try parseJSON(first.stdout) == parseJSON(second.stdout))
         let table = try ledger.kopa(["record"] + Self.funding + ["--amount", "100 EUR", "--idempotency-key", "invoice-42"])
         #expect(table.stdout.contains("already recorded"))
         #expect(table.stdout.contains("seq \(head.seq)"))
+        // The same command again says nothing more; the one with 200 EUR said that its amount is
+        // not in the log, though it ends with 0 as DESIGN.md has a repeat end.
+        #expect(table.stderr.isEmpty, "\(table)")
+        #expect(first.stderr.isEmpty)
+        #expect(second.stderr.contains("warning: idempotency key 'invoice-42' was first used for seq \(head.seq) ('funding-committed' in project/cities4csr), which says something else; nothing was appended"), "\(second)")
+    }
+
+    /// A key reused in an import, in `correct`, or for an event retracted since: the command
+    /// succeeds (DESIGN.md) and says what was not appended, or that the event is not in force.
+    @Test func aReusedOrRetractedIdempotencyKeyIsSaidSo() throws {
+        let ledger = try CLILedger()
+        let lines = [
+            #"{"type": "meeting-held", "occurred_at": "2020-01-01", "idempotency_key": "k1", "data": {"meeting": "m1", "kind": "forum", "title": "One", "project": "cities4csr"}}"#,
+            #"{"type": "meeting-held", "occurred_at": "2020-01-01", "idempotency_key": "k1", "data": {"meeting": "m1", "kind": "forum", "title": "One", "project": "cities4csr"}}"#,
+            #"{"type": "meeting-held", "occurred_at": "2020-01-02", "idempotency_key": "k1", "data": {"meeting": "m2", "kind": "forum", "title": "Two", "project": "cities4csr"}}"#,
+        ]
+        let imported = try ledger.kopa("import", try ledger.directory.write("keys.ndjson", lines.joined(separator: "\n") + "\n"))
+        #expect(imported.status == 0, "\(imported)")
+        #expect(imported.stdout.contains("imported 1 event (2 already recorded under their idempotency keys)"))
+        let meeting = try #require(try ledger.events().last)
+        #expect(imported.stderr.contains("warning: 1 line reuses an idempotency key first used for events that say something else: line 3 (key 'k1', seq \(meeting.seq))"), "\(imported)")
+
+        let funding = try ledger.kopa(["record"] + Self.funding + ["--amount", "100 EUR", "--idempotency-key", "inv-1", "--format", "json"])
+        #expect(funding.status == 0, "\(funding)")
+        let fundingSeq = try #require(try ledger.events().last).seq
+        let correct = try ledger.kopa("correct", "\(meeting.seq)", "--title", "Uno", "--reason", "minutes", "--idempotency-key", "inv-1")
+        #expect(correct.status == 0, "\(correct)")
+        #expect(correct.stderr.contains("idempotency key 'inv-1' was first used for seq \(fundingSeq) ('funding-committed' in project/cities4csr), not for a correction of seq \(meeting.seq); nothing was corrected"), "\(correct)")
+        #expect(try ledger.events().last?.seq == fundingSeq)
+        let corrected = try ledger.kopa("correct", "\(meeting.seq)", "--title", "Uno", "--reason", "minutes", "--idempotency-key", "fix-1")
+        #expect(corrected.status == 0 && corrected.stderr.isEmpty, "\(corrected)")
+        let again = try ledger.kopa("correct", "\(meeting.seq)", "--title", "Uno", "--reason", "minutes", "--idempotency-key", "fix-1")
+        #expect(again.status == 0 && again.stdout.contains("already recorded") && again.stderr.isEmpty, "\(again)")
+
+        let retract = try ledger.kopa("retract", "\(fundingSeq)", "--reason", "entered twice")
+        #expect(retract.status == 0, "\(retract)")
+        let retraction = try #require(try ledger.events().last).seq
+        let repeated = try ledger.kopa(["record"] + Self.funding + ["--amount", "100 EUR", "--idempotency-key", "inv-1"])
+        #expect(repeated.status == 0, "\(repeated)")
+        #expect(repeated.stderr.contains("note: seq \(fundingSeq), which this idempotency key first appended, was retracted at seq \(retraction): it is not in force"), "\(repeated)")
+    }
+
+    /// A correction or retraction is dated by its recording: an import line that gives it an
+    /// `occurred_at` (meaning to move the event, which takes `data.occurred_at`) is refused.
+    @Test func anImportedCorrectionOrRetractionCannotGiveItsOwnOccurredAt() throws {
+        let ledger = try CLILedger()
+        #expect(try ledger.kopa("import", try ledger.directory.write("m.ndjson", Self.meetingLine(1) + "\n")).status == 0)
+        let meeting = try #require(try ledger.events().last)
+        let before = try ledger.head()
+        let correction = #"{"type": "event-corrected", "occurred_at": "2019", "meta": {"corrects": "\#(meeting.id)", "reason": "minutes"}, "data": {"target_type": "meeting-held", "data": {"meeting": "m1", "kind": "forum", "title": "Uno", "project": "cities4csr"}, "changes": [{"field": "title", "from": "Meeting 1", "to": "Uno"}]}}"#
+        let retraction = #"{"type": "event-retracted", "occurred_at": "1999", "meta": {"retracts": "\#(meeting.id)", "reason": "twice"}, "data": {"target_type": "meeting-held"}}"#
+        for (line, fragment) in [(correction, "a correction's occurred_at is the time it is recorded and cannot be given; to move the corrected event in time, give data.occurred_at"), (retraction, "a retraction's occurred_at is the time it is recorded")] {
+            let result = try ledger.kopa("import", try ledger.directory.write("fix.ndjson", line + "\n"))
+            #expect(result.status == 65, "\(result)")
+            #expect(result.stderr.contains(fragment) && result.stderr.contains("fix.ndjson:1"), "\(result)")
+            #expect(try ledger.head() == before)
+        }
+        // Without it, the same correction goes in.
+        let accepted = try ledger.kopa("import", try ledger.directory.write("ok.ndjson", correction.replacingOccurrences(of: #""occurred_at": "2019", "#, with: "") + "\n"))
+        #expect(accepted.status == 0, "\(accepted)")
     }
 
     @Test func sqlLookingStringsAreStoredVerbatim() throws {

@@ -28,6 +28,7 @@ extension Kopa {
             if let first = summary.first, summary.appended > 0 { line += ", seq \(first.seq)–\(summary.head.seq)" }
             line += String(format: " in %.2f s; head %@", seconds, summary.head.hash)
             Console.out(line)
+            if let note = summary.reusedKeyNote { Console.error("kopa: warning: \(note)") }
         }
     }
 }

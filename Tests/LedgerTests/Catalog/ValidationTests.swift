@@ -193,6 +193,30 @@ struct ValidationTests {
         #expect(try test.head() == before)
     }
 
+    /// DESIGN.md limits the record, not its payload: data and meta just under 1 MiB make a record
+    /// over it once the envelope (id, hashes, times, stream …) is counted.
+    @Test func theLimitCountsTheWholeRecordWithItsEnvelope() throws {
+        let test = try TestLedger()
+        let slug = String(repeating: "a", count: 64)
+        try test.organisation(slug)
+        try test.project("p")
+        func meeting(_ count: Int) -> EventDraft {
+            EventDraft(type: "meeting-held", data: ["meeting": "big", "kind": "forum", "title": "Big", "organisations": .array(Array(repeating: .string(slug), count: count))])
+        }
+        let base = CanonicalJSON.string(meeting(0).data).utf8.count
+        // Each further organisation adds `"aaa…",` (67 bytes): data + meta "{}" end 200–267 bytes under 1 MiB.
+        let count = (Ledger.maxRecordBytes - 200 - 2 - base) / 67
+        let size = CanonicalJSON.string(meeting(count).data).utf8.count + 2
+        #expect(size < Ledger.maxRecordBytes && size > Ledger.maxRecordBytes - 300)
+        let before = try test.head()
+        expectLedgerError(.invalidInput, mentioning: ["the record is", "at most 1048576 (1 MiB)"]) { try test.append(meeting(count)) }
+        #expect(try test.head() == before)
+        // Ten fewer (670 bytes): the whole record fits, and its export line is within the limit.
+        let fits = try #require(try test.append(meeting(count - 10)).last)
+        #expect(fits.exportLine.utf8.count <= Ledger.maxRecordBytes)
+        #expect(fits.exportLine.utf8.count > Ledger.maxRecordBytes - 1000)
+    }
+
     @Test(arguments: [
         "Robert'); DROP TABLE events; --",
         "x' OR '1'='1",

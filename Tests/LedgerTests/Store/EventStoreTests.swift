@@ -198,10 +198,25 @@ struct EventStoreTests {
         #expect(second.appended == 0 && second.repeated == 1)
         #expect(second.last == first.last)
         #expect(second.head == head)
-        // Even with another payload (a retry after a change of mind) the first event stands.
+        #expect(second.reusedKeys == 0 && second.reusedKeyNote == nil, "a true repeat is no reuse")
+        // Even with another payload (a retry after a change of mind) the first event stands, and
+        // the summary says that this content was not appended.
         var changed = draft
         changed.data = ["project": "cities4csr", "funding_source": "erdf", "amount": ["amount": "999", "currency": "EUR"]]
-        #expect(try test.append(changed).last?.id == first.last?.id)
+        let reused = try test.append(changed)
+        #expect(reused.last?.id == first.last?.id)
+        #expect(reused.reusedKeys == 1)
+        #expect(reused.reusedKeyExamples == [ReusedKey(line: nil, key: "invoice-42", event: try #require(first.last))])
+        let note = try #require(reused.reusedKeyNote)
+        #expect(note.contains("idempotency key 'invoice-42' was first used for seq \(first.last!.seq) ('funding-committed' in project/cities4csr), which says something else; nothing was appended"))
+        // Another source, or another given occurred_at, is other content too; a draft without
+        // one is a repeat whatever the time of recording.
+        var otherSource = draft
+        otherSource.meta = ["source": "minutes"]
+        #expect(try test.append(otherSource).reusedKeys == 1)
+        var dated = draft
+        dated.occurredAt = "2019"
+        #expect(try test.append(dated).reusedKeys == 1)
         // The key given in meta counts the same.
         var viaMeta = draft
         viaMeta.idempotencyKey = nil
@@ -211,8 +226,12 @@ struct EventStoreTests {
         #expect(first.last?.meta["idempotency_key"] == .string("invoice-42"))
         // Within one batch too.
         let other = EventDraft(type: "funding-committed", data: ["project": "cities4csr", "funding_source": "state", "amount": ["amount": "1", "currency": "EUR"]], idempotencyKey: "k2")
-        let batch = try test.ledger.append([other, other], actor: "tester")
-        #expect(batch.appended == 1 && batch.repeated == 1)
+        var otherAmount = other
+        otherAmount.data = ["project": "cities4csr", "funding_source": "state", "amount": ["amount": "2", "currency": "EUR"]]
+        let batch = try test.ledger.append([other, other, otherAmount], actor: "tester")
+        #expect(batch.appended == 1 && batch.repeated == 2)
+        #expect(batch.reusedKeys == 1 && batch.reusedKeyExamples.map(\.line) == [3])
+        #expect(batch.reusedKeyNote?.contains("1 line reuses an idempotency key first used for events that say something else: line 3 (key 'k2', seq ") == true)
         #expect(try test.head().seq == head.seq + 1)
     }
 
@@ -258,19 +277,20 @@ struct EventStoreTests {
         let session = MemorySession(head: ChainHead(seq: 41, hash: String(repeating: "ab", count: 32), recordedAt: future))
         let catalog = try EventCatalog.load(directory: BundledResources.events)
         var context = AppendContext(session: session, catalog: catalog, actor: "tester", allowSystem: false)
-        let (first, isNew) = try context.append(EventDraft(type: "organisation-registered", data: ["organisation": "kekava", "name": "Ķekava", "kind": "municipality", "country": "LV"]))
-        #expect(isNew)
+        let committed = try context.append(EventDraft(type: "organisation-registered", data: ["organisation": "kekava", "name": "Ķekava", "kind": "municipality", "country": "LV"]))
+        #expect(committed.isNew)
+        let first = committed.record
         #expect(first.seq == 42)
         #expect(first.prev == String(repeating: "ab", count: 32))
         #expect(first.recordedAt == future)
-        let (second, _) = try context.append(EventDraft(type: "organisation-registered", data: ["organisation": "riga", "name": "Rīga", "kind": "municipality", "country": "LV"]))
+        let second = try context.append(EventDraft(type: "organisation-registered", data: ["organisation": "riga", "name": "Rīga", "kind": "municipality", "country": "LV"])).record
         #expect(second.recordedAt == future)
         #expect(second.prev == first.hash)
         #expect(session.inserted.count == 2)
         // With a head in the past, the clock's time is used.
         let past = MemorySession(head: ChainHead(seq: 1, hash: String(repeating: "cd", count: 32), recordedAt: "2001-01-01T00:00:00.000Z"))
         var other = AppendContext(session: past, catalog: catalog, actor: "tester", allowSystem: false)
-        let (now, _) = try other.append(EventDraft(type: "organisation-registered", data: ["organisation": "kekava", "name": "Ķekava", "kind": "municipality", "country": "LV"]))
+        let now = try other.append(EventDraft(type: "organisation-registered", data: ["organisation": "kekava", "name": "Ķekava", "kind": "municipality", "country": "LV"])).record
         #expect(now.recordedAt > "2020-01-01T00:00:00.000Z")
         #expect(now.recordedAt < future)
     }
