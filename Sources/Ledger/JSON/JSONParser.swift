@@ -109,6 +109,17 @@ public struct JSONParser {
                 skipWhitespace()
                 let value = try parseValue(depth: depth)
                 if members.updateValue(value, forKey: key) != nil {
+                    // Swift's String compares by Unicode canonical equivalence, so a key written
+                    // with other code points ("café" and "cafe" + U+0301) lands on the earlier one,
+                    // which the dictionary keeps. RFC 8785 tells them apart; Kopa cannot hold both,
+                    // and never writes such an object.
+                    let earlier = members[members.index(forKey: key)!].key
+                    guard Array(earlier.unicodeScalars) == Array(key.unicodeScalars) else {
+                        func scalars(_ text: String) -> String {
+                            text.unicodeScalars.map { $0.isASCII ? String($0) : "U+" + String($0.value, radix: 16, uppercase: true) }.joined(separator: " ")
+                        }
+                        throw Failure(offset: keyOffset, reason: "keys '\(earlier)' (\(scalars(earlier))) and '\(key)' (\(scalars(key))) are one text in other code points (Unicode canonical equivalence), which Kopa cannot hold as two keys of one object")
+                    }
                     throw Failure(offset: keyOffset, reason: "duplicate key '\(key)'")
                 }
                 skipWhitespace()

@@ -84,6 +84,17 @@ struct JSONParserTests {
         #expect(throws: Never.self) { try JSONParser.parse(#"{"a":{"a":1},"b":{"a":2}}"#) }
     }
 
+    /// Two keys that are one text in other code points are two keys to RFC 8785, but one to a Swift
+    /// dictionary: refused, and said so with the code points, not as a plain duplicate.
+    @Test func keysEqualOnlyByCanonicalEquivalenceAreNamedAsSuch() throws {
+        // In JSON escapes: U+00E9, and e followed by the combining acute accent U+0301.
+        let error = try #require(failure(#"{"caf\u00e9": 1, "cafe\u0301": 2}"#))
+        #expect(error.reason.hasPrefix("keys 'caf\u{E9}' (c a f U+E9) and 'cafe\u{301}' (c a f e U+301) are one text in other code points"))
+        #expect(error.offset == 17, "the second key's opening quote")
+        // Alone, either spelling is kept as written.
+        #expect(try JSONParser.parse(#"{"cafe\u0301": 1}"#).objectValue?.keys.first.map { Array($0.unicodeScalars) } == Array("cafe\u{301}".unicodeScalars))
+    }
+
     @Test(arguments: [("{} x", 3), ("1 2", 2), ("{}{}", 2), (#"{"a":1}}"#, 7), ("[1]]", 3), ("01", 1), ("true false", 5)])
     func rejectsTrailingDataWithItsOffset(text: String, offset: Int) throws {
         let error = try #require(failure(text))
