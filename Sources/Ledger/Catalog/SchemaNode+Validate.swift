@@ -40,6 +40,11 @@ extension SchemaNode {
             if let minLength, s.unicodeScalars.count < minLength {
                 throw fail(minLength == 1 ? "is empty but expected a non-empty string" : "is \(value.shortDescription) but expected at least \(minLength) characters")
             }
+            // Decision: a required text of blanks says nothing (as a reason of blanks is no reason);
+            // stricter than JSON Schema's minLength, which counts the blanks.
+            if let minLength, minLength > 0, !s.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) {
+                throw fail("is \(value.shortDescription), only blanks, but expected a text")
+            }
             if let enumValues, !enumValues.contains(value) {
                 let options = enumValues.compactMap(\.stringValue)
                 let hint = Spelling.nearest(to: s, among: options).map { " (did you mean '\($0)'?)" } ?? ""

@@ -193,6 +193,23 @@ struct ValidationTests {
         #expect(try test.head() == before)
     }
 
+    /// A required text of blanks (spaces, tabs, a line break, an ideographic space) is refused
+    /// like an empty one; blanks around a text are kept as typed.
+    @Test(arguments: [" ", "   ", "\t", " \n ", "\u{3000}"])
+    func aRequiredTextOfBlanksIsRefused(blank: String) throws {
+        let test = try TestLedger()
+        let before = try test.head()
+        expectLedgerError(.invalidInput, mentioning: ["only blanks, but expected a text", "name"]) { try test.organisation("kekava", name: blank) }
+        try test.organisation("riga")
+        let head = try test.head()
+        expectLedgerError(.invalidInput, mentioning: ["only blanks", "title"]) {
+            try test.append(EventDraft(type: "meeting-held", data: ["meeting": "m", "kind": "forum", "title": .string(blank)]))
+        }
+        #expect(try test.head() == head && head.seq == before.seq + 1)
+        let padded = try test.organisation("cesis", name: blank + "Cēsis" + blank)
+        #expect(padded.data["name"] == .string(blank + "Cēsis" + blank))
+    }
+
     /// DESIGN.md limits the record, not its payload: data and meta just under 1 MiB make a record
     /// over it once the envelope (id, hashes, times, stream …) is counted.
     @Test func theLimitCountsTheWholeRecordWithItsEnvelope() throws {
