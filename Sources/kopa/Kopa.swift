@@ -41,6 +41,7 @@ struct Kopa: ParsableCommand {
         }
         do {
             var command = try parseAsRoot()
+            try SingleValuedOptions.check(type(of: command), arguments: Array(CommandLine.arguments.dropFirst()))
             try command.run()
         } catch {
             fail(error)
