@@ -15,7 +15,8 @@ struct RepeatedOption: Sendable, CustomTestStringConvertible {
     var testDescription: String { arguments.prefix(1).joined() + " " + option + " (" + arguments.joined(separator: " ") + ")" }
 }
 
-/// Options on the command line: each given once, and values that start with a dash.
+/// Options on the command line: each given once, values that start with a dash, and what
+/// `--format` does for `import`.
 @Suite("kopa options, end to end")
 struct CLIOptionTests {
     static let meeting = ["meeting-held", "--meeting", "m1", "--kind", "workshop", "--title", "T", "--occurred-at", "2020"]
@@ -122,6 +123,39 @@ struct CLIOptionTests {
         #expect(result.status == 65, "\(result)")
         #expect(result.stderr.contains("-5") && !result.stderr.contains("needs a value"), "\(result.stderr)")
         #expect(try ledger.head() == before)
+    }
+
+    // MARK: - import --format
+
+    /// `import --format json` printed the human summary; now the summary is a row, as `verify`'s.
+    @Test func importPrintsItsSummaryInTheFormatAsked() throws {
+        let ledger = try CLILedger()
+        try ledger.directory.write("a.ndjson", (1...3).map { CLIEndToEndTests.meetingLine($0) }.joined(separator: "\n") + "\n")
+        let json = try ledger.kopa("import", "--format", "json", ledger.directory.path("a.ndjson"))
+        #expect(json.status == 0, "\(json)")
+        let head = try ledger.head()
+        guard case .array(let rows) = try parseJSON(json.stdout), rows.count == 1, let summary = rows.first else {
+            Issue.record("not a JSON list of one summary: \(json.stdout)")
+            return
+        }
+        #expect(summary == .object([
+            "file": .string(ledger.directory.path("a.ndjson")), "imported": .integer(3), "already_recorded": .integer(0),
+            "first_seq": .integer(head.seq - 2), "last_seq": .integer(head.seq), "head": .string(head.hash),
+        ]))
+
+        // Again, with keys: nothing new, so no seqs.
+        let keyed = #"{"type": "meeting-held", "idempotency_key": "k1", "data": {"meeting": "k1", "kind": "forum", "title": "t"}}"#
+        try ledger.directory.write("b.ndjson", keyed + "\n")
+        #expect(try ledger.kopa("import", ledger.directory.path("b.ndjson")).status == 0)
+        let ndjson = try ledger.kopa(["import", "--format", "ndjson", "-"], stdin: .text(keyed + "\n"))
+        #expect(ndjson.status == 0, "\(ndjson)")
+        #expect(try parseJSON(ndjson.stdout) == .object([
+            "file": "stdin", "imported": .integer(0), "already_recorded": .integer(1), "first_seq": .null, "last_seq": .null, "head": .string(try ledger.head().hash),
+        ]))
+        let csv = try ledger.kopa(["import", "--format", "csv", "-"], stdin: .text(keyed + "\n"))
+        #expect(csv.stdout.hasPrefix("file,imported,already_recorded,first_seq,last_seq,head\r\nstdin,0,1,,,"), "\(csv.stdout)")
+        let table = try ledger.kopa(["import", "-"], stdin: .text(keyed + "\n"))
+        #expect(table.stdout.hasPrefix("imported 0 events (1 already recorded"), "\(table.stdout)")
     }
 
     // MARK: - init
