@@ -41,6 +41,7 @@ struct Kopa: ParsableCommand {
         }
         do {
             var command = try parseAsRoot()
+            try SingleValuedOptions.check(type(of: command), arguments: Array(CommandLine.arguments.dropFirst()))
             try command.run()
         } catch {
             fail(error)
@@ -54,7 +55,9 @@ struct Kopa: ParsableCommand {
     static func fail(_ error: any Error) -> Never {
         let code = exitCode(for: error)
         guard code != .success, !(error is ExitCode) else { exit(withError: error) }
-        Console.error("kopa: \(LedgerError.oneLine(unknownCommand() ?? message(for: error))) \(helpPointer)")
+        // Escaped here, once: a Kopa error's own description is escaped already.
+        let text = unknownCommand() ?? (error as? LedgerError)?.unescapedDescription ?? message(for: error)
+        Console.error("kopa: \(LedgerError.oneLine(text)) \(helpPointer)")
         Foundation.exit(code.rawValue)
     }
 

@@ -20,6 +20,8 @@ struct CLIBadInput: Sendable, CustomTestStringConvertible {
     var importFile: ImportFile? = nil
     var exit: Int32
     var mentions: [String]
+    /// What stderr must not say (a wrong suggestion, the wrong value blamed).
+    var absent: [String] = []
     var testDescription: String { name }
 }
 
@@ -129,6 +131,31 @@ struct CLIEndToEndTests {
                     mentions: [#"'2021\nX'"#]),
         CLIBadInput(name: "retracting an event that does not exist", arguments: ["retract", "999", "--reason", "gone"], exit: 65,
                     mentions: ["retracted does not exist", "999"]),
+        CLIBadInput(name: "a currency without its amount", arguments: ["record"] + funding + ["--amount", "EUR"], exit: 65,
+                    mentions: ["'EUR', a currency without its amount", "such as \"12.50 EUR\""], absent: ["EUR EUR", "without its currency"]),
+        CLIBadInput(name: "an amount and code without a space", arguments: ["record"] + funding + ["--amount", "12.50EUR"], exit: 65,
+                    mentions: ["'12.50EUR'", "without a space between them", "such as \"12.50 EUR\""], absent: ["12.50EUR EUR"]),
+        CLIBadInput(name: "a currency sign", arguments: ["record"] + funding + ["--amount", "€12.50"], exit: 65,
+                    mentions: ["'€12.50'", "currency sign", "such as \"12.50 EUR\""], absent: ["€12.50 EUR"]),
+        CLIBadInput(name: "an empty --evidence", arguments: ["record"] + meeting + ["--evidence", ""], exit: 65,
+                    mentions: ["--evidence '' is empty"], absent: ["meta.evidence", "missing or longer"]),
+        CLIBadInput(name: "a folder as --evidence-file", arguments: ["record"] + meeting + ["--evidence-file", "$DIR"], exit: 66,
+                    mentions: ["is a folder, not a file", "evidence file '"], absent: ["NSCocoaErrorDomain"]),
+        CLIBadInput(name: "a value with a backslash", arguments: ["record", "meeting-held", "--meeting", "m", "--kind", #"kekava\n"#, "--title", "T"],
+                    exit: 65, mentions: [#"'kekava\\n'"#]),
+        CLIBadInput(name: "a letter where JSON expects a value", arguments: ["import", "$DIR/in.ndjson"], importFile: .text(#"{"type": ā}"# + "\n"), exit: 65,
+                    mentions: ["in.ndjson:1", "unexpected character 'ā' (U+0101)"], absent: ["'Ä'"]),
+        CLIBadInput(name: "a field option without its value before another option", arguments: ["record"] + meeting.dropLast(2) + ["--title", "--participants"], exit: 64,
+                    mentions: ["--title needs a value", "the next word is the option --participants"]),
+        CLIBadInput(name: "a field option without its value before an option and its value",
+                    arguments: ["record"] + meeting.dropLast(2) + ["--title", "--participants", "25"], exit: 64,
+                    mentions: ["--title needs a value"], absent: ["'25'"]),
+        CLIBadInput(name: "an own option without its value before a field", arguments: ["record"] + meeting + ["--source", "--participants", "25"], exit: 64,
+                    mentions: ["--source needs a value"]),
+        CLIBadInput(name: "a field option without its value before an own option", arguments: ["record"] + meeting.dropLast(2) + ["--title", "--occurred-at", "2020"], exit: 64,
+                    mentions: ["--title needs a value", "--occurred-at"]),
+        CLIBadInput(name: "retract's options given twice", arguments: ["retract", "27", "--reason", "first", "--reason", "second", "--source", "s1", "--source", "s2"], exit: 64,
+                    mentions: ["--reason is given twice, as 'first' and 'second'"]),
         CLIBadInput(name: "a value with a line break and an escape code", arguments: ["record", "meeting-held", "--meeting", "m", "--kind", "pic\nnic\u{1B}[31m", "--title", "T"],
                     exit: 65, mentions: [#"'pic\nnic\u001b[31m'"#]),
     ]
@@ -179,6 +206,9 @@ struct CLIEndToEndTests {
         #expect(!result.signalled)
         for fragment in bad.mentions {
             #expect(result.stderr.contains(fragment), "stderr does not name '\(fragment)': \(result.stderr.prefix(1000))")
+        }
+        for fragment in bad.absent {
+            #expect(!result.stderr.contains(fragment), "stderr says '\(fragment)': \(result.stderr.prefix(1000))")
         }
         if bad.exit == 64 {
             #expect(result.stderr.hasSuffix(" --help')\n"), "a bad command line ends with where the help is: \(result.stderr)")

@@ -370,9 +370,10 @@ struct CLIReportTests {
         let ledger = try CLILedger()
         let title = String(repeating: "会議", count: 60)
         let source = (1...40).map { "minutes-page-\($0)" }.joined(separator: " ")
-        let recorded = try ledger.kopa(
-            "record", "meeting-held", "--meeting", "m1", "--kind", "workshop", "--title", title, "--project", "cities4csr",
-            "--occurred-at", "2021-03-04T18:30:00Z", "--source", source, "--format", "json", "--actor", "clerk-with-a-long-staff-id-0042")
+        // Not `ledger.kopa`, which gives `--actor tester`: a second --actor is refused.
+        let recorded = try kopa([
+            "record", "--ledger", ledger.path, "meeting-held", "--meeting", "m1", "--kind", "workshop", "--title", title, "--project", "cities4csr",
+            "--occurred-at", "2021-03-04T18:30:00Z", "--source", source, "--format", "json", "--actor", "clerk-with-a-long-staff-id-0042"])
         #expect(recorded.status == 0, "\(recorded)")
         func columns(_ line: String) -> Int {
             line.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x4E00 && $1.value <= 0x9FFF ? 2 : 1) }

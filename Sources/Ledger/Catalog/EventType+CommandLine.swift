@@ -47,18 +47,7 @@ extension SchemaNode {
         func fail() -> LedgerError {
             LedgerError(.invalidInput, "field '\(field)' is '\(text)' but expected \(expectation)")
         }
-        if isMoney {
-            let parts = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-            switch parts.count {
-            case 1:
-                // Not guessed: Latvian amounts before 2014 were in lats (LVL), and a wrong currency
-                // would be recorded, hashed and kept for good.
-                throw LedgerError(.invalidInput, "field '\(field)' is '\(text)', an amount without its currency; expected an amount and an ISO 4217 code, such as \"\(parts.first ?? text) EUR\"")
-            case 2 where parts[1].allSatisfy(\.isLetter): return .object(["amount": .string(parts[0]), "currency": .string(parts[1])])
-            case 2 where parts[0].allSatisfy(\.isLetter): return .object(["amount": .string(parts[1]), "currency": .string(parts[0])])
-            default: throw fail()
-            }
-        }
+        if isMoney { return try money(fromCommandLine: text, field: field) }
         switch kind {
         case .integer:
             guard let n = Int64(text) else { throw fail() }

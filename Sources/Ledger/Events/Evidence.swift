@@ -8,6 +8,12 @@ public enum Evidence {
     /// (a scanned agreement may be large), never whole.
     /// - Throws: ``LedgerError/Kind/notFound`` naming the path when it cannot be read.
     public static func file(at path: String) throws -> JSONValue {
+        // A folder opens for reading too, and then fails on the first read with a Foundation
+        // error that names neither the path nor the reason.
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw LedgerError(.notFound, "evidence file '\(path)' is a folder, not a file; expected a readable file whose SHA-256 is recorded")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw LedgerError(.notFound, "evidence file '\(path)' cannot be read; expected a readable file whose SHA-256 is recorded")
         }

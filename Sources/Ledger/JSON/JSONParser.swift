@@ -15,6 +15,31 @@ public struct JSONParser {
 
     private static let maxDepth = 64
 
+    /// What is at byte `offset` of `bytes`, for an error: `character 'ā' (U+0101)` for the UTF-8
+    /// sequence that starts there, decoded whole (its first byte alone, read as Latin-1, would
+    /// show 'Ä'), `byte-order mark (U+FEFF)`, `character U+0007` for one that prints nothing, and
+    /// `byte 0xFF` for a byte that starts no valid UTF-8 sequence.
+    static func character(at offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> String {
+        let first = bytes[offset]
+        let length = first < 0x80 ? 1 : first >= 0xF0 ? 4 : first >= 0xE0 ? 3 : first >= 0xC0 ? 2 : 0
+        let end = offset + length
+        guard length > 0, end <= bytes.count,
+            let text = String(validating: UnsafeBufferPointer(rebasing: bytes[offset..<end]), as: UTF8.self),
+            let scalar = text.unicodeScalars.first
+        else {
+            return "byte 0x" + String(first, radix: 16, uppercase: true).leftPadded(to: 2) + " (not UTF-8)"
+        }
+        let code = "U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)
+        if scalar == "\u{FEFF}" { return "byte-order mark (\(code))" }
+        if scalar.isASCII, !scalar.breaksALine { return "character '\(text)'" }
+        switch scalar.properties.generalCategory {
+        case .control, .format, .spaceSeparator, .lineSeparator, .paragraphSeparator, .unassigned, .privateUse, .surrogate, .nonspacingMark, .enclosingMark:
+            return "character \(code)"
+        default:
+            return "character '\(text)' (\(code))"
+        }
+    }
+
     /// Parses one complete JSON text.
     /// - Throws: ``Failure`` naming the offset and the problem.
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
@@ -73,7 +98,7 @@ public struct JSONParser {
             case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
             case UInt8(ascii: "n"): try expectLiteral("null"); return .null
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
-            default: throw fail("unexpected character '\(Unicode.Scalar(bytes[index]))'")
+            default: throw fail("unexpected \(JSONParser.character(at: index, in: bytes))")
             }
         }
 
@@ -206,27 +231,28 @@ public struct JSONParser {
                     var scalarValue = UInt32(unit)
                     if (0xD800...0xDBFF).contains(unit) {
                         guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                            throw fail("lone surrogate \\u\(hex4(unit)) in string")
+                            throw fail("lone surrogate U+\(hex4(unit).uppercased()) in string")
                         }
                         index += 2
                         let low = try readHex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("lone surrogate \\u\(hex4(unit)) in string") }
+                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("lone surrogate U+\(hex4(unit).uppercased()) in string") }
                         scalarValue = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(low) - 0xDC00)
                         unit = 0
                     } else if (0xDC00...0xDFFF).contains(unit) {
-                        throw fail("lone surrogate \\u\(hex4(unit)) in string")
+                        throw fail("lone surrogate U+\(hex4(unit).uppercased()) in string")
                     }
-                    guard let scalar = Unicode.Scalar(scalarValue) else { throw fail("invalid \\u escape") }
+                    guard let scalar = Unicode.Scalar(scalarValue) else { throw fail("invalid unicode escape") }
                     scratch.append(contentsOf: UTF8.encode(scalar)!)
                 default:
-                    throw fail("invalid escape '\\\(Unicode.Scalar(escape))' in string")
+                    // Said without a backslash of its own: an error line writes one as two.
+                    throw Failure(offset: index - 1, reason: "invalid escape in string: a backslash before the \(JSONParser.character(at: index - 1, in: bytes)); a backslash may be followed only by a quote, a backslash, a slash or one of b f n r t u")
                 }
             }
             throw fail("unterminated string")
         }
 
         mutating func readHex4() throws(Failure) -> UInt16 {
-            guard index + 4 <= bytes.count else { throw fail("unexpected end of JSON in \\u escape") }
+            guard index + 4 <= bytes.count else { throw fail("unexpected end of JSON in a unicode escape") }
             var value: UInt16 = 0
             for _ in 0..<4 {
                 let byte = bytes[index]
@@ -235,7 +261,7 @@ public struct JSONParser {
                 case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
                 case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
                 case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: throw fail("invalid hex digit in \\u escape")
+                default: throw fail("invalid hex digit in a unicode escape")
                 }
                 value = value << 4 | UInt16(digit)
                 index += 1
@@ -288,4 +314,11 @@ public struct JSONParser {
 func hex4(_ value: UInt16) -> String {
     let digits = Array("0123456789abcdef".utf8)
     return String(decoding: [digits[Int(value >> 12 & 0xF)], digits[Int(value >> 8 & 0xF)], digits[Int(value >> 4 & 0xF)], digits[Int(value & 0xF)]], as: UTF8.self)
+}
+
+extension String {
+    /// The string with zeros in front, up to `width` characters.
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
 }

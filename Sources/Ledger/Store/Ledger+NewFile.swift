@@ -31,8 +31,17 @@ extension Ledger {
         guard !path.isEmpty else {
             throw LedgerError(.usage, "the new ledger's path is empty; expected a file name such as 'kopa.sqlite'")
         }
-        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
-            throw LedgerError(.conflict, "'\(path + suffix)' exists already; \(refusal)")
+        for suffix in ["", "-wal", "-shm"] {
+            let taken = path + suffix
+            if FileManager.default.fileExists(atPath: taken) {
+                throw LedgerError(.conflict, "'\(taken)' exists already; \(refusal)")
+            }
+            // A symbolic link to a missing file: the check above follows it and finds nothing, but
+            // link(2) below will not replace it. Refused rather than followed: the new ledger
+            // would be made where the link points, a place nobody named on the command line.
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: taken) {
+                throw LedgerError(.conflict, "'\(taken)' is a symbolic link to '\(target)', which does not exist; a new ledger is not written through a link: give the path of the new file itself, or remove the link")
+            }
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: folder) else {

@@ -68,8 +68,13 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         return copy
     }
 
-    /// One sentence: the message, then where (seq, stream, type, field, file:line) as far as known.
-    public var description: String {
+    /// One sentence: the message, then where (seq, stream, type, field, file:line) as far as known,
+    /// on one line (``oneLine(_:)``).
+    public var description: String { Self.oneLine(unescapedDescription) }
+
+    /// The sentence ``description`` prints, before ``oneLine(_:)`` escapes it: for a message that
+    /// quotes this error and is escaped once, whole (escaped twice, a backslash would show as four).
+    public var unescapedDescription: String {
         var location: [String] = []
         if let line {
             location.append(file.map { "\($0):\(line)" } ?? "line \(line)")
@@ -77,17 +82,23 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             location.append(file)
         }
         if let seq { location.append("seq \(seq)") }
-        return Self.oneLine(location.isEmpty ? message : location.joined(separator: ", ") + ": " + message)
+        return location.isEmpty ? message : location.joined(separator: ", ") + ": " + message
     }
 
     /// `text` with its control characters written as escapes (`\n`, `\u001b` …): a rejected value
-    /// quoted in a message must not break the line, or send a terminal its escape codes. Other
-    /// text, backslashes included, is left as it is.
+    /// quoted in a message must not break the line, or send a terminal its escape codes. A
+    /// backslash is written `\\`, so that a value holding a backslash and an `n` does not print as
+    /// one holding a line break.
+    ///
+    /// - Important: Apply it once to a message (``description`` does): applied again, the
+    ///   backslashes of its escapes would be doubled. Put ``message`` into another message, not
+    ///   the description.
     public static func oneLine(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: \.breaksALine) else { return text }
+        guard text.unicodeScalars.contains(where: { $0.breaksALine || $0 == "\\" }) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
             switch scalar {
+            case "\\": out += "\\\\"
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"

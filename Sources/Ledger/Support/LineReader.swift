@@ -90,7 +90,9 @@ public final class LineReader {
         if end == buffer.count {
             // One line longer than the buffer: grow (a line is at most a 1 MiB record plus keys).
             guard buffer.count < 64 << 20 else {
-                throw LedgerError(.invalidInput, "line \(lineNumber + 1) is longer than 64 MiB")
+                // The line being read is not counted yet: its number is given here, or the import
+                // would place it at the line before (line 0 for the first).
+                throw LedgerError(.invalidInput, "the line is longer than 64 MiB; an import line is one event (a record is at most 1 MiB)", line: lineNumber + 1)
             }
             buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count))
         }

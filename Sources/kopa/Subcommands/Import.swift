@@ -6,7 +6,8 @@ extension Kopa {
     /// `kopa import FILE|-`: appends many events, all or nothing.
     struct Import: LedgerCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Append events from NDJSON ({\"type\",\"data\",\"occurred_at\",…} per line), all or nothing.")
+            abstract: "Append events from NDJSON ({\"type\",\"data\",\"occurred_at\",…} per line), all or nothing.",
+            discussion: "Prints a summary line; with --format json, ndjson, csv or md the summary as one row (file, imported, already_recorded, first_seq, last_seq, head).")
 
         @OptionGroup var global: GlobalOptions
 
@@ -22,6 +23,15 @@ extension Kopa {
                 progress.update(Int64(lines), fraction: size.map { Double(bytes) / Double(max($0, 1)) })
             }
             progress.finish()
+            guard global.format == .table else {
+                // For scripts, one row as `verify` prints it (seconds left out: machine output is stable).
+                let appended = summary.first.map { [Cell.integer($0.seq), .integer(summary.head.seq)] } ?? [.null, .null]
+                TableFormatter(
+                    columns: ["file", "imported", "already_recorded", "first_seq", "last_seq", "head"],
+                    rows: [[.text(file == "-" ? "stdin" : file), .integer(Int64(summary.appended)), .integer(Int64(summary.repeated))] + appended + [.text(summary.head.hash)]]
+                ).print(global.format)
+                return
+            }
             let seconds = (ContinuousClock.now - clock).seconds
             var line = "imported \(counted(summary.appended, "event"))"
             if summary.repeated > 0 { line += " (\(summary.repeated) already recorded under their idempotency keys)" }

@@ -23,23 +23,43 @@ struct FieldArguments {
     var format: OutputFormat?
     var help = false
 
+    /// Kopa's own options among the tokens (the switch below reads each); `kopa correct` adds
+    /// ``correctingOptions``.
+    static let ownOptions: Set<String> = [
+        "--help", "-h", "--occurred-at", "--source", "--evidence", "--evidence-file", "--expect-version",
+        "--idempotency-key", "--correlation-id", "--data", "--ledger", "--actor", "--format",
+    ]
+    /// The options only `kopa correct` reads itself (for `kopa record` they may be payload fields).
+    static let correctingOptions: Set<String> = ["--reason", "--remove"]
+
     /// Splits tokens; boolean payload fields may be given without a value.
     /// - Parameter correcting: `kopa correct` keeps `--reason` and `--remove` for itself; for
     ///   `kopa record` they are payload fields (e.g. the reason a council was dissolved).
     init(_ tokens: [String], type: EventType?, correcting: Bool = false) throws {
+        // The rule for a value that starts with a dash: the word after an option is its value
+        // unless it is the name of an option this command reads here (Kopa's own, or a field of
+        // the type), alone or as `--name=…`. Then the value was left out (`--title --participants
+        // 25` must not record the title "--participants", nor blame '25'). Anything else is a
+        // value: "-5", "--", "-- draft --", "--x" naming no option. A value that is an option's
+        // name can still be given inline: `--title=--participants`.
+        var options = Self.ownOptions.union(correcting ? Self.correctingOptions : [])
+        for field in type.map({ Array($0.root.properties.keys) }) ?? [] { options.insert(EventType.optionName(forField: field)) }
+        func isOption(_ word: String) -> Bool {
+            options.contains(word.firstIndex(of: "=").map { String(word[..<$0]) } ?? word)
+        }
         var i = 0
         func value(for option: String) throws -> String {
-            guard i + 1 < tokens.count else { throw ValidationError("option '\(option)' needs a value") }
+            guard i + 1 < tokens.count else { throw ValidationError("\(option) needs a value") }
+            let next = tokens[i + 1]
+            if isOption(next) {
+                throw ValidationError("\(option) needs a value, but the next word is the option \(next); for a value that is an option's name write \(option)=\(next)")
+            }
             i += 1
-            return tokens[i]
+            return next
         }
         // Kopa's own options hold one value: a second would silently replace the first.
-        var given: [String: String] = [:]
-        func once(_ option: String, _ value: String) throws -> String {
-            if let first = given[option] { throw ValidationError("\(option) is given twice, as '\(first)' and '\(value)'; give it once") }
-            given[option] = value
-            return value
-        }
+        var given = OptionValues()
+        func once(_ option: String, _ value: String) throws -> String { try given.note(option, value) }
         while i < tokens.count {
             var token = tokens[i]
             var inline: String?
@@ -57,6 +77,10 @@ struct FieldArguments {
             case "--source": source = try once(token, next())
             case "--evidence":
                 let text = try next()
+                // Said here, of the option: the ledger would say "meta.evidence[0].title is missing".
+                guard !text.isEmpty else {
+                    throw LedgerError(.invalidInput, "--evidence '\(text)' is empty; expected the title of a piece of evidence (e.g. --evidence \"Minutes of the meeting\") or a JSON object {\"title\": …, \"sha256\": …, \"location\": …}")
+                }
                 if text.hasPrefix("{") {
                     evidence.append(try Self.json(text, option: "--evidence"))
                 } else {
@@ -151,6 +175,8 @@ func typeHelp(_ type: EventType, command: String) -> String {
     lines.append("  --expect-version N     the stream's current version (0: must not exist yet)")
     lines.append("  --idempotency-key K    a repeated key appends nothing and prints the first event")
     lines.append("  --data JSON            the whole payload as JSON (fields given as options override it)")
+    lines.append("")
+    lines.append("A value may start with a dash (-5, -- draft --); one that is an option's name is given as --FIELD=VALUE.")
     return lines.joined(separator: "\n")
 }
 

@@ -25,6 +25,6 @@ struct TimeOptions: ParsableArguments {
 func validateTimes(_ options: [(option: String, value: String?)]) throws {
     for (option, value) in options {
         guard let value else { continue }
-        do { _ = try TimeBound(value) } catch { throw ValidationError("\(option): \(error)") }
+        do { _ = try TimeBound(value) } catch { throw ValidationError("\(option): \(error.unescapedDescription)") }
     }
 }

@@ -285,6 +285,13 @@ struct ArchiveTests {
         BadArchive(name: "a line that is not JSON", kind: .integrity, mentions: ["bad.kopa:7", "seq 7", "not valid JSON"]) { source, dir in
             try kopaCompress(try replacingLines(source) { $0[6] = String($0[6].dropLast()) }, dir)
         },
+        // Named as a byte-order mark, not as its first byte read as Latin-1 ('ï').
+        BadArchive(name: "a byte-order mark at the start of a line", kind: .integrity, mentions: ["bad.kopa:1", "seq 1", "unexpected byte-order mark (U+FEFF) at byte 1"]) { source, dir in
+            try kopaCompress(try replacingLines(source) { $0[0] = "\u{FEFF}" + $0[0] }, dir)
+        },
+        BadArchive(name: "a letter where a value starts", kind: .integrity, mentions: ["bad.kopa:5", "seq 5", "unexpected character 'ā' (U+0101)"]) { source, dir in
+            try kopaCompress(try replacingLines(source) { $0[4] = $0[4].replacingOccurrences(of: "\"seq\":5", with: "\"seq\":ā") }, dir)
+        },
         BadArchive(name: "an extra key", kind: .integrity, mentions: ["bad.kopa:8", "unexpected key(s) extra"]) { source, dir in
             try kopaCompress(try replacingLines(source) { $0[7] = "{\"extra\":1," + $0[7].dropFirst() }, dir)
         },

@@ -296,6 +296,7 @@ struct ValidationTests {
         #expect(try funding.payload(from: [("--amount", "48454.95 EUR")])["amount"] == ["amount": "48454.95", "currency": "EUR"])
         #expect(try funding.payload(from: [("--amount", "LVL 10")])["amount"] == ["amount": "10", "currency": "LVL"])
         expectLedgerError(.invalidInput, mentioning: ["'10'", "without its currency"]) { _ = try funding.payload(from: [("--amount", "10")]) }
+        #expect(try funding.payload(from: [("--amount", "  12.50   EUR ")])["amount"] == ["amount": "12.50", "currency": "EUR"])
         #expect(try funding.payload(from: [("--funding-source", "erdf")])["funding_source"] == "erdf")
         let error = expectLedgerError(.invalidInput, mentioning: ["'--participant'", "did you mean '--participants'?"]) {
             _ = try meeting.payload(from: [("--participant", "3")])
@@ -304,6 +305,35 @@ struct ValidationTests {
         expectLedgerError(.invalidInput, mentioning: ["participants", "'twelve'", "integer"]) {
             _ = try meeting.payload(from: [("--participants", "twelve")])
         }
+    }
+
+    /// A money option that is not "AMOUNT CODE" is refused saying what is wrong with it, and the
+    /// form it suggests is one that is accepted (it once suggested "EUR EUR" and "€12.50 EUR").
+    @Test(arguments: [
+        ("EUR", "a currency without its amount", "12.50 EUR"),
+        ("lvl", "a currency without its amount", "12.50 LVL"),
+        ("100", "an amount without its currency", "100 EUR"),
+        ("12.50EUR", "without a space between them", "12.50 EUR"),
+        ("EUR12.50", "without a space between them", "12.50 EUR"),
+        ("12,50gbp", "without a space between them", "12.50 GBP"),
+        ("€12.50", "a currency sign where an ISO 4217 code is expected", "12.50 EUR"),
+        ("12.50 €", "a currency sign where an ISO 4217 code is expected", "12.50 EUR"),
+        ("£7", "a currency sign where an ISO 4217 code is expected", "7 GBP"),
+        ("", "is empty", "12.50 EUR"),
+        ("12.50 EUR extra", "not an amount and its code", "12.50 EUR"),
+        ("1.005XYZ", "without a space between them", "12.50 EUR"),
+    ])
+    func aMalformedMoneyOptionSaysWhatIsWrongAndSuggestsAnAcceptedForm(text: String, problem: String, suggestion: String) throws {
+        let catalog = try EventCatalog.load(directory: BundledResources.events)
+        let funding = try catalog.resolve("funding-committed")
+        let error = expectLedgerError(.invalidInput, mentioning: [problem, "such as \"\(suggestion)\""]) {
+            _ = try funding.payload(from: [("--amount", text)])
+        }
+        #expect(error?.field == "amount")
+        // The suggestion itself is read and validated as a payload of the type.
+        let suggested = try funding.payload(from: [("--amount", suggestion)])
+        var references: [StreamReference] = []
+        try funding.root.properties["amount"]!.validate(suggested["amount"]!, path: "amount", references: &references)
     }
 
     @Test func errorsCarryTheEventTypeStreamAndFieldForPrograms() throws {

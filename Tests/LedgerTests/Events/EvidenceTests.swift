@@ -16,10 +16,18 @@ struct EvidenceTests {
         #expect(evidence == .object(["title": "līgums.pdf", "sha256": .string(EventHash.sha256Hex(bytes)), "location": .string(path)]))
     }
 
-    @Test func aMissingFileOrAFolderIsNotFound() throws {
+    @Test func aMissingFileIsNotFound() throws {
         let folder = try TemporaryDirectory()
-        for path in [folder.path("missing.pdf"), folder.url.path] {
-            expectLedgerError(.notFound, mentioning: ["evidence file '\(path)' cannot be read"]) { _ = try Evidence.file(at: path) }
+        let path = folder.path("missing.pdf")
+        expectLedgerError(.notFound, mentioning: ["evidence file '\(path)' cannot be read"]) { _ = try Evidence.file(at: path) }
+    }
+
+    /// A folder opens for reading, then failed with Foundation's "NSCocoaErrorDomain error 256".
+    @Test func aFolderIsNamedAsAFolder() throws {
+        let folder = try TemporaryDirectory()
+        let error = expectLedgerError(.notFound, mentioning: ["evidence file '\(folder.url.path)' is a folder, not a file"]) {
+            _ = try Evidence.file(at: folder.url.path)
         }
+        #expect(error.map { !$0.description.contains("NSCocoaErrorDomain") } ?? false)
     }
 }

@@ -58,8 +58,8 @@ struct JSONParserTests {
     }
 
     @Test(arguments: [
-        (#""\ud800""#, "d800"), (#""\udc00""#, "dc00"), (#""a\ud83dx""#, "d83d"), (#""\ud83d\u0041""#, "d83d"),
-        (#""\ud83d\ud83d""#, "d83d"), (#"{"\udfff": 1}"#, "dfff"),
+        (#""\ud800""#, "U+D800"), (#""\udc00""#, "U+DC00"), (#""a\ud83dx""#, "U+D83D"), (#""\ud83d\u0041""#, "U+D83D"),
+        (#""\ud83d\ud83d""#, "U+D83D"), (#"{"\udfff": 1}"#, "U+DFFF"),
     ])
     func rejectsLoneSurrogates(text: String, unit: String) throws {
         let error = try #require(failure(text))
@@ -109,6 +109,30 @@ struct JSONParserTests {
     ])
     func rejectsMalformedJSON(text: String) {
         #expect(failure(text) != nil, "accepted: \(text)")
+    }
+
+    /// The character a parse stops at is named as the input has it: decoded whole from its UTF-8
+    /// sequence (the first byte alone, read as Latin-1, named 'Ä' for 'ā' and 'ï' for a
+    /// byte-order mark), or as a byte when it starts no valid sequence.
+    @Test(arguments: [
+        ([0x7B, 0x22, 0x78, 0x22, 0x3A, 0x20, 0xC4, 0x81, 0x7D], "unexpected character 'ā' (U+0101)", 6),
+        ([0xEF, 0xBB, 0xBF, 0x7B, 0x7D], "unexpected byte-order mark (U+FEFF)", 0),
+        ([0xFF], "unexpected byte 0xFF (not UTF-8)", 0),
+        ([0xC4], "unexpected byte 0xC4 (not UTF-8)", 0),                  // a sequence cut short
+        ([0xC4, 0x41], "unexpected byte 0xC4 (not UTF-8)", 0),            // a lead byte without its continuation
+        ([0x81], "unexpected byte 0x81 (not UTF-8)", 0),                  // a continuation byte alone
+        ([0x5B, 0xF0, 0x9F, 0x98, 0x80, 0x5D], "unexpected character '😀' (U+1F600)", 1),
+        ([0x78], "unexpected character 'x'", 0),
+        ([0x01], "unexpected character U+0001", 0),
+        ([0xC2, 0x85], "unexpected character U+0085", 0),                 // C1 control: nothing to show
+        ([0xC2, 0xA0], "unexpected character U+00A0", 0),                 // no-break space: invisible
+        ([0x22, 0x5C, 0xC4, 0x81, 0x22], "a backslash before the character 'ā' (U+0101)", 2),
+    ] as [([UInt8], String, Int)])
+    func namesTheCharacterItStopsAt(bytes: [UInt8], reason: String, offset: Int) throws {
+        let error = try #require(failure(bytes))
+        #expect(error.reason.contains(reason), "\(error.reason)")
+        #expect(error.offset == offset)
+        #expect(!error.reason.contains("Ä") && !error.reason.contains("ï"))
     }
 
     @Test func allowsWhitespaceAroundValues() throws {

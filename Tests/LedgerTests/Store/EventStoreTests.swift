@@ -25,6 +25,24 @@ struct EventStoreTests {
         #expect(FileManager.default.contents(atPath: notes) == Data("keep me".utf8))
     }
 
+    /// A symbolic link to a missing file is named as one: the check for an existing file follows
+    /// it and found nothing, so link(2) failed later and blamed "someone else meanwhile". The link
+    /// is not followed: nothing is made where it points.
+    @Test(arguments: ["", "-wal", "-shm"])
+    func createRefusesASymbolicLinkToAMissingFile(suffix: String) throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.path("link.sqlite")
+        let target = folder.path("missing.sqlite")
+        try FileManager.default.createSymbolicLink(atPath: path + suffix, withDestinationPath: target + suffix)
+        let error = expectLedgerError(.conflict, mentioning: ["'\(path + suffix)' is a symbolic link to '\(target + suffix)', which does not exist", "not written through a link"]) {
+            _ = try Ledger.create(at: path, name: "x", actor: "tester")
+        }
+        #expect(error.map { !$0.description.contains("meanwhile") } ?? false)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: path + suffix) == target + suffix)
+        #expect(!FileManager.default.fileExists(atPath: target) && !FileManager.default.fileExists(atPath: path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path) == ["link.sqlite" + suffix])
+    }
+
     /// A new ledger has 16 KiB pages and is in WAL mode (WAL fixes the page size, so the order of
     /// the two settings matters).
     @Test func aNewLedgerHasSixteenKibibytePagesAndAWriteAheadLog() throws {
@@ -465,6 +483,30 @@ struct EventStoreTests {
         let file = try test.directory.write("big.ndjson", Self.meetingLine(1) + "\n" + big + "\n")
         expectLedgerError(.invalidInput, mentioning: ["big.ndjson:2", "title", "10485760 characters", "at most 300"]) {
             _ = try test.ledger.importNDJSON(path: file, actor: "tester")
+        }
+        #expect(try test.head() == before)
+    }
+
+    /// A line past the reader's 64 MiB limit is placed at its own line (it was `FILE:0:` for the
+    /// first line: the line being read was not counted yet).
+    @Test func importPlacesALineOverTheLimitAtItsLine() throws {
+        let test = try TestLedger().withFixtures()
+        let before = try test.head()
+        for (lines, expected) in [([String](), 1), ([Self.meetingLine(1)], 2)] {
+            let file = test.directory.path("huge-\(expected).ndjson")
+            _ = FileManager.default.createFile(atPath: file, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+            for line in lines { handle.write(Data((line + "\n").utf8)) }
+            let piece = Data(repeating: UInt8(ascii: "x"), count: 1 << 20)
+            handle.write(Data(#"{"type": "meeting-held", "data": {"title": ""#.utf8))
+            for _ in 0..<65 { handle.write(piece) }
+            try handle.close()
+            let error = expectLedgerError(.invalidInput, mentioning: ["\(file):\(expected): ", "longer than 64 MiB"]) {
+                _ = try test.ledger.importNDJSON(path: file, actor: "tester")
+            }
+            #expect(error?.line == expected)
+            #expect(error.map { !$0.description.contains(":0:") } ?? false)
+            try FileManager.default.removeItem(atPath: file)
         }
         #expect(try test.head() == before)
     }

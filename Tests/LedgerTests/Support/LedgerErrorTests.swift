@@ -1,0 +1,37 @@
+import Testing
+
+@testable import Ledger
+
+/// How an error reads on its one line.
+@Suite("ledger errors")
+struct LedgerErrorTests {
+    /// A value's control characters are escapes and its backslashes are doubled, so two values
+    /// that differ never print alike (a backslash and an `n` printed as `\n`, as a line break did).
+    @Test(arguments: [
+        ("kekava\n", #"kekava\n"#),
+        (#"kekava\n"#, #"kekava\\n"#),
+        ("a\\", #"a\\"#),
+        ("tab\there", #"tab\there"#),
+        ("esc\u{1B}[31m", #"esc\u001b[31m"#),
+        (#"C:\new"# + "\n", #"C:\\new\n"#),
+        ("Ķekava", "Ķekava"),
+    ])
+    func oneLineEscapesControlCharactersAndBackslashes(text: String, shown: String) {
+        #expect(LedgerError.oneLine(text) == shown)
+    }
+
+    @Test func valuesThatDifferPrintDifferently() {
+        let values = ["kekava\n", #"kekava\n"#, #"kekava\\n"#, "kekava\\\n", #"kekava\u000a"#, "kekava\u{0A}"]
+        let shown = Set(values.map(LedgerError.oneLine))
+        #expect(shown.count == Set(values).count, "\(shown)")
+    }
+
+    /// The description is escaped once; a message that quotes the error takes the unescaped form
+    /// and is escaped once, whole (escaping twice doubled the backslashes of the escapes).
+    @Test func theDescriptionIsEscapedOnce() {
+        let error = LedgerError(.invalidInput, "field 'kind' is 'a\\b\nc'", file: "in.ndjson", line: 3)
+        #expect(error.unescapedDescription == "in.ndjson:3: field 'kind' is 'a\\b\nc'")
+        #expect(error.description == #"in.ndjson:3: field 'kind' is 'a\\b\nc'"#)
+        #expect(LedgerError.oneLine("--as-of: " + error.unescapedDescription) == "--as-of: " + error.description)
+    }
+}
