@@ -243,8 +243,14 @@ struct AppendContext {
                 for key in fields.keys where !["title", "sha256", "location"].contains(key) {
                     throw fail("meta.evidence[\(i)] has unknown key '\(key)'; expected title, sha256, location")
                 }
-                guard let title = fields["title"]?.stringValue, !title.isEmpty, title.unicodeScalars.count <= 300 else {
-                    throw fail("meta.evidence[\(i)].title is missing or longer than 300 characters")
+                guard let title = fields["title"]?.stringValue else {
+                    throw fail("meta.evidence[\(i)].title is \(fields["title"]?.shortDescription ?? "missing") but expected the evidence's title, a string")
+                }
+                guard title.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
+                    throw fail("meta.evidence[\(i)].title is \(title.isEmpty ? "empty" : "only blanks") but expected the evidence's title")
+                }
+                guard title.unicodeScalars.count <= 300 else {
+                    throw fail("meta.evidence[\(i)].title is \(title.unicodeScalars.count) characters long but expected at most 300")
                 }
                 if let sha = fields["sha256"], !(sha.stringValue.map(EventHash.isHash) ?? false) {
                     throw fail("meta.evidence[\(i)].sha256 is \(sha.shortDescription) but expected 64 lower-case hex digits")

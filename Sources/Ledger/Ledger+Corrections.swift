@@ -185,8 +185,13 @@ extension Ledger {
             throw LedgerError(.invalidInput, "field '\(both)' is both given a value and removed (--remove \(both)); give one of the two")
         }
         for (key, value) in set { fields[key] = value }
+        let had = current.data.objectValue ?? [:]
         for key in remove where fields.removeValue(forKey: key) == nil {
-            let known = CanonicalJSON.sortedKeys(Set(fields.keys)).joined(separator: ", ")
+            // --data replaces the payload whole: a field it leaves out is removed already.
+            if replaceData != nil, had[key] != nil {
+                throw LedgerError(.invalidInput, "--remove \(key) with --data: the payload given with --data already leaves out '\(key)' (seq \(target.seq) has it); --data replaces the whole payload, so give --data alone")
+            }
+            let known = CanonicalJSON.sortedKeys(Set(had.keys)).joined(separator: ", ")
             throw LedgerError(.invalidInput, "--remove \(key): seq \(target.seq) has no field '\(key)' to remove; its fields are \(known)")
         }
         let changes = Ledger.correctionChanges(

@@ -372,7 +372,7 @@ struct TimeTravelTests {
         case correctingARetractedEvent, correctingACorrectionOfARetractedEvent, correctingLedgerCreated,
             correctingSchemaRegistered, retractingLedgerCreated, invalidNewData, missingRequiredField,
             referenceToNothing, movingToAnotherStream, missingReason, emptyReason, missingReasonOnRetraction,
-            draftWithoutReason, retractingTwice, retractingARetraction, changingNothing, retractingACorrectionThatALaterOneRepeats, removingAFieldThatIsNotThere
+            draftWithoutReason, retractingTwice, retractingARetraction, changingNothing, retractingACorrectionThatALaterOneRepeats, removingAFieldThatIsNotThere, removingAFieldThatDataLeavesOut
         var testDescription: String { rawValue }
 
         /// Tries the rejected correction on a ledger with meeting m1 (and what the case needs).
@@ -430,6 +430,9 @@ struct TimeTravelTests {
             case .removingAFieldThatIsNotThere:
                 // A mistyped field used to say only that the correction changes nothing.
                 try test.append(draft: try ledger.correctionDraft(of: meeting.id, remove: ["titel"], reason: "no title"))
+            case .removingAFieldThatDataLeavesOut:
+                // --data replaces the payload whole: the event has the field, the new payload not.
+                try test.append(draft: try ledger.correctionDraft(of: meeting.id, remove: ["project"], replaceData: ["meeting": "m1", "kind": "workshop", "title": "New"], reason: "no project"))
             }
         }
 
@@ -450,6 +453,7 @@ struct TimeTravelTests {
             case .changingNothing: ["changes nothing"]
             case .retractingACorrectionThatALaterOneRepeats: ["is not the latest of seq 28", "retract seq 30 first"]
             case .removingAFieldThatIsNotThere: ["--remove titel", "no field 'titel'", "kind, meeting, project, title"]
+            case .removingAFieldThatDataLeavesOut: ["--remove project with --data", "already leaves out 'project'", "has it", "give --data alone"]
             }
         }
 
