@@ -412,6 +412,9 @@ struct CLIEndToEndTests {
         #expect(imported.stdout.contains("imported 1 event (2 already recorded under their idempotency keys)"))
         let meeting = try #require(try ledger.events().last)
         #expect(imported.stderr.contains("warning: 1 line reuses an idempotency key first used for events that say something else: line 3 (key 'k1', seq \(meeting.seq))"), "\(imported)")
+        // The warning is for the person who runs it, whatever the format of the summary.
+        let asJSON = try ledger.kopa("import", "--format", "json", ledger.directory.path("keys.ndjson"))
+        #expect(asJSON.status == 0 && asJSON.stderr.contains("line 3 (key 'k1', seq \(meeting.seq))"), "\(asJSON)")
 
         let funding = try ledger.kopa(["record"] + Self.funding + ["--amount", "100 EUR", "--idempotency-key", "inv-1", "--format", "json"])
         #expect(funding.status == 0, "\(funding)")

@@ -158,6 +158,37 @@ struct CLIOptionTests {
         #expect(table.stdout.hasPrefix("imported 0 events (1 already recorded"), "\(table.stdout)")
     }
 
+    /// `restore` and `rebuild` print their summary as one row in the format asked; `export`, whose
+    /// output is an archive, refuses any format but the default, so that `--format ndjson` does not
+    /// seem to write NDJSON text.
+    @Test func restoreAndRebuildPrintTheirSummaryInTheFormatAskedAndExportRefusesOne() throws {
+        let ledger = try CLILedger()
+        let archive = ledger.directory.path("l.kopa")
+        #expect(try ledger.kopa("export", "--out", archive).status == 0)
+        let head = try ledger.head()
+        let target = ledger.directory.path("restored.sqlite")
+        let restored = try kopa(["restore", archive, "--ledger", target, "--format", "json"])
+        #expect(restored.status == 0, "\(restored)")
+        #expect(try parseJSON(restored.stdout) == .array([.object([
+            "archive": .string(archive), "restored": .integer(head.seq), "ledger": .string(target), "head": .string(head.hash),
+        ])]))
+
+        #expect(try ledger.kopa("rebuild").status == 0)
+        let rebuilt = try ledger.kopa("rebuild", "meetings", "councils", "--format", "csv")
+        #expect(rebuilt.status == 0, "\(rebuilt)")
+        #expect(rebuilt.stdout.hasPrefix("projections,events,database\r\n\"councils,meetings\","), "\(rebuilt.stdout)")
+        #expect(rebuilt.stdout.hasSuffix(",\(ledger.directory.path("kopa.projections.sqlite"))\r\n"), "\(rebuilt.stdout)")
+
+        for format in ["ndjson", "json"] {
+            let out = ledger.directory.path("x.\(format)")
+            let export = try ledger.kopa("export", "--out", out, "--format", format)
+            #expect(export.status == 64, "\(export)")
+            #expect(export.stderr.contains("--format \(format) does not apply to export, which writes an LZ4 archive"), "\(export)")
+            #expect(export.stderr.contains("kopa log --format ndjson"))
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+    }
+
     // MARK: - init
 
     /// A symbolic link to a missing file was said to be a ledger "created by someone else

@@ -26,6 +26,10 @@ extension Kopa {
                 throw ValidationError("refusing to write a binary archive to the terminal; give --out FILE (e.g. --out ledger.kopa) or redirect standard output")
             }
             if let until, until < 1 { throw ValidationError("--until \(until) is not a seq; expected 1 or more") }
+            // An archive has one format; `--format ndjson` must not seem to write NDJSON text.
+            if global.format != .table {
+                throw ValidationError("--format \(global.format.rawValue) does not apply to export, which writes an LZ4 archive of the NDJSON records; for the records as text, use `kopa log --format ndjson`")
+            }
         }
 
         func run(ledger: Ledger) throws {

@@ -23,6 +23,8 @@ extension Kopa {
                 progress.update(Int64(lines), fraction: size.map { Double(bytes) / Double(max($0, 1)) })
             }
             progress.finish()
+            // Whatever the format: the warning is for the person who ran the import.
+            if let note = summary.reusedKeyNote { Console.error("kopa: warning: \(note)") }
             guard global.format == .table else {
                 // For scripts, one row as `verify` prints it (seconds left out: machine output is stable).
                 let appended = summary.first.map { [Cell.integer($0.seq), .integer(summary.head.seq)] } ?? [.null, .null]
@@ -38,7 +40,6 @@ extension Kopa {
             if let first = summary.first, summary.appended > 0 { line += ", seq \(first.seq)–\(summary.head.seq)" }
             line += String(format: " in %.2f s; head %@", seconds, summary.head.hash)
             Console.out(line)
-            if let note = summary.reusedKeyNote { Console.error("kopa: warning: \(note)") }
         }
     }
 }
