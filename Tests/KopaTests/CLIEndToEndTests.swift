@@ -456,6 +456,24 @@ struct CLIEndToEndTests {
         #expect(accepted.status == 0, "\(accepted)")
     }
 
+    /// A bidirectional override in a value is stored as given, but `state`, `history` and a table
+    /// show it as an escape: raw, it would make "12 ‮05" read "12 50" on the auditor's screen.
+    @Test func bidirectionalControlsAreShownNotObeyedOnTheTerminal() throws {
+        let ledger = try CLILedger()
+        let name = "Invoice 12 \u{202E}05\u{202C} paid"
+        #expect(try ledger.kopa("record", "organisation-registered", "--organisation", "spoof", "--name", name, "--kind", "ngo", "--country", "LV").status == 0)
+        #expect(try ledger.events().last?.data["name"]?.stringValue.map { Array($0.unicodeScalars) } == Array(name.unicodeScalars))
+        for command in [["state", "organisation/spoof"], ["history", "organisation/spoof"], ["report", "audit-trail"], ["log"]] {
+            let result = try ledger.kopa(command)
+            #expect(result.status == 0, "\(result)")
+            #expect(!result.stdout.unicodeScalars.contains { $0.value == 0x202E || $0.value == 0x202C }, "\(command)")
+        }
+        #expect(try ledger.kopa("state", "organisation/spoof").stdout.contains(#"Invoice 12 \u202e05\u202c paid"#))
+        // Machine formats carry the value exactly.
+        let json = try ledger.kopa("state", "organisation/spoof", "--format", "json")
+        #expect(json.stdout.unicodeScalars.contains { $0.value == 0x202E })
+    }
+
     @Test func sqlLookingStringsAreStoredVerbatim() throws {
         let ledger = try CLILedger()
         let name = "Robert'); DROP TABLE events; --"

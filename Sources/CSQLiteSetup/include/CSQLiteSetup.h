@@ -10,4 +10,12 @@
 /// Returns SQLITE_OK (0), or SQLite's error code: SQLITE_MISUSE once SQLite has been initialised.
 int kopa_sqlite_setup(void);
 
+typedef struct sqlite3 sqlite3;
+
+/// Turns off, on one connection, what lets SQL reach native code: the two-argument form of
+/// `fts3_tokenizer()` (which installs a tokenizer from a pointer given in SQL, so that creating an
+/// FTS table calls code at that address: an analyst's projection file must not) and extension
+/// loading. Debian's SQLite is built with the first on. Returns SQLITE_OK or SQLite's error code.
+int kopa_sqlite_harden(sqlite3 *db);
+
 #endif

@@ -289,6 +289,7 @@ extension ProjectionEngine {
         guard sqlite3_stmt_readonly(statement.sqliteStatement) != 0 else {
             throw LedgerError(.invalidInput, "\(prefix)its statement changes the database; a report only reads")
         }
+        try StatementReach.checkReachesNoCode(try StatementReach.tables(of: report.sql, in: db), prefix: prefix, what: "its statement")
         return statement
     }
 

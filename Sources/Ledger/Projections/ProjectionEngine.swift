@@ -478,11 +478,6 @@ public struct ProjectionEngine: Sendable {
                     throw LedgerError(.invalidInput, "\(prefix)\(type) '\(name)' is on table '\(table)', which projection '\(definition.name)' does not create; a projection indexes and triggers only its own tables")
                 }
             }
-            // A virtual table (FTS and the like) is read and written without the opcodes the
-            // checks see, and can hold another table's content.
-            if let virtual = try String.fetchOne(pdb, sql: "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'"), !before.contains(StatementReach.folded(virtual)) {
-                throw LedgerError(.invalidInput, "\(prefix)virtual table '\(virtual)' is not allowed in a projection (it is read and written past the checks that keep a projection to its own tables)")
-            }
             // A foreign key's actions write the table it names when that table's rows change.
             for table in try newTables() {
                 for parent in try String.fetchAll(pdb, sql: "SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(?)", arguments: [table])

@@ -23,7 +23,24 @@ enum StatementReach {
         var reads: Set<String> = []
         var writes: Set<String> = []
         var elsewhere = false
+        /// Whether it creates a virtual table (whose module runs when the statement does).
+        var createsVirtualTable = false
+        /// The virtual tables it reads (`json_each`, `dbstat`, `pragma_table_info` …), by SQLite's
+        /// address of each: EXPLAIN names them no other way.
+        var virtualTables: Set<String> = []
+        /// The SQL functions it calls, lower-cased.
+        var functions: Set<String> = []
     }
+
+    /// Functions no projection or report may call: `fts3_tokenizer` hands SQLite a pointer to
+    /// native code (turned off on every connection too, `kopa_sqlite_harden`), `load_extension`
+    /// loads it.
+    static let refusedFunctions: Set<String> = ["fts3_tokenizer", "load_extension"]
+
+    /// The virtual tables a projection may read: JSON's table-valued functions, for list fields.
+    /// Others read past the checks: `dbstat` counts another projection's rows, `pragma_…` tables
+    /// read its schema or the database's path.
+    static let allowedVirtualTables = ["json_each", "json_tree"]
 
     /// The tables `sql` (one statement) opens, read from its program: `EXPLAIN` lists the
     /// programs of the triggers it fires too, so a trigger cannot write where its statement may not.
@@ -42,7 +59,16 @@ enum StatementReach {
         var code = sqlite3_step(explain)
         while code == SQLITE_ROW {
             let opcode = sqlite3_column_text(explain, 1).map { String(cString: $0) } ?? ""
-            if opcode == "Clear" {
+            if opcode == "VCreate" {
+                result.createsVirtualTable = true
+            } else if opcode == "VOpen" {
+                result.virtualTables.insert(sqlite3_column_text(explain, 5).map { String(cString: $0) } ?? "")
+            } else if opcode == "Function" || opcode == "PureFunc" || opcode == "AggStep" || opcode == "AggStep1" || opcode == "AggInverse" {
+                // P4 is "name(arguments)".
+                if let p4 = sqlite3_column_text(explain, 5).map({ String(cString: $0) }), let name = p4.split(separator: "(").first {
+                    result.functions.insert(folded(String(name)))
+                }
+            } else if opcode == "Clear" {
                 // DELETE without WHERE empties the table in one step (the truncate optimization).
                 if sqlite3_column_int64(explain, 3) != 0 { result.elsewhere = true } else { writes.insert(sqlite3_column_int64(explain, 2)) }
             } else if opcode == "OpenRead" || opcode == "OpenWrite" || opcode == "ReopenIdx" {
@@ -50,8 +76,9 @@ enum StatementReach {
                 let database = sqlite3_column_int64(explain, 4)
                 let flags = sqlite3_column_int64(explain, 6)
                 // OPFLAG_P2ISREG: the root page is computed (a table being created), or another database.
-                if creating, flags & 0x10 != 0 || page == 1 {
-                    // The new table or index, or sqlite_master.
+                if creating, database == 0, flags & 0x10 != 0 || page == 1 {
+                    // The new table or index, or sqlite_master, of the projection database only
+                    // (an attached snapshot file is another database).
                 } else if database != 0 || flags & 0x10 != 0 {
                     result.elsewhere = true
                 } else if opcode == "OpenWrite" {
@@ -63,6 +90,15 @@ enum StatementReach {
             code = sqlite3_step(explain)
         }
         guard code == SQLITE_DONE else { throw LedgerError(.internalError, String(cString: sqlite3_errmsg(db.sqliteConnection))) }
+        if !result.virtualTables.isEmpty {
+            // An eponymous virtual table is one object per connection: its address in a statement
+            // that names it tells it apart in any other.
+            var allowed: Set<String> = []
+            for name in allowedVirtualTables {
+                allowed.formUnion(try openedVirtualTables(of: "SELECT * FROM \(name)('[]')", in: db))
+            }
+            result.virtualTables.subtract(allowed)
+        }
         guard !(reads.isEmpty && writes.isEmpty) else { return result }
         var names: [Int64: String] = [1: "sqlite_master"]
         for row in try Row.fetchAll(db, sql: "SELECT rootpage, tbl_name FROM main.sqlite_master WHERE rootpage > 0") {
@@ -71,6 +107,25 @@ enum StatementReach {
         result.reads = Set(reads.map { names[$0] ?? "page \($0)" })
         result.writes = Set(writes.map { names[$0] ?? "page \($0)" })
         return result
+    }
+
+    /// The addresses of the virtual tables `sql` opens (EXPLAIN's `VOpen`), and nothing else.
+    private static func openedVirtualTables(of sql: String, in db: Database) throws -> Set<String> {
+        var explain: OpaquePointer?
+        guard sqlite3_prepare_v2(db.sqliteConnection, "EXPLAIN " + sql, -1, &explain, nil) == SQLITE_OK, let explain else {
+            throw LedgerError(.internalError, String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+        defer { sqlite3_finalize(explain) }
+        var opened: Set<String> = []
+        var code = sqlite3_step(explain)
+        while code == SQLITE_ROW {
+            if sqlite3_column_text(explain, 1).map({ String(cString: $0) }) == "VOpen" {
+                opened.insert(sqlite3_column_text(explain, 5).map { String(cString: $0) } ?? "")
+            }
+            code = sqlite3_step(explain)
+        }
+        guard code == SQLITE_DONE else { throw LedgerError(.internalError, String(cString: sqlite3_errmsg(db.sqliteConnection))) }
+        return opened
     }
 
     /// A name as SQLite compares names: ASCII letters folded to lower case, others as they are
@@ -90,6 +145,13 @@ enum StatementReach {
             throw LedgerError(.invalidInput, "\(prefix)\(what) names SQLite's own table '\(named)'; a projection touches only the tables it creates")
         }
         let tables = try tables(of: sql, in: db, creating: creating)
+        try checkReachesNoCode(tables, prefix: prefix, what: what)
+        if tables.createsVirtualTable {
+            throw LedgerError(.invalidInput, "\(prefix)\(what) creates a virtual table, which a projection may not (its module reads and writes past the checks that keep a projection to its own tables)")
+        }
+        if !tables.virtualTables.isEmpty {
+            throw LedgerError(.invalidInput, "\(prefix)\(what) reads a virtual table other than \(allowedVirtualTables.joined(separator: " and ")) (such as dbstat or a pragma_… table), which a projection may not: it reads past the checks that keep a projection to its own tables")
+        }
         if tables.elsewhere {
             throw LedgerError(.invalidInput, "\(prefix)\(what) reaches outside the projection database's own tables (another database, or a temporary table); a projection keeps its tables in the projection database")
         }
@@ -98,6 +160,13 @@ enum StatementReach {
         }
         if readsOnlyOwn, let other = tables.reads.subtracting(owns).sorted().first {
             throw LedgerError(.invalidInput, "\(prefix)\(what) reads table '\(other)', which projection '\(projection)' does not create; a projection reads only its own tables and the event (another projection's rows depend on the order projections are applied in)")
+        }
+    }
+
+    /// Refuses a statement, of a projection or a report, that calls a function in ``refusedFunctions``.
+    static func checkReachesNoCode(_ tables: Tables, prefix: String, what: String) throws {
+        if let function = tables.functions.intersection(refusedFunctions).sorted().first {
+            throw LedgerError(.invalidInput, "\(prefix)\(what) calls \(function)(), which Kopa does not run: it reaches native code")
         }
     }
 

@@ -1,5 +1,6 @@
 import CSQLiteSetup
 import GRDB
+import GRDBSQLite
 
 /// SQLite's process-wide settings, applied once, before Kopa opens its first connection.
 ///
@@ -20,9 +21,15 @@ public enum SQLiteSetup {
     /// correct, so it is not an error.
     public static let applied: Bool = kopa_sqlite_setup() == 0
 
-    /// A new GRDB configuration for a Kopa connection; sets the process up first.
+    /// A new GRDB configuration for a Kopa connection; sets the process up first. Every connection
+    /// is hardened (``kopa_sqlite_harden``): an analyst's projection file runs its SQL in them.
     static func configuration() -> Configuration {
         _ = applied
-        return Configuration()
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            let code = kopa_sqlite_harden(db.sqliteConnection)
+            guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "SQLite refused to turn off fts3_tokenizer() and extension loading") }
+        }
+        return configuration
     }
 }

@@ -94,7 +94,7 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     ///   backslashes of its escapes would be doubled. Put ``message`` into another message, not
     ///   the description.
     public static func oneLine(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0.breaksALine || $0 == "\\" }) else { return text }
+        guard text.unicodeScalars.contains(where: { $0.breaksALine || $0.isBidiControl || $0 == "\\" }) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -102,9 +102,8 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.breaksALine:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            case _ where scalar.breaksALine || scalar.isBidiControl:
+                out += scalar.escaped
             default: out.unicodeScalars.append(scalar)
             }
         }
@@ -117,5 +116,19 @@ extension Unicode.Scalar {
     /// break a one-line message or a table's row, or send a terminal an escape code.
     public var breaksALine: Bool {
         value < 0x20 || (0x7F...0x9F).contains(value) || value == 0x2028 || value == 0x2029
+    }
+
+    /// A bidirectional formatting character (the embeddings, overrides and isolates, and the
+    /// left-to-right, right-to-left and Arabic letter marks): invisible, it reorders what a terminal
+    /// shows after it, so "12 \u{202E}05" reads as "12 50". Shown as an escape to a reader.
+    public var isBidiControl: Bool {
+        (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value) || value == 0x200E || value == 0x200F || value == 0x061C
+    }
+
+    /// `\u` and four hex digits (lower case): how a message or a terminal shows a character that
+    /// must not act.
+    public var escaped: String {
+        let hex = String(value, radix: 16)
+        return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }
 }

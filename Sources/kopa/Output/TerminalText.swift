@@ -7,17 +7,24 @@ import Ledger
 /// takes two columns, a combining accent none, so counting characters would let a row overrun
 /// 100 columns.
 enum TerminalText {
-    /// `text` on one line: a CR LF pair, and every other control character, becomes one space.
+    /// `text` on one line: a CR LF pair, and every other control character, becomes one space; a
+    /// bidirectional formatting character is shown as its escape (`\u202e`), so that it cannot
+    /// reorder what the reader sees and is seen to be there.
     static func oneLine(_ text: String) -> String {
         // Most values have no control character: checked by bytes first. C1 controls start with
-        // 0xC2, the line and paragraph separators with 0xE2.
-        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) else { return text }
+        // 0xC2, the line and paragraph separators and most bidirectional controls with 0xE2, the
+        // Arabic letter mark with 0xD8.
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 || $0 == 0xD8 }) else { return text }
         var out = String.UnicodeScalarView()
         var afterCR = false
         for scalar in text.unicodeScalars {
             defer { afterCR = scalar == "\r" }
             if scalar == "\n", afterCR { continue }
-            out.append(scalar.breaksALine ? " " : scalar)
+            if scalar.isBidiControl {
+                out.append(contentsOf: scalar.escaped.unicodeScalars)
+            } else {
+                out.append(scalar.breaksALine ? " " : scalar)
+            }
         }
         return String(out)
     }

@@ -15,6 +15,10 @@ struct LedgerErrorTests {
         ("esc\u{1B}[31m", #"esc\u001b[31m"#),
         (#"C:\new"# + "\n", #"C:\\new\n"#),
         ("Ķekava", "Ķekava"),
+        // Bidirectional controls would reorder what follows them on the reader's screen.
+        ("12 \u{202E}05", #"12 \u202e05"#),
+        ("a\u{2066}b\u{2069}c\u{200F}d\u{061C}", #"a\u2066b\u2069c\u200fd\u061c"#),
+        ("עברית ومرحبا", "עברית ومرحبا"),
     ])
     func oneLineEscapesControlCharactersAndBackslashes(text: String, shown: String) {
         #expect(LedgerError.oneLine(text) == shown)
