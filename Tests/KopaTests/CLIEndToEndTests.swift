@@ -37,6 +37,10 @@ struct CLIEndToEndTests {
     static let badInputs: [CLIBadInput] = [
         CLIBadInput(name: "unknown type", arguments: ["record", "meting-held", "--meeting", "m"], exit: 65,
                     mentions: ["'meting-held'", "did you mean 'meeting-held'?"]),
+        CLIBadInput(name: "a list with an empty item", arguments: ["record"] + meeting + ["--organisations", "kekava,"], exit: 65,
+                    mentions: ["field 'organisations' has an empty item in 'kekava,'", "separated by single commas"]),
+        CLIBadInput(name: "a list with two commas in a row", arguments: ["record"] + meeting + ["--organisations", "kekava,,kekava"], exit: 65,
+                    mentions: ["has an empty item in 'kekava,,kekava'"]),
         CLIBadInput(name: "unknown field", arguments: ["record"] + meeting + ["--titel", "x"], exit: 65,
                     mentions: ["'--titel'", "did you mean '--title'?"]),
         CLIBadInput(name: "missing field", arguments: ["record", "meeting-held", "--meeting", "m", "--kind", "forum"], exit: 65,
@@ -472,6 +476,17 @@ struct CLIEndToEndTests {
         // Machine formats carry the value exactly.
         let json = try ledger.kopa("state", "organisation/spoof", "--format", "json")
         #expect(json.stdout.unicodeScalars.contains { $0.value == 0x202E })
+    }
+
+    /// A list option is items separated by commas, spaces around them trimmed; "" is the empty list.
+    @Test func aListOptionIsItemsBetweenCommas() throws {
+        let ledger = try CLILedger()
+        let listed = try ledger.kopa(["record", "meeting-held", "--meeting", "m1", "--kind", "forum", "--title", "One", "--organisations", " kekava ,kekava"])
+        #expect(listed.status == 0, "\(listed)")
+        #expect(try ledger.events().last?.data["organisations"] == .array(["kekava", "kekava"]))
+        let empty = try ledger.kopa(["record", "meeting-held", "--meeting", "m2", "--kind", "forum", "--title", "Two", "--organisations", ""])
+        #expect(empty.status == 0, "\(empty)")
+        #expect(try ledger.events().last?.data["organisations"] == .array([]))
     }
 
     @Test func sqlLookingStringsAreStoredVerbatim() throws {

@@ -63,7 +63,11 @@ extension SchemaNode {
             if text.hasPrefix("[") {
                 do { return try JSONParser.parse(text) } catch { throw LedgerError(.invalidInput, "field '\(field)' is not a valid JSON list: \(error)") }
             }
-            let elements = text.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+            // "" is the empty list; an empty item ("kekava," or "a,,b") is a slip, not a value to drop.
+            let elements = text.allSatisfy({ $0 == " " }) ? [] : text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces() }
+            if elements.contains(where: \.isEmpty) {
+                throw LedgerError(.invalidInput, "field '\(field)' has an empty item in '\(text)'; expected items separated by single commas, e.g. 'kekava,riga'", field: field)
+            }
             var values: [JSONValue] = []
             for element in elements {
                 values.append(try items?.value(fromCommandLine: element, field: field) ?? .string(element))
