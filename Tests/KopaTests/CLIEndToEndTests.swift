@@ -416,6 +416,14 @@ struct CLIEndToEndTests {
         #expect(imported.stdout.contains("imported 1 event (2 already recorded under their idempotency keys)"))
         let meeting = try #require(try ledger.events().last)
         #expect(imported.stderr.contains("warning: 1 line reuses an idempotency key first used for events that say something else: line 3 (key 'k1', seq \(meeting.seq))"), "\(imported)")
+        // A key is user text: the warning escapes it as an error would (no terminal codes, no
+        // reordering of what follows).
+        let odd = [#"{"type": "meeting-held", "idempotency_key": "k\u001b[31m\u202e", "data": {"meeting": "m5", "kind": "forum", "title": "Five"}}"#,
+                   #"{"type": "meeting-held", "idempotency_key": "k\u001b[31m\u202e", "data": {"meeting": "m6", "kind": "forum", "title": "Six"}}"#]
+        let escaped = try ledger.kopa("import", try ledger.directory.write("odd.ndjson", odd.joined(separator: "\n") + "\n"))
+        #expect(escaped.status == 0, "\(escaped)")
+        #expect(escaped.stderr.contains(#"(key 'k\u001b[31m\u202e', seq"#), "\(escaped)")
+        #expect(!escaped.stderr.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E })
         // The warning is for the person who runs it, whatever the format of the summary.
         let asJSON = try ledger.kopa("import", "--format", "json", ledger.directory.path("keys.ndjson"))
         #expect(asJSON.status == 0 && asJSON.stderr.contains("line 3 (key 'k1', seq \(meeting.seq))"), "\(asJSON)")

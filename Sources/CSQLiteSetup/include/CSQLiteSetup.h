@@ -13,9 +13,11 @@ int kopa_sqlite_setup(void);
 typedef struct sqlite3 sqlite3;
 
 /// Turns off, on one connection, what lets SQL reach native code: the two-argument form of
-/// `fts3_tokenizer()` (which installs a tokenizer from a pointer given in SQL, so that creating an
-/// FTS table calls code at that address: an analyst's projection file must not) and extension
-/// loading. Debian's SQLite is built with the first on. Returns SQLITE_OK or SQLite's error code.
+/// `fts3_tokenizer()` with the pointer written in the SQL text (it installs a tokenizer from an
+/// address, so that creating an FTS table calls code there: an analyst's projection file must not)
+/// and extension loading. Debian's SQLite is built with the first on. SQLite still takes a pointer
+/// bound as a parameter: Kopa's check of each projection and report statement (`StatementReach`)
+/// refuses the function itself, in any form. Returns SQLITE_OK or SQLite's error code.
 int kopa_sqlite_harden(sqlite3 *db);
 
 #endif

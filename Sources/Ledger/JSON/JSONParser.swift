@@ -141,7 +141,7 @@ public struct JSONParser {
                     let earlier = members[members.index(forKey: key)!].key
                     guard Array(earlier.unicodeScalars) == Array(key.unicodeScalars) else {
                         func scalars(_ text: String) -> String {
-                            text.unicodeScalars.map { $0.isASCII ? String($0) : "U+" + String($0.value, radix: 16, uppercase: true) }.joined(separator: " ")
+                            text.unicodeScalars.map { $0.isASCII ? String($0) : "U+" + String($0.value, radix: 16, uppercase: true).leftPadded(to: 4) }.joined(separator: " ")
                         }
                         throw Failure(offset: keyOffset, reason: "keys '\(earlier)' (\(scalars(earlier))) and '\(key)' (\(scalars(key))) are one text in other code points (Unicode canonical equivalence), which Kopa cannot hold as two keys of one object")
                     }

@@ -33,7 +33,9 @@ public struct ProjectionEngine: Sendable {
     public var busyTimeout: TimeInterval = SQLiteEventStore.busyTimeout
     /// The boot of the machine this engine runs in, recorded with every checkpoint and snapshot: a
     /// projection written in another boot is replayed from the start (see ``currentBoot``).
-    var boot = Self.currentBoot ?? ""
+    /// Without a boot id, the files are synced, and "none" still tells an older Kopa's unsynced rows
+    /// (the column's default, '') from this one's.
+    var boot = Self.currentBoot ?? "none"
 
     /// Runs between a catch-up's commit and the listing of its snapshots: where a test plays
     /// another process that rebuilds meanwhile.
@@ -152,9 +154,14 @@ public struct ProjectionEngine: Sendable {
                     boot TEXT NOT NULL DEFAULT '');
                 """)
             // A projection database of an older Kopa: its rows count as written in another boot.
+            // Looked at and altered under one lock, or two processes would both add the column.
             for table in ["kopa_checkpoints", "kopa_snapshots"] {
-                let columns = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [table])
-                if !columns.contains("boot") { try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN boot TEXT NOT NULL DEFAULT ''") }
+                let has = { try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [table]).contains("boot") }
+                guard try !has() else { continue }
+                try db.inTransaction(.immediate) {
+                    if try !has() { try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN boot TEXT NOT NULL DEFAULT ''") }
+                    return .commit
+                }
             }
         }
         return queue
@@ -472,6 +479,12 @@ public struct ProjectionEngine: Sendable {
                 throw LedgerError(.invalidInput, "\(prefix)\(error.message ?? "SQLite error \(error.resultCode.rawValue)")")
             }
             let own = try created()
+            // A table named like a table-valued function (json_each, dbstat, pragma_…) would hide
+            // that function from every projection's statements, the bundled ones' too.
+            let modules = Set(try String.fetchAll(pdb, sql: "SELECT name FROM pragma_module_list").map(StatementReach.folded))
+            if let hiding = own.sorted().first(where: { modules.contains($0) || $0.hasPrefix("pragma_") }) {
+                throw LedgerError(.invalidInput, "\(prefix)'\(hiding)' is the name of SQLite's table-valued function \(hiding)(), which a table of that name would hide from every projection; name it otherwise")
+            }
             for row in try Row.fetchAll(pdb, sql: "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('index', 'trigger')") {
                 let type: String = row["type"], name: String = row["name"], table: String = row["tbl_name"]
                 if !before.contains(StatementReach.folded(name)), !own.contains(StatementReach.folded(table)) {

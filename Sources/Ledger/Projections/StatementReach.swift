@@ -46,7 +46,9 @@ enum StatementReach {
     /// programs of the triggers it fires too, so a trigger cannot write where its statement may not.
     /// - Parameter creating: for a CREATE statement: the object it makes (opened by a computed root
     ///   page) and the schema table it writes are its own business; what it reads is not.
-    static func tables(of sql: String, in db: Database, creating: Bool = false) throws -> Tables {
+    /// - Parameter allowing: whether to leave out of ``Tables/virtualTables`` those a projection may
+    ///   read (``allowedVirtualTables``).
+    static func tables(of sql: String, in db: Database, creating: Bool = false, allowing: Bool = true) throws -> Tables {
         var explain: OpaquePointer?
         guard sqlite3_prepare_v2(db.sqliteConnection, "EXPLAIN " + sql, -1, &explain, nil) == SQLITE_OK, let explain else {
             let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
@@ -90,14 +92,14 @@ enum StatementReach {
             code = sqlite3_step(explain)
         }
         guard code == SQLITE_DONE else { throw LedgerError(.internalError, String(cString: sqlite3_errmsg(db.sqliteConnection))) }
-        if !result.virtualTables.isEmpty {
+        if allowing, !result.virtualTables.isEmpty {
             // An eponymous virtual table is one object per connection: its address in a statement
-            // that names it tells it apart in any other.
-            var allowed: Set<String> = []
+            // that names it tells it apart in any other. A name another projection gave its own
+            // table resolves to that table: then nothing is allowed by it.
             for name in allowedVirtualTables {
-                allowed.formUnion(try openedVirtualTables(of: "SELECT * FROM \(name)('[]')", in: db))
+                let allowed = (try? Self.tables(of: "SELECT * FROM \(name)('[]')", in: db, allowing: false))?.virtualTables ?? []
+                result.virtualTables.subtract(allowed)
             }
-            result.virtualTables.subtract(allowed)
         }
         guard !(reads.isEmpty && writes.isEmpty) else { return result }
         var names: [Int64: String] = [1: "sqlite_master"]
@@ -107,25 +109,6 @@ enum StatementReach {
         result.reads = Set(reads.map { names[$0] ?? "page \($0)" })
         result.writes = Set(writes.map { names[$0] ?? "page \($0)" })
         return result
-    }
-
-    /// The addresses of the virtual tables `sql` opens (EXPLAIN's `VOpen`), and nothing else.
-    private static func openedVirtualTables(of sql: String, in db: Database) throws -> Set<String> {
-        var explain: OpaquePointer?
-        guard sqlite3_prepare_v2(db.sqliteConnection, "EXPLAIN " + sql, -1, &explain, nil) == SQLITE_OK, let explain else {
-            throw LedgerError(.internalError, String(cString: sqlite3_errmsg(db.sqliteConnection)))
-        }
-        defer { sqlite3_finalize(explain) }
-        var opened: Set<String> = []
-        var code = sqlite3_step(explain)
-        while code == SQLITE_ROW {
-            if sqlite3_column_text(explain, 1).map({ String(cString: $0) }) == "VOpen" {
-                opened.insert(sqlite3_column_text(explain, 5).map { String(cString: $0) } ?? "")
-            }
-            code = sqlite3_step(explain)
-        }
-        guard code == SQLITE_DONE else { throw LedgerError(.internalError, String(cString: sqlite3_errmsg(db.sqliteConnection))) }
-        return opened
     }
 
     /// A name as SQLite compares names: ASCII letters folded to lower case, others as they are

@@ -32,8 +32,8 @@ extension Kopa {
                 // A repeated correction finds nothing left to change; its key says it was made already.
                 if let key = arguments.idempotencyKey, !key.isEmpty, let first = try ledger.event(idempotencyKey: key) {
                     try printRecords([first], format: options.format, title: "already recorded (idempotency key)")
-                    if let note = try ledger.reusedKeyNote(key, existing: first, correcting: target) { Console.error("kopa: warning: \(note)") }
-                    if let note = try ledger.retractionNote(forRepeatOf: first) { Console.error("kopa: note: \(note)") }
+                    if let note = try ledger.reusedKeyNote(key, existing: first, correcting: target) { Console.warning(note) }
+                    if let note = try ledger.retractionNote(forRepeatOf: first) { Console.note(note) }
                     return
                 }
                 let changes = try type.payload(from: arguments.fields)

@@ -24,22 +24,19 @@ extension Kopa {
             }
             progress.finish()
             // Whatever the format: the warning is for the person who ran the import.
-            if let note = summary.reusedKeyNote { Console.error("kopa: warning: \(note)") }
-            guard global.format == .table else {
-                // For scripts, one row as `verify` prints it (seconds left out: machine output is stable).
-                let appended = summary.first.map { [Cell.integer($0.seq), .integer(summary.head.seq)] } ?? [.null, .null]
-                TableFormatter(
-                    columns: ["file", "imported", "already_recorded", "first_seq", "last_seq", "head"],
-                    rows: [[.text(file == "-" ? "stdin" : file), .integer(Int64(summary.appended)), .integer(Int64(summary.repeated))] + appended + [.text(summary.head.hash)]]
-                ).print(global.format)
-                return
+            if let note = summary.reusedKeyNote { Console.warning(note) }
+            let fields: KeyValuePairs<String, Cell> = [
+                "file": .text(file == "-" ? "stdin" : file), "imported": .integer(Int64(summary.appended)),
+                "already_recorded": .integer(Int64(summary.repeated)), "first_seq": summary.first.map { .integer($0.seq) } ?? .null,
+                "last_seq": summary.first == nil ? .null : .integer(summary.head.seq), "head": .text(summary.head.hash),
+            ]
+            printSummary(fields, format: global.format) {
+                let seconds = (ContinuousClock.now - clock).seconds
+                var line = "imported \(counted(summary.appended, "event"))"
+                if summary.repeated > 0 { line += " (\(summary.repeated) already recorded under their idempotency keys)" }
+                if let first = summary.first, summary.appended > 0 { line += ", seq \(first.seq)–\(summary.head.seq)" }
+                return line + String(format: " in %.2f s; head %@", seconds, summary.head.hash)
             }
-            let seconds = (ContinuousClock.now - clock).seconds
-            var line = "imported \(counted(summary.appended, "event"))"
-            if summary.repeated > 0 { line += " (\(summary.repeated) already recorded under their idempotency keys)" }
-            if let first = summary.first, summary.appended > 0 { line += ", seq \(first.seq)–\(summary.head.seq)" }
-            line += String(format: " in %.2f s; head %@", seconds, summary.head.hash)
-            Console.out(line)
         }
     }
 }

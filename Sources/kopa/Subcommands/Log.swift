@@ -15,7 +15,7 @@ extension Kopa {
             for type in filter.type where ledger.catalog.types[type] == nil {
                 do { _ = try ledger.catalog.resolve(type) } catch { throw LedgerError(.usage, "--type: \(error.message)") }
             }
-            if let stream = filter.stream, let note = try ledger.unknownStreamNote(stream) { Console.error("kopa: note: \(LedgerError.oneLine(note))") }
+            if let stream = filter.stream, let note = try ledger.unknownStreamNote(stream) { Console.note(note) }
             let eventFilter = try filter.eventFilter()
             if global.format == .ndjson {
                 try ledger.scan(eventFilter) { record in

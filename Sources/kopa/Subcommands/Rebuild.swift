@@ -17,16 +17,13 @@ extension Kopa {
             let clock = ContinuousClock.now
             let engine = try projections.engine(ledger)
             let summary = try engine.catchUp(rebuild: names.isEmpty ? nil : names)
-            guard global.format == .table else {
-                // For scripts, one row (seconds left out: machine output is stable).
-                TableFormatter(
-                    columns: ["projections", "events", "database"],
-                    rows: [[.text(summary.rebuilt.joined(separator: ",")), .integer(Int64(summary.applied)), .text(engine.databasePath)]]
-                ).print(global.format)
-                return
+            let fields: KeyValuePairs<String, Cell> = [
+                "projections": .text(summary.rebuilt.joined(separator: ",")), "events": .integer(Int64(summary.applied)), "database": .text(engine.databasePath),
+            ]
+            printSummary(fields, format: global.format) {
+                let seconds = (ContinuousClock.now - clock).seconds
+                return "rebuilt \(counted(summary.rebuilt.count, "projection")) from \(counted(summary.applied, "event")) in \(String(format: "%.2f", seconds)) s into \(engine.databasePath)"
             }
-            let seconds = (ContinuousClock.now - clock).seconds
-            Console.out("rebuilt \(counted(summary.rebuilt.count, "projection")) from \(counted(summary.applied, "event")) in \(String(format: "%.2f", seconds)) s into \(engine.databasePath)")
         }
     }
 }

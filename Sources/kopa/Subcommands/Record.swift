@@ -49,8 +49,8 @@ extension Kopa {
                 let summary = try ledger.append([draft], actor: options.actorID)
                 guard let record = summary.last else { return }
                 try printRecords([record], format: options.format, title: summary.appended == 1 ? "recorded" : "already recorded (idempotency key)")
-                if let note = summary.reusedKeyNote { Console.error("kopa: warning: \(note)") }
-                if summary.appended == 0, let note = try ledger.retractionNote(forRepeatOf: record) { Console.error("kopa: note: \(note)") }
+                if let note = summary.reusedKeyNote { Console.warning(note) }
+                if summary.appended == 0, let note = try ledger.retractionNote(forRepeatOf: record) { Console.note(note) }
             }
         }
     }

@@ -29,7 +29,7 @@ extension Kopa {
             }
             if let stream {
                 values["stream"] = stream
-                if let note = try ledger.unknownStreamNote(stream) { Console.error("kopa: note: \(LedgerError.oneLine(note))") }
+                if let note = try ledger.unknownStreamNote(stream) { Console.note(note) }
             }
             let engine = try projections.engine(ledger)
             let time = try timeOptions.time()

@@ -27,17 +27,14 @@ extension Kopa {
                     from: archive, to: global.ledgerPath, expectHead: expected.head, expectCount: expected.count
                 ) { progress.update($0) }
                 progress.finish()
-                guard global.format == .table else {
-                    // For scripts, one row as `verify` prints it (seconds left out: machine output is stable).
-                    TableFormatter(
-                        columns: ["archive", "restored", "ledger", "head"],
-                        rows: [[.text(archive), .integer(summary.chain.count), .text(global.ledgerPath), .text(summary.chain.head)]]
-                    ).print(global.format)
-                    return
+                let fields: KeyValuePairs<String, Cell> = [
+                    "archive": .text(archive), "restored": .integer(summary.chain.count), "ledger": .text(global.ledgerPath), "head": .text(summary.chain.head),
+                ]
+                printSummary(fields, format: global.format) {
+                    let seconds = (ContinuousClock.now - clock).seconds
+                    return "restored \(counted(summary.chain.count, "event")) from '\(archive)' into '\(global.ledgerPath)'"
+                        + String(format: " in %.2f s; head %@", seconds, summary.chain.head)
                 }
-                let seconds = (ContinuousClock.now - clock).seconds
-                Console.out("restored \(counted(summary.chain.count, "event")) from '\(archive)' into '\(global.ledgerPath)'"
-                    + String(format: " in %.2f s; head %@", seconds, summary.chain.head))
             }
         }
     }

@@ -64,6 +64,13 @@ enum Console {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
+    /// `kopa: warning: …` on stderr, one line with its quoted values escaped as an error's are
+    /// (an idempotency key or a stream is user text).
+    static func warning(_ text: String) { error("kopa: warning: " + LedgerError.oneLine(text)) }
+
+    /// `kopa: note: …` on stderr, escaped as ``warning(_:)``.
+    static func note(_ text: String) { error("kopa: note: " + LedgerError.oneLine(text)) }
+
     /// Whether stderr is a terminal (progress is shown only then).
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
 }

@@ -163,6 +163,22 @@ struct StatementReachTests {
         #expect(try test.engine(extra: [analyst.url]).report("mine").rows.map { $0[0] } == ["a", "b", "k"])
     }
 
+    /// A table named like a table-valued function would hide it from every projection (the bundled
+    /// ones read list fields with json_each): refused, naming it; json_tree is used as before.
+    @Test(arguments: ["json_each", "JSON_TREE", "dbstat", "pragma_table_info"])
+    func aTableNamedLikeATableValuedFunctionIsRefused(name: String) throws {
+        let test = try TestLedger().withOneMeeting()
+        let analyst = try AnalystFolder()
+        let file = try analyst.projection("a.sql", "-- projection: a\nCREATE TABLE \(name) (v TEXT);\n")
+        expectLedgerError(.invalidInput, mentioning: ["\(file):2:", "'\(name.lowercased())' is the name of SQLite's table-valued function", "name it otherwise"]) {
+            try test.engine(extra: [analyst.url]).catchUp()
+        }
+        let other = try AnalystFolder()
+        try other.projection("b.sql", "-- projection: b\nCREATE TABLE bt (v TEXT);\n-- on meeting-held\nINSERT INTO bt SELECT key FROM json_tree(:_data) WHERE key = 'title';\n")
+        try other.report("b.sql", "SELECT v FROM bt")
+        #expect(try test.engine(extra: [other.url]).report("b").rows.map { $0[0] } == ["title"])
+    }
+
     /// A projection may keep rows in an AUTOINCREMENT table and seed rows into its own tables, and
     /// is rebuilt again and again (SQLite's `sqlite_sequence` belongs to no projection).
     @Test func anAutoincrementProjectionRebuildsAgain() throws {
