@@ -246,7 +246,7 @@ struct AppendContext {
                 guard let title = fields["title"]?.stringValue else {
                     throw fail("meta.evidence[\(i)].title is \(fields["title"]?.shortDescription ?? "missing") but expected the evidence's title, a string")
                 }
-                guard title.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
+                guard !title.isBlank else {
                     throw fail("meta.evidence[\(i)].title is \(title.isEmpty ? "empty" : "only blanks") but expected the evidence's title")
                 }
                 guard title.unicodeScalars.count <= 300 else {
@@ -329,10 +329,20 @@ enum UUIDText {
 extension Ledger {
     /// What to add when a repeated idempotency key answers with an event that was retracted since:
     /// "already recorded" alone would let a clerk believe the fact is in force, which reports leave out.
+    /// For a correction, the event it corrects counts too: withdrawn, the correction is moot.
     public func retractionNote(forRepeatOf record: EventRecord) throws -> String? {
-        let retraction = try store.read { db in
-            try Int64.fetchOne(db, sql: "SELECT seq FROM events WHERE target = ? AND type = 'event-retracted' LIMIT 1", arguments: [record.id])
+        func retraction(of id: String) throws -> Int64? {
+            try store.read { db in
+                try Int64.fetchOne(db, sql: "SELECT seq FROM events WHERE target = ? AND type = 'event-retracted' LIMIT 1", arguments: [id])
+            }
         }
-        return retraction.map { "seq \(record.seq), which this idempotency key first appended, was retracted at seq \($0): it is not in force" }
+        if let seq = try retraction(of: record.id) {
+            return "seq \(record.seq), which this idempotency key first appended, was retracted at seq \(seq): it is not in force"
+        }
+        guard record.type == "event-corrected" else { return nil }
+        let original = try effectiveEvent(record).original
+        return try retraction(of: original.id).map {
+            "seq \(record.seq), which this idempotency key first appended, corrects seq \(original.seq), which was retracted at seq \($0): neither is in force"
+        }
     }
 }

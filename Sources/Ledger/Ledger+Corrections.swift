@@ -19,7 +19,7 @@ extension AppendContext {
             throw invalid("meta.\(key) must name the id of the event to \(verb)")
         }
         // A reason of blanks says nothing: an auditor must be able to read why.
-        guard let reason = meta["reason"]?.stringValue, reason.contains(where: { !$0.isWhitespace }) else {
+        guard let reason = meta["reason"]?.stringValue, !reason.isBlank else {
             throw invalid("a reason is required (--reason TEXT): say why the event is \(correcting ? "corrected" : "retracted")")
         }
         guard let target = try session.event(id: targetID) else {
@@ -167,7 +167,7 @@ extension Ledger {
         of reference: String, set: [String: JSONValue] = [:], remove: [String] = [], replaceData: JSONValue? = nil,
         occurredAt: String? = nil, reason: String?, source: String? = nil
     ) throws -> EventDraft {
-        guard let reason, reason.contains(where: { !$0.isWhitespace }) else {
+        guard let reason, !reason.isBlank else {
             throw LedgerError(.invalidInput, "a correction needs --reason TEXT saying why the event is corrected")
         }
         let target = try event(referredToBy: reference, toBe: "corrected")
@@ -258,7 +258,7 @@ extension Ledger {
     /// Builds the retraction of an event.
     /// - Throws: ``LedgerError`` when the event does not exist or no reason is given.
     public func retractionDraft(of reference: String, reason: String?, source: String? = nil) throws -> EventDraft {
-        guard let reason, reason.contains(where: { !$0.isWhitespace }) else {
+        guard let reason, !reason.isBlank else {
             throw LedgerError(.invalidInput, "a retraction needs --reason TEXT saying why the event is withdrawn")
         }
         let target = try event(referredToBy: reference, toBe: "retracted")

@@ -439,6 +439,12 @@ struct CLIEndToEndTests {
         #expect(corrected.status == 0 && corrected.stderr.isEmpty, "\(corrected)")
         let again = try ledger.kopa("correct", "\(meeting.seq)", "--title", "Uno", "--reason", "minutes", "--idempotency-key", "fix-1")
         #expect(again.status == 0 && again.stdout.contains("already recorded") && again.stderr.isEmpty, "\(again)")
+        // The corrected meeting withdrawn: the repeat says neither is in force.
+        let correctionSeq = try #require(try ledger.events().last { $0.type == "event-corrected" }).seq
+        #expect(try ledger.kopa("retract", "\(meeting.seq)", "--reason", "never held").status == 0)
+        let meetingRetraction = try #require(try ledger.events().last).seq
+        let afterRetraction = try ledger.kopa("correct", "\(meeting.seq)", "--title", "Uno", "--reason", "minutes", "--idempotency-key", "fix-1")
+        #expect(afterRetraction.stderr.contains("note: seq \(correctionSeq), which this idempotency key first appended, corrects seq \(meeting.seq), which was retracted at seq \(meetingRetraction): neither is in force"), "\(afterRetraction)")
 
         let retract = try ledger.kopa("retract", "\(fundingSeq)", "--reason", "entered twice")
         #expect(retract.status == 0, "\(retract)")

@@ -42,7 +42,7 @@ extension SchemaNode {
             }
             // Decision: a required text of blanks says nothing (as a reason of blanks is no reason);
             // stricter than JSON Schema's minLength, which counts the blanks.
-            if let minLength, minLength > 0, !s.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) {
+            if let minLength, minLength > 0, s.isBlank {
                 throw fail("is \(value.shortDescription), only blanks, but expected a text")
             }
             if let enumValues, !enumValues.contains(value) {
