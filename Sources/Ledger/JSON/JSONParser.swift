@@ -27,9 +27,9 @@ public struct JSONParser {
             let text = String(validating: UnsafeBufferPointer(rebasing: bytes[offset..<end]), as: UTF8.self),
             let scalar = text.unicodeScalars.first
         else {
-            return "byte 0x" + String(first, radix: 16, uppercase: true).leftPadded(to: 2) + " (not UTF-8)"
+            return "byte 0x" + (first < 0x10 ? "0" : "") + String(first, radix: 16, uppercase: true) + " (not UTF-8)"
         }
-        let code = "U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)
+        let code = scalar.codePoint
         if scalar == "\u{FEFF}" { return "byte-order mark (\(code))" }
         if scalar.isASCII, !scalar.breaksALine { return "character '\(text)'" }
         switch scalar.properties.generalCategory {
@@ -141,7 +141,7 @@ public struct JSONParser {
                     let earlier = members[members.index(forKey: key)!].key
                     guard Array(earlier.unicodeScalars) == Array(key.unicodeScalars) else {
                         func scalars(_ text: String) -> String {
-                            text.unicodeScalars.map { $0.isASCII ? String($0) : "U+" + String($0.value, radix: 16, uppercase: true).leftPadded(to: 4) }.joined(separator: " ")
+                            text.unicodeScalars.map { $0.isASCII ? String($0) : $0.codePoint }.joined(separator: " ")
                         }
                         throw Failure(offset: keyOffset, reason: "keys '\(earlier)' (\(scalars(earlier))) and '\(key)' (\(scalars(key))) are one text in other code points (Unicode canonical equivalence), which Kopa cannot hold as two keys of one object")
                     }
@@ -314,11 +314,4 @@ public struct JSONParser {
 func hex4(_ value: UInt16) -> String {
     let digits = Array("0123456789abcdef".utf8)
     return String(decoding: [digits[Int(value >> 12 & 0xF)], digits[Int(value >> 8 & 0xF)], digits[Int(value >> 4 & 0xF)], digits[Int(value & 0xF)]], as: UTF8.self)
-}
-
-extension String {
-    /// The string with zeros in front, up to `width` characters.
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
 }

@@ -127,8 +127,13 @@ extension Unicode.Scalar {
 
     /// `\u` and four hex digits (lower case): how a message or a terminal shows a character that
     /// must not act.
-    public var escaped: String {
-        let hex = String(value, radix: 16)
-        return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    public var escaped: String { "\\u" + hexDigits(uppercase: false) }
+
+    /// `U+` and at least four hex digits (`U+00E9`): how a message names a character.
+    public var codePoint: String { "U+" + hexDigits(uppercase: true) }
+
+    private func hexDigits(uppercase: Bool) -> String {
+        let hex = String(value, radix: 16, uppercase: uppercase)
+        return String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }
 }

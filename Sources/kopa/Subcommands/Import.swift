@@ -25,10 +25,10 @@ extension Kopa {
             progress.finish()
             // Whatever the format: the warning is for the person who ran the import.
             if let note = summary.reusedKeyNote { Console.warning(note) }
-            let fields: KeyValuePairs<String, Cell> = [
-                "file": .text(file == "-" ? "stdin" : file), "imported": .integer(Int64(summary.appended)),
-                "already_recorded": .integer(Int64(summary.repeated)), "first_seq": summary.first.map { .integer($0.seq) } ?? .null,
-                "last_seq": summary.first == nil ? .null : .integer(summary.head.seq), "head": .text(summary.head.hash),
+            let fields: [(column: String, value: Cell)] = [
+                ("file", .text(file == "-" ? "stdin" : file)), ("imported", .integer(Int64(summary.appended))),
+                ("already_recorded", .integer(Int64(summary.repeated))), ("first_seq", summary.first.map { .integer($0.seq) } ?? .null),
+                ("last_seq", summary.first == nil ? .null : .integer(summary.head.seq)), ("head", .text(summary.head.hash)),
             ]
             printSummary(fields, format: global.format) {
                 let seconds = (ContinuousClock.now - clock).seconds

@@ -17,8 +17,8 @@ extension Kopa {
             let clock = ContinuousClock.now
             let engine = try projections.engine(ledger)
             let summary = try engine.catchUp(rebuild: names.isEmpty ? nil : names)
-            let fields: KeyValuePairs<String, Cell> = [
-                "projections": .text(summary.rebuilt.joined(separator: ",")), "events": .integer(Int64(summary.applied)), "database": .text(engine.databasePath),
+            let fields: [(column: String, value: Cell)] = [
+                ("projections", .text(summary.rebuilt.joined(separator: ","))), ("events", .integer(Int64(summary.applied))), ("database", .text(engine.databasePath)),
             ]
             printSummary(fields, format: global.format) {
                 let seconds = (ContinuousClock.now - clock).seconds

@@ -27,8 +27,8 @@ extension Kopa {
                     from: archive, to: global.ledgerPath, expectHead: expected.head, expectCount: expected.count
                 ) { progress.update($0) }
                 progress.finish()
-                let fields: KeyValuePairs<String, Cell> = [
-                    "archive": .text(archive), "restored": .integer(summary.chain.count), "ledger": .text(global.ledgerPath), "head": .text(summary.chain.head),
+                let fields: [(column: String, value: Cell)] = [
+                    ("archive", .text(archive)), ("restored", .integer(summary.chain.count)), ("ledger", .text(global.ledgerPath)), ("head", .text(summary.chain.head)),
                 ]
                 printSummary(fields, format: global.format) {
                     let seconds = (ContinuousClock.now - clock).seconds

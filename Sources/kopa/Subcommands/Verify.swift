@@ -26,10 +26,9 @@ extension Kopa {
                     let summary = try Ledger.verifyArchive(path: archive, expectHead: expected.head, expectCount: expected.count) { progress.update($0) }
                     progress.finish()
                     let report = summary.chain
-                    if global.format == .table {
-                        Console.out("ok: archive '\(archive)': \(counted(report.count, "event")) verified, recorded \(report.firstRecordedAt) – \(report.lastRecordedAt), head \(report.head); " + archiveSizes(summary))
-                    } else {
-                        Self.printResult(archive, report, format: global.format, sizes: summary)
+                    let sizes: [(column: String, value: Cell)] = [("ndjson_bytes", .integer(summary.uncompressedBytes)), ("archive_bytes", .integer(summary.compressedBytes))]
+                    printSummary(Self.fields(archive, report) + sizes, format: global.format) {
+                        "ok: archive '\(archive)': \(counted(report.count, "event")) verified, recorded \(report.firstRecordedAt) – \(report.lastRecordedAt), head \(report.head); " + archiveSizes(summary)
                     }
                 } else {
                     try run(ledger: try Ledger.open(at: global.ledgerPath))
@@ -41,22 +40,15 @@ extension Kopa {
             let progress = Progress(label: "verify", total: try ledger.head().seq)
             let report = try ledger.verify(expectHead: expected.head, expectCount: expected.count) { progress.update($0) }
             progress.finish()
-            if global.format == .table {
-                Console.out("ok: \(counted(report.count, "event")) verified, recorded \(report.firstRecordedAt) – \(report.lastRecordedAt), head \(report.head)")
-            } else {
-                Self.printResult(ledger.path, report, format: global.format)
+            printSummary(Self.fields(ledger.path, report), format: global.format) {
+                "ok: \(counted(report.count, "event")) verified, recorded \(report.firstRecordedAt) – \(report.lastRecordedAt), head \(report.head)"
             }
         }
 
-        /// A verified ledger or archive as one row, for scripts (a failure exits 1 before this).
-        static func printResult(_ verified: String, _ report: VerifyReport, format: OutputFormat, sizes: ArchiveSummary? = nil) {
-            var columns = ["verified", "events", "first_recorded_at", "last_recorded_at", "head"]
-            var row: [Cell] = [.text(verified), .integer(report.count), .text(report.firstRecordedAt), .text(report.lastRecordedAt), .text(report.head)]
-            if let sizes {
-                columns += ["ndjson_bytes", "archive_bytes"]
-                row += [.integer(sizes.uncompressedBytes), .integer(sizes.compressedBytes)]
-            }
-            TableFormatter(columns: columns, rows: [row]).print(format)
+        /// A verified ledger or archive as a summary row (a failure exits 1 before this).
+        static func fields(_ verified: String, _ report: VerifyReport) -> [(column: String, value: Cell)] {
+            [("verified", .text(verified)), ("events", .integer(report.count)), ("first_recorded_at", .text(report.firstRecordedAt)),
+             ("last_recorded_at", .text(report.lastRecordedAt)), ("head", .text(report.head))]
         }
     }
 }

@@ -143,8 +143,9 @@ struct StatementReachTests {
         #expect(try test.ledger.verify().count == Int64(events))
     }
 
-    /// Every connection has the two-argument fts3_tokenizer() turned off, the checks aside: the
-    /// projection database and a past time's temporary one alike.
+    /// A connection configured as all of Kopa's are (``SQLiteSetup/configuration()``: the projection
+    /// database, a past time's temporary one, the snapshots, the ledger) refuses a pointer written in
+    /// SQL to fts3_tokenizer(), the statement checks aside.
     @Test func fts3TokenizerCannotTakeAPointerOnAnyConnection() throws {
         let test = try TestLedger().withOneMeeting()
         try test.ledger.engineCatchUp()
