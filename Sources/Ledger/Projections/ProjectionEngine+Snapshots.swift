@@ -37,12 +37,15 @@ extension ProjectionEngine {
     /// one that went on differently) is passed over: the ledger's hash at its head must be its own.
     func usableSnapshot(for definition: ProjectionDefinition, filter: ReplayFilter, seqBound: Int64) throws -> SnapshotRecord? {
         guard FileManager.default.fileExists(atPath: databasePath) else { return nil }
-        let rows = try openDatabase().read { pdb in
-            try Row.fetchAll(pdb, sql: """
-                SELECT file, cut_start, head_seq, max_end, ledger FROM kopa_snapshots
-                WHERE projection = ? AND version = ? AND checksum = ? AND boot = ? ORDER BY cut_start DESC
-                """, arguments: [definition.name, definition.version, definition.checksum, boot])
-        }
+        return try openDatabase().read { pdb in try usableSnapshot(for: definition, filter: filter, seqBound: seqBound, in: pdb) }
+    }
+
+    /// As above, reading the list of snapshots through `pdb`, a connection to the projection database.
+    func usableSnapshot(for definition: ProjectionDefinition, filter: ReplayFilter, seqBound: Int64, in pdb: Database) throws -> SnapshotRecord? {
+        let rows = try Row.fetchAll(pdb, sql: """
+            SELECT file, cut_start, head_seq, max_end, ledger FROM kopa_snapshots
+            WHERE projection = ? AND version = ? AND checksum = ? AND boot = ? ORDER BY cut_start DESC
+            """, arguments: [definition.name, definition.version, definition.checksum, boot])
         let types = definition.handledTypes.contains("*") ? [] : definition.handledTypes.sorted()
         let typeClause = types.isEmpty ? "" : " AND type IN (" + types.map { _ in "?" }.joined(separator: ",") + ")"
         var hashes: [Int64: String] = [:]
@@ -95,18 +98,7 @@ extension ProjectionEngine {
         defer { try? db.execute(sql: "DETACH DATABASE kopa_snapshot") }
         do {
             try db.inTransaction {
-                // The copy restores rows the triggers already acted on when the snapshot was taken:
-                // they must not fire again (a trigger that counts would count twice).
-                let marks = tables.map { _ in "?" }.joined(separator: ",")
-                let triggers = try Row.fetchAll(db, sql: "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name IN (\(marks))", arguments: StatementArguments(tables))
-                for trigger in triggers { try db.execute(sql: "DROP TRIGGER main.\((trigger["name"] as String).quotedDatabaseIdentifier)") }
-                for table in tables {
-                    let name = table.quotedDatabaseIdentifier
-                    // Rows a schema seeds are in the snapshot already, as they stood at its cut.
-                    try db.execute(sql: "DELETE FROM main.\(name)")
-                    try db.execute(sql: "INSERT INTO main.\(name) SELECT * FROM kopa_snapshot.\(name)")
-                }
-                for trigger in triggers { try db.execute(sql: trigger["sql"]) }
+                try Self.copyTables(tables, from: "kopa_snapshot", in: db)
                 return .commit
             }
             return true
@@ -114,6 +106,56 @@ extension ProjectionEngine {
             logger.info("snapshot '\(snapshot.file)' of '\(snapshot.projection)' cannot be read (\(error)); replaying from the start")
             return false
         }
+    }
+}
+
+extension ProjectionEngine {
+    /// Puts the rows of `tables` in the attached snapshot `schema` in place of what the main
+    /// database's tables hold (nothing, or the rows their schema seeds), without firing their triggers.
+    static func copyTables(_ tables: [String], from schema: String, in db: Database) throws {
+        // The copy restores rows the triggers already acted on when the snapshot was taken:
+        // they must not fire again (a trigger that counts would count twice).
+        let marks = tables.map { _ in "?" }.joined(separator: ",")
+        let triggers = try Row.fetchAll(db, sql: "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name IN (\(marks))", arguments: StatementArguments(tables))
+        for trigger in triggers { try db.execute(sql: "DROP TRIGGER main.\((trigger["name"] as String).quotedDatabaseIdentifier)") }
+        for table in tables {
+            let name = table.quotedDatabaseIdentifier
+            // Rows a schema seeds are in the snapshot already, as they stood at its cut.
+            try db.execute(sql: "DELETE FROM main.\(name)")
+            try db.execute(sql: "INSERT INTO main.\(name) SELECT * FROM \(schema).\(name)")
+        }
+        for trigger in triggers { try db.execute(sql: trigger["sql"]) }
+    }
+}
+
+/// The snapshot files a catch-up may resume back-dated projections from, attached to the
+/// projection database before its transaction begins (SQLite attaches no file inside one).
+///
+/// It lives only inside the projection database's write closure.
+struct ResumeFiles {
+    /// The schema name each attached file goes by, by file.
+    private(set) var aliases: [String: String] = [:]
+
+    /// Attaches each of `files`. One that cannot be attached (removed meanwhile, or SQLite's
+    /// limit of attached files reached) is left out: its projections replay from the start.
+    init(_ files: Set<String>, engine: ProjectionEngine, pdb: Database) {
+        for file in files.sorted() {
+            let alias = "kopa_resume_\(aliases.count)"
+            let path = engine.snapshotFolder + "/" + file
+            // Read-only: ATTACH would create a file removed meanwhile, empty.
+            let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?mode=ro"
+            do {
+                try pdb.execute(sql: "ATTACH DATABASE ? AS \(alias)", arguments: [uri])
+                aliases[file] = alias
+            } catch {
+                engine.logger.info("snapshot '\(file)' cannot be attached (\(error)); its projections replay from the start")
+            }
+        }
+    }
+
+    /// Detaches the files.
+    func detach(_ pdb: Database) {
+        for alias in aliases.values { try? pdb.execute(sql: "DETACH DATABASE \(alias)") }
     }
 }
 
@@ -209,8 +251,7 @@ final class SnapshotWriter {
     /// listed by ``list(_:)``.
     func take(_ index: Int, definitions: [ProjectionDefinition], maxEnds: [String], head: Int64, pdb: Database) throws {
         for (definition, maxEnd) in zip(definitions, maxEnds) where covered.contains(definition.name) {
-            let tables = try String.fetchAll(pdb, sql: "SELECT name FROM kopa_objects WHERE projection = ? AND type = 'table'", arguments: [definition.name])
-            for table in tables {
+            for table in try engine.tableNames(of: [definition], in: pdb) {
                 let name = table.quotedDatabaseIdentifier
                 try pdb.execute(sql: "INSERT INTO \(alias(index)).\(name) SELECT * FROM main.\(name)")
             }

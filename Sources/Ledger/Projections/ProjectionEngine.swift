@@ -8,8 +8,9 @@ import GRDBSQLite
 ///
 /// Replay order is valid time: by the start of `occurred_at`, then by `seq`. Catch-up is
 /// incremental while new events occurred no earlier than what a projection has applied; a
-/// back-dated event, a correction or a retraction makes the engine replay that projection from
-/// the start. A changed version or file rebuilds it.
+/// back-dated event makes the engine replay that projection from its latest snapshot that the
+/// events recorded since leave standing (see ``usableSnapshot(for:filter:seqBound:in:)``), or from
+/// the start; a correction or a retraction, from the start. A changed version or file rebuilds it.
 ///
 /// ```swift
 /// let engine = try ProjectionEngine(ledger: ledger)
@@ -183,6 +184,9 @@ public struct ProjectionEngine: Sendable {
         public var rebuilt: [String] = []
         /// Projections that applied only new events.
         public var incremental: [String] = []
+        /// Projections that a back-dated event made replay from their latest usable snapshot: its
+        /// tables copied, then the events from its cut on.
+        public var resumed: [String] = []
         /// Events delivered.
         public var applied: Int = 0
     }
@@ -215,7 +219,8 @@ public struct ProjectionEngine: Sendable {
                 // without the lock, says whether a large full replay is coming; the plan made under the
                 // lock decides what is replayed, and snapshots are taken of what both plans rebuild.
                 let firstHead = try ledger.head()
-                let expected = try plan(pdb, head: firstHead.seq, rebuild: rebuild).full
+                let firstPlan = try plan(pdb, head: firstHead.seq, rebuild: rebuild)
+                let expected = firstPlan.full
                 if !expected.isEmpty, snapshotParts > 1, firstHead.seq >= snapshotMinimumEvents {
                     // Snapshots only speed up reports at a past time: when their files cannot be made
                     // (disk full, a schema that cannot stand alone), the catch-up goes on without them.
@@ -226,12 +231,17 @@ public struct ProjectionEngine: Sendable {
                     }
                 }
                 defer { snapshots?.finish(pdb) }
+                // Likewise the snapshots that back-dated projections may resume from.
+                let resumeFiles = ResumeFiles(Set(firstPlan.resumed.map(\.snapshot.file)), engine: self, pdb: pdb)
+                defer { resumeFiles.detach(pdb) }
                 try pdb.inTransaction(.immediate) {
                     try dropStrayObjects(in: pdb)
                     let head = try ledger.head()
                     snapshots?.headHash = head.hash
                     snapshots?.listedBefore = Set(try String.fetchAll(pdb, sql: "SELECT DISTINCT file FROM kopa_snapshots"))
-                    let plan = try plan(pdb, head: head.seq, rebuild: rebuild)
+                    var plan = try plan(pdb, head: head.seq, rebuild: rebuild, attached: Set(resumeFiles.aliases.keys))
+                    // Resumed first: a snapshot that cannot be copied sends its projection to the full replay.
+                    let resumed = try resume(&plan, from: resumeFiles, in: pdb)
                     for (definition, reason) in zip(plan.full, plan.reasons) {
                         logger.info("rebuilding projection '\(definition.name)': \(reason)")
                     }
@@ -240,13 +250,29 @@ public struct ProjectionEngine: Sendable {
                         var filter = ReplayFilter()
                         filter.untilSeq = head.seq
                         var lastStarts: [String: String] = [:]
-                        let tables = try String.fetchAll(pdb, sql: "SELECT name FROM kopa_objects WHERE type = 'table' AND projection IN (\(plan.full.map { _ in "?" }.joined(separator: ",")))", arguments: StatementArguments(plan.full.map(\.name)))
+                        let tables = try tableNames(of: plan.full, in: pdb)
                         summary.applied += try replay(plan.full, into: pdb, filter: filter, lastStarts: &lastStarts, snapshots: snapshots, deferringIndexesOf: tables)
                         summary.rebuilt = plan.full.map(\.name)
                         for definition in plan.full {
                             try saveCheckpoint(definition, head: head, lastStart: lastStarts[definition.name] ?? "", in: pdb)
                         }
                     }
+                    // Projections resuming from one cut replay its tail together.
+                    for cut in Set(resumed.map(\.cutStart)).sorted() {
+                        let group = resumed.filter { $0.cutStart == cut }
+                        var filter = ReplayFilter()
+                        filter.untilSeq = head.seq
+                        filter.fromStart = cut
+                        // What a snapshot holds started before its cut: the catch-up after this one
+                        // must not take an event that starts before the cut as a new one.
+                        var lastStarts = Dictionary(uniqueKeysWithValues: group.map { ($0.definition.name, cut) })
+                        summary.applied += try replay(group.map(\.definition), into: pdb, filter: filter, lastStarts: &lastStarts)
+                        for (definition, _, deferred) in group {
+                            try Self.buildIndexes(deferred, in: pdb)
+                            try saveCheckpoint(definition, head: head, lastStart: lastStarts[definition.name] ?? cut, in: pdb)
+                        }
+                    }
+                    summary.resumed = resumed.map(\.definition.name)
                     for (definition, lastSeq, lastStart) in plan.incremental {
                         var filter = ReplayFilter()
                         filter.afterSeq = lastSeq
@@ -289,9 +315,14 @@ public struct ProjectionEngine: Sendable {
         var full: [ProjectionDefinition] = []
         var reasons: [String] = []
         var incremental: [(ProjectionDefinition, Int64, String)] = []
+        /// Back-dated projections that may replay from a snapshot instead of from the start.
+        var resumed: [(definition: ProjectionDefinition, snapshot: SnapshotRecord)] = []
     }
 
-    func plan(_ pdb: Database, head: Int64, rebuild: [String]?) throws -> Plan {
+    /// What a catch-up to seq `head` must do.
+    /// - Parameter attached: the snapshot files attached for resuming (nil: any listed file will do,
+    ///   for the plan made before the lock, which decides what to attach).
+    func plan(_ pdb: Database, head: Int64, rebuild: [String]?, attached: Set<String>? = nil) throws -> Plan {
         var hashes: [Int64: String] = [:]
         var checkpoints: [String: Row] = [:]
         for row in try Row.fetchAll(pdb, sql: "SELECT * FROM kopa_checkpoints") { checkpoints[row["projection"]] = row }
@@ -317,6 +348,14 @@ public struct ProjectionEngine: Sendable {
                         plan.incremental.append((definition, lastSeq, lastStart))
                         continue
                     }
+                    // DESIGN.md: from the last snapshot before the event's occurred time, when the
+                    // events recorded since it leave it standing (none before its cut, no correction).
+                    if let snapshot = try usableSnapshot(for: definition, filter: ReplayFilter(), seqBound: head, in: pdb),
+                        attached?.contains(snapshot.file) ?? true
+                    {
+                        plan.resumed.append((definition, snapshot))
+                        continue
+                    }
                     reason = "a new event is back-dated before what it applied, or corrects or retracts one"
                 }
             } else {
@@ -326,6 +365,41 @@ public struct ProjectionEngine: Sendable {
             plan.reasons.append(reason)
         }
         return plan
+    }
+
+    /// Puts each projection that `plan` resumes in the state of its snapshot: its tables made
+    /// afresh, the snapshot's rows copied in, and the indexes that no statement searches by dropped
+    /// (returned, to be built after the tail is replayed). A projection whose snapshot cannot be
+    /// copied is left as it was and joins `plan.full`.
+    func resume(_ plan: inout Plan, from files: ResumeFiles, in pdb: Database) throws -> [(definition: ProjectionDefinition, cutStart: String, deferred: [(name: String, sql: String)])] {
+        var resumed: [(definition: ProjectionDefinition, cutStart: String, deferred: [(name: String, sql: String)])] = []
+        for (definition, snapshot) in plan.resumed {
+            var deferred: [(name: String, sql: String)] = []
+            do {
+                guard let alias = files.aliases[snapshot.file] else { throw LedgerError(.notFound, "its file is not attached") }
+                try pdb.inSavepoint {
+                    try createTables(definition, in: pdb, keepingSnapshots: true)
+                    let tables = try tableNames(of: [definition], in: pdb)
+                    deferred = try dropDeferrableIndexes(of: tables, for: [definition], in: pdb)
+                    try Self.copyTables(tables, from: alias, in: pdb)
+                    return .commit
+                }
+            } catch {
+                plan.full.append(definition)
+                plan.reasons.append("a new event is back-dated before what it applied, and its snapshot at \(snapshot.cutStart) cannot be read (\(error))")
+                continue
+            }
+            logger.info("resuming projection '\(definition.name)' from its snapshot at \(snapshot.cutStart): a new event is back-dated before what it applied")
+            resumed.append((definition, snapshot.cutStart, deferred))
+        }
+        plan.resumed = []
+        return resumed
+    }
+
+    /// The tables that `definitions` made, as `kopa_objects` lists them.
+    func tableNames(of definitions: [ProjectionDefinition], in pdb: Database) throws -> [String] {
+        let marks = definitions.map { _ in "?" }.joined(separator: ",")
+        return try String.fetchAll(pdb, sql: "SELECT name FROM kopa_objects WHERE type = 'table' AND projection IN (\(marks))", arguments: StatementArguments(definitions.map(\.name)))
     }
 
     /// The hash of the event at `seq` ("" when the ledger has none), which ties what a projection
@@ -373,7 +447,9 @@ public struct ProjectionEngine: Sendable {
     /// The objects of a projection that is not loaded now (its file removed or renamed, or an
     /// analyst's folder not given this time) stay, unless this definition names one of them: then
     /// that projection's objects are dropped, as derived data are, and it is rebuilt if it comes back.
-    func createTables(_ definition: ProjectionDefinition, in pdb: Database) throws {
+    /// - Parameter keepingSnapshots: keep the projection's snapshots listed (it resumes from one:
+    ///   they were taken of the same history); otherwise they go with the tables.
+    func createTables(_ definition: ProjectionDefinition, in pdb: Database, keepingSnapshots: Bool = false) throws {
         let words = SQLText.identifiers(definition.schemaSQL)
         let loaded = Set(set.projections.map(\.name))
         var dropping = [definition.name]
@@ -384,7 +460,7 @@ public struct ProjectionEngine: Sendable {
                 dropping.append(owner)
             }
         }
-        for name in dropping { try dropObjects(of: name, in: pdb) }
+        for name in dropping { try dropObjects(of: name, in: pdb, keepingSnapshots: keepingSnapshots && name == definition.name) }
         try Self.defineTables(definition, in: pdb)
     }
 
@@ -413,8 +489,9 @@ public struct ProjectionEngine: Sendable {
         }
     }
 
-    /// Drops a projection's tables and views (their indexes and triggers go with them) and forgets it.
-    func dropObjects(of projection: String, in pdb: Database) throws {
+    /// Drops a projection's tables and views (their indexes and triggers go with them) and forgets it,
+    /// with its snapshots unless `keepingSnapshots`.
+    func dropObjects(of projection: String, in pdb: Database, keepingSnapshots: Bool = false) throws {
         for row in try Row.fetchAll(pdb, sql: "SELECT type, name FROM kopa_objects WHERE projection = ?", arguments: [projection]) {
             let type: String = row["type"]
             let name: String = row["name"]
@@ -424,7 +501,7 @@ public struct ProjectionEngine: Sendable {
         }
         try pdb.execute(sql: "DELETE FROM kopa_objects WHERE projection = ?", arguments: [projection])
         try pdb.execute(sql: "DELETE FROM kopa_checkpoints WHERE projection = ?", arguments: [projection])
-        try pdb.execute(sql: "DELETE FROM kopa_snapshots WHERE projection = ?", arguments: [projection])
+        if !keepingSnapshots { try pdb.execute(sql: "DELETE FROM kopa_snapshots WHERE projection = ?", arguments: [projection]) }
     }
 
     /// Every object of the main database, as "type name".

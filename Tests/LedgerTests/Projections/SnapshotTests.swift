@@ -424,4 +424,96 @@ struct SnapshotTests {
         }
         #expect(replayed == expected && (expected ?? 0) > 100)
     }
+
+    /// Every projection table's rows, the indexes and triggers, and the checkpoints, as text: what
+    /// a catch-up must leave the same, whether it replayed from the start or from a snapshot.
+    static func state(_ engine: ProjectionEngine) throws -> String {
+        var configuration = SQLiteSetup.configuration()
+        configuration.readonly = true
+        return try DatabaseQueue(path: engine.databasePath, configuration: configuration).read { db in
+            var text = ""
+            for name in try String.fetchAll(db, sql: "SELECT name FROM kopa_objects WHERE type = 'table' ORDER BY name") {
+                text += name + "\n"
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(name.quotedDatabaseIdentifier) ORDER BY rowid") { text += "  \(row)\n" }
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') ORDER BY name") { text += "\(row)\n" }
+            for row in try Row.fetchAll(db, sql: "SELECT projection, version, checksum, last_seq, last_start, ledger FROM kopa_checkpoints ORDER BY projection") { text += "\(row)\n" }
+            return text
+        }
+    }
+
+    static func meeting(_ name: String, on date: String) -> EventDraft {
+        EventDraft(type: "meeting-held", data: .object(["meeting": .string(name), "kind": "workshop", "title": .string("Back-dated \(name)"), "project": "p1"]), occurredAt: date)
+    }
+
+    /// DESIGN.md: a back-dated event makes the engine replay the projections it moves from the last
+    /// snapshot before the event's occurred time, or from the start; either way the projection
+    /// database ends as a replay from the start leaves it.
+    @Test func aBackDatedEventResumesFromTheLatestSnapshotBeforeIt() throws {
+        let story = try Self.story()
+        let test = story.test
+        let engine = try Self.engine(test)
+        try engine.catchUp()
+        let reference = try Self.reference(test)
+        let cuts = Set(try Self.listed(engine).map { $0["cut_start"] as String }).sorted()
+        try #require(cuts.count == 3)
+        #expect(cuts[2] < "2023-03-15" && cuts[1] < "2021-02-15" && "2021-02-15" < cuts[2] && "2015-06-15" < cuts[0], "cuts \(cuts)")
+        let head = try test.head().seq
+
+        // After the latest cut: from that cut's snapshot, the tail only.
+        try test.ledger.append([Self.meeting("late-1", on: "2023-03-15")], actor: test.actor)
+        let late = try engine.catchUp()
+        #expect(Set(late.resumed) == ["audit_trail", "meetings"], "the projections that receive meetings and have applied later ones")
+        #expect(late.rebuilt.isEmpty)
+        #expect(late.applied > 0 && late.applied < Int(head) / 2, "\(late.applied) events of \(head) replayed")
+        try reference.catchUp(rebuild: nil)
+        #expect(try Self.state(engine) == Self.state(reference))
+
+        // Before the latest cut, recorded after its snapshot: that snapshot no longer holds every
+        // event before its cut, so the one before it serves, with a longer tail.
+        try test.ledger.append([Self.meeting("late-2", on: "2021-02-15")], actor: test.actor)
+        let earlier = try engine.catchUp()
+        #expect(Set(earlier.resumed) == ["audit_trail", "meetings"])
+        #expect(earlier.applied > late.applied)
+        try reference.catchUp(rebuild: nil)
+        #expect(try Self.state(engine) == Self.state(reference))
+
+        // Before the first cut: no snapshot serves, so from the start (which keeps new snapshots).
+        try test.ledger.append([Self.meeting("early", on: "2015-06-15")], actor: test.actor)
+        let early = try engine.catchUp()
+        #expect(early.resumed.isEmpty)
+        #expect(Set(early.rebuilt) == ["audit_trail", "meetings"])
+        try reference.catchUp(rebuild: nil)
+        #expect(try Self.state(engine) == Self.state(reference))
+
+        // A correction since the snapshots: from the start, as DESIGN.md has corrections replayed.
+        try test.ledger.append([Self.meeting("late-3", on: "2024-02-15")], actor: test.actor)
+        #expect(Set(try engine.catchUp().resumed) == ["audit_trail", "meetings"], "the new snapshots serve")
+        let target = try #require(test.ledger.events().last { $0.type == "meeting-held" && $0.occurredAt == "2023-03-15" })
+        try test.append(draft: try test.ledger.correctionDraft(of: target.id, set: ["title": "Renamed"], reason: "minutes checked"))
+        let corrected = try engine.catchUp()
+        #expect(corrected.resumed.isEmpty)
+        #expect(corrected.rebuilt.contains("meetings"))
+        try reference.catchUp(rebuild: nil)
+        #expect(try Self.state(engine) == Self.state(reference))
+    }
+
+    /// A snapshot that cannot be read when a back-dated event would resume from it: the projection
+    /// replays from the start instead, and nothing else changes.
+    @Test func aBackDatedEventWhoseSnapshotCannotBeReadReplaysFromTheStart() throws {
+        let story = try Self.story()
+        let test = story.test
+        let engine = try Self.engine(test)
+        try engine.catchUp()
+        for file in Self.files(engine) {
+            try Data("not a database".utf8).write(to: URL(fileURLWithPath: engine.snapshotFolder + "/" + file))
+        }
+        try test.ledger.append([Self.meeting("late-1", on: "2023-03-15")], actor: test.actor)
+        let summary = try engine.catchUp()
+        #expect(summary.resumed.isEmpty)
+        #expect(Set(summary.rebuilt) == ["audit_trail", "meetings"])
+        let reference = try Self.reference(test)
+        try reference.catchUp(rebuild: nil)
+        #expect(try Self.state(engine) == Self.state(reference))
+    }
 }
