@@ -1,5 +1,5 @@
 /// A valid time as precise as its evidence: `YYYY`, `YYYY-MM`, `YYYY-MM-DD` or
-/// `YYYY-MM-DDThh:mm:ss[.sss]Z`.
+/// `YYYY-MM-DDThh:mm:ss[.sss]Z`, with one to three digits of a second's fraction (stored as given).
 ///
 /// An event of `2022-05` sorts at the start of May 2022 and counts as happened *as of* any time
 /// from the end of May 2022 on; ``start`` and ``end`` are those two instants.
@@ -69,6 +69,8 @@ public struct OccurredAt: Sendable, Hashable {
                 n += 1
             }
             guard n > 0 else { throw fail("has no digits after the decimal point") }
+            // One to three digits: a stored valid time is exact to the millisecond, as recorded_at is.
+            if i < b.count, b[i] >= 0x30, b[i] <= 0x39 { throw fail("has more than three digits after the decimal point (the ledger keeps milliseconds)") }
             for _ in n..<3 { millis *= 10 }
         }
         if i == b.count { throw fail("has no time zone") }
