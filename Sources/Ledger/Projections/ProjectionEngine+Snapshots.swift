@@ -46,8 +46,6 @@ extension ProjectionEngine {
             SELECT file, cut_start, head_seq, max_end, ledger FROM kopa_snapshots
             WHERE projection = ? AND version = ? AND checksum = ? AND boot = ? ORDER BY cut_start DESC
             """, arguments: [definition.name, definition.version, definition.checksum, boot])
-        let types = definition.handledTypes.contains("*") ? [] : definition.handledTypes.sorted()
-        let typeClause = types.isEmpty ? "" : " AND type IN (" + types.map { _ in "?" }.joined(separator: ",") + ")"
         var hashes: [Int64: String] = [:]
         for row in rows {
             let record = SnapshotRecord(projection: definition.name, file: row["file"], cutStart: row["cut_start"], headSeq: row["head_seq"], maxEnd: row["max_end"])
@@ -55,15 +53,7 @@ extension ProjectionEngine {
             guard try row["ledger"] == hash(atSeq: record.headSeq, cache: &hashes) else { continue }
             let low = min(record.headSeq, seqBound)
             let high = max(record.headSeq, seqBound)
-            if low < high {
-                let differs = try ledger.store.read { ldb in
-                    try Bool.fetchOne(ldb, sql: """
-                        SELECT EXISTS (SELECT 1 FROM events WHERE seq > ? AND seq <= ?
-                            AND (target IS NOT NULL OR (occurred_start < ?\(typeClause))))
-                        """, arguments: StatementArguments([low, high, record.cutStart] + types.map { $0 as any DatabaseValueConvertible })) ?? true
-                }
-                if differs { continue }
-            }
+            if low < high, try anyEvent(after: low, upTo: high, disturbing: definition, before: record.cutStart) { continue }
             guard FileManager.default.fileExists(atPath: snapshotFolder + "/" + record.file) else { continue }
             return record
         }

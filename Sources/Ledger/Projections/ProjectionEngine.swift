@@ -418,18 +418,37 @@ public struct ProjectionEngine: Sendable {
         return hash
     }
 
-    /// Whether the events after `lastSeq` can be applied on top of what the projection holds: none
-    /// of the types it handles occurred before the latest start it has applied (`lastStart`), and
-    /// none corrects or retracts an event.
+    /// Whether the events after `lastSeq` can be applied on top of what the projection holds (see
+    /// ``anyEvent(after:upTo:disturbing:before:)``, with the latest start it has applied).
     func canCatchUpIncrementally(_ definition: ProjectionDefinition, after lastSeq: Int64, lastStart: String) throws -> Bool {
-        let types = definition.handledTypes.contains("*") ? [] : definition.handledTypes.sorted()
-        let typeClause = types.isEmpty ? "" : " AND type IN (" + types.map { _ in "?" }.joined(separator: ",") + ")"
-        return try ledger.store.read { db in
-            let earlier = try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM events WHERE seq > ? AND ((occurred_start < ?\(typeClause)) OR target IS NOT NULL)
-                """, arguments: StatementArguments([lastSeq, lastStart] + types.map { $0 as any DatabaseValueConvertible })) ?? 0
-            return earlier == 0
+        try !anyEvent(after: lastSeq, upTo: nil, disturbing: definition, before: lastStart)
+    }
+
+    /// Whether an event with a seq in `low + 1 ... high` changes what `definition` made of the events
+    /// that start before `start` (the latest start it has applied, or a snapshot's cut), so that
+    /// those events must be replayed: it starts before `start` in a type the projection receives;
+    /// or, for a projection that sees events as corrected, it corrects or retracts an event of such
+    /// a type, or a correction (whose original's type is not at hand here). A projection that sees
+    /// events as recorded takes a correction as just another event; one that receives neither the
+    /// corrected event's type nor the correction's is not moved by it (a meeting corrected leaves
+    /// the funding as it was).
+    func anyEvent(after low: Int64, upTo high: Int64?, disturbing definition: ProjectionDefinition, before start: String) throws -> Bool {
+        let everything = definition.handledTypes.contains("*")
+        let types = definition.handledTypes.sorted().map { $0 as any DatabaseValueConvertible }
+        let list = types.map { _ in "?" }.joined(separator: ",")
+        var condition = everything ? "occurred_start < ?" : "(occurred_start < ? AND type IN (\(list)))"
+        var arguments: [any DatabaseValueConvertible] = [low] + (high.map { [$0] } ?? []) + [start] + (everything ? [] : types)
+        if !definition.asRecorded {
+            if everything {
+                condition += " OR target IS NOT NULL"
+            } else {
+                // A target that cannot be found counts as one of the projection's.
+                condition += " OR (target IS NOT NULL AND coalesce((SELECT t.type FROM events AS t WHERE t.id = events.target), '') IN (\(list), 'event-corrected', 'event-retracted', ''))"
+                arguments += types
+            }
         }
+        let sql = "SELECT EXISTS (SELECT 1 FROM events WHERE seq > ?" + (high == nil ? "" : " AND seq <= ?") + " AND (\(condition)))"
+        return try ledger.store.read { db in try Bool.fetchOne(db, sql: sql, arguments: StatementArguments(arguments)) ?? true }
     }
 
     /// Records how far a projection got: the head applied (its seq and hash), and the latest
