@@ -10,7 +10,8 @@ import GRDBSQLite
 /// incremental while new events occurred no earlier than what a projection has applied; a
 /// back-dated event makes the engine replay that projection from its latest snapshot that the
 /// events recorded since leave standing (see ``usableSnapshot(for:filter:seqBound:in:)``), or from
-/// the start; a correction or a retraction, from the start. A changed version or file rebuilds it.
+/// the start; a correction or a retraction, from the start, the projections it concerns (see
+/// ``anyEvent(after:upTo:disturbing:before:)``). A changed version or file rebuilds it.
 ///
 /// ```swift
 /// let engine = try ProjectionEngine(ledger: ledger)
