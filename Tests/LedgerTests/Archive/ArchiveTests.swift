@@ -304,6 +304,23 @@ struct ArchiveTests {
         BadArchive(name: "a line of 9 MiB whose end comes in a later block", kind: .integrity, mentions: ["bad.kopa:12", "line 12 is longer than 8 MiB"]) { source, dir in
             try stockCompress(try replacingLines(source) { $0[11] = #"{"pad":""# + String(repeating: "x", count: 9 << 20) + #""}"# }, dir)
         },
+        // The last line changed and rehashed leaves a valid chain: only the line's own checks see it.
+        BadArchive(name: "a version of 0 on the last line, its hash recomputed", kind: .integrity, mentions: ["version is 0 but expected a positive integer"]) { source, dir in
+            var record = try source.test.ledger.event(String(source.head.seq))
+            record.version = 0
+            record.hash = record.computeHash()
+            return try kopaCompress(try replacingLines(source) { $0[$0.count - 1] = record.exportLine }, dir)
+        },
+        BadArchive(name: "a recorded_at without milliseconds on the last line, its hash recomputed", kind: .integrity,
+                   mentions: ["recorded_at '2999-01-01T00:00:00Z' is not YYYY-MM-DDThh:mm:ss.sssZ"]) { source, dir in
+            var record = try source.test.ledger.event(String(source.head.seq))
+            record.recordedAt = "2999-01-01T00:00:00Z"
+            record.hash = record.computeHash()
+            return try kopaCompress(try replacingLines(source) { $0[$0.count - 1] = record.exportLine }, dir)
+        },
+        BadArchive(name: "a missing key", kind: .integrity, mentions: ["bad.kopa:8", "missing key(s) recorded_by"]) { source, dir in
+            try kopaCompress(try replacingLines(source) { $0[7] = $0[7].replacingOccurrences(of: #","recorded_by":"[^"]*""#, with: "", options: .regularExpression) }, dir)
+        },
         BadArchive(name: "a valid frame holding nothing", kind: .integrity, mentions: ["holds no records"]) { _, dir in
             try kopaCompress([], dir)
         },

@@ -201,6 +201,49 @@ struct ValidationTests {
         #expect(try test.head() == before)
     }
 
+    /// The limit is exact: a record of 1 MiB to the byte (its export line) is accepted, one byte
+    /// more is refused. Two probes differ from the first only in the length of `meta.source`.
+    @Test func aRecordOfExactlyOneMebibyteIsAcceptedAndOneByteMoreIsNot() throws {
+        let test = try TestLedger()
+        let slug = String(repeating: "a", count: 64)
+        try test.organisation(slug)
+        try test.project("p")
+        func meeting(_ name: String, _ count: Int, source: Int) -> EventDraft {
+            EventDraft(
+                type: "meeting-held", data: ["meeting": .string(name), "kind": "forum", "title": "Big", "organisations": .array(Array(repeating: .string(slug), count: count))],
+                meta: ["source": .string(String(repeating: "s", count: source))])
+        }
+        // About 1.5 KiB under the limit with a source of one character.
+        let count = (Ledger.maxRecordBytes - 2000 - CanonicalJSON.string(meeting("b0001", 0, source: 1).data).utf8.count) / 67
+        let probe = try #require(try test.append(meeting("b0001", count, source: 1)).last)
+        let room = Ledger.maxRecordBytes - probe.exportLine.utf8.count
+        try #require(room > 0 && room < 1999, "the probe is \(probe.exportLine.utf8.count) bytes")
+        let exact = try #require(try test.append(meeting("b0002", count, source: 1 + room)).last)
+        #expect(exact.exportLine.utf8.count == Ledger.maxRecordBytes)
+        let before = try test.head()
+        expectLedgerError(.invalidInput, mentioning: ["the record is 1048577 bytes", "at most 1048576 (1 MiB)"]) {
+            try test.append(meeting("b0003", count, source: 2 + room))
+        }
+        #expect(try test.head() == before)
+    }
+
+    /// `meta.evidence` holds at most 100 items: 100 are accepted, 101 refused.
+    @Test func evidenceTakesAtMostOneHundredItems() throws {
+        let test = try TestLedger().withFixtures()
+        func items(_ n: Int) -> JSONValue { .array((0..<n).map { ["title": .string("minutes \($0)")] }) }
+        let accepted = try test.record("meeting-held", ["meeting": "m1", "kind": "forum", "title": "T", "project": "cities4csr"], meta: ["evidence": items(100)])
+        guard case .array(let kept)? = accepted.meta["evidence"] else {
+            Issue.record("no evidence list in \(accepted.metaJSON.prefix(80))")
+            return
+        }
+        #expect(kept.count == 100)
+        let before = try test.head()
+        expectLedgerError(.invalidInput, mentioning: ["meta.evidence", "at most 100"]) {
+            try test.record("meeting-held", ["meeting": "m2", "kind": "forum", "title": "T", "project": "cities4csr"], meta: ["evidence": items(101)])
+        }
+        #expect(try test.head() == before)
+    }
+
     /// A required text of blanks (spaces, tabs, a line break, an ideographic space) is refused
     /// like an empty one; blanks around a text are kept as typed.
     @Test(arguments: [" ", "   ", "\t", " \n ", "\u{3000}"])

@@ -96,6 +96,21 @@ struct OccurredAtTests {
         }
     }
 
+    /// A valid time may start up to a day after its recording, to the millisecond, and no later.
+    @Test func aValidTimeMayStartUpToADayAfterItsRecording() throws {
+        let recordedAt = "2025-03-10T12:00:00.000Z"
+        try OccurredAt("2025-03-11T12:00:00Z").checkHasHappened(by: recordedAt)
+        try OccurredAt("2025-03-11").checkHasHappened(by: recordedAt)
+        expectLedgerError(.invalidInput, mentioning: ["occurred_at '2025-03-11T12:00:00.001Z' is in the future"]) {
+            try OccurredAt("2025-03-11T12:00:00.001Z").checkHasHappened(by: recordedAt)
+        }
+        // A day starts at midnight: the day after tomorrow is refused even just before midnight.
+        try OccurredAt("2025-03-11").checkHasHappened(by: "2025-03-10T00:00:00.000Z")
+        expectLedgerError(.invalidInput, mentioning: ["occurred_at '2025-03-12' is in the future"]) {
+            try OccurredAt("2025-03-12").checkHasHappened(by: "2025-03-10T23:59:59.999Z")
+        }
+    }
+
     @Test func sortsCoarserTimesAtTheStartOfTheirPeriod() throws {
         let month = try OccurredAt("2022-05")
         let day = try OccurredAt("2022-05-17")

@@ -424,7 +424,9 @@ struct ReportTests {
 
     @Test(arguments: [
         ("48454.95", 4_845_495 as Int64?), ("0", 0), ("0.1", 10), ("0.29", 29), ("1.5", 150), ("8550.87", 855_087),
-        ("", nil), (".5", nil), ("1.234", nil), ("1,00", nil), ("-1", nil), ("1.2.3", nil), ("1e3", nil), (" 1", nil),
+        ("", nil), (".5", nil), ("1.234", nil),
+        // 15 integer digits at most: 16 are refused before whole * 100 could come near Int64's limit.
+        ("999999999999999.99", 99_999_999_999_999_999), ("1000000000000000", nil), ("1,00", nil), ("-1", nil), ("1.2.3", nil), ("1e3", nil), (" 1", nil),
     ] as [(String, Int64?)])
     func centsOfADecimalString(amount: String, cents: Int64?) {
         #expect(Money.cents(amount) == cents)

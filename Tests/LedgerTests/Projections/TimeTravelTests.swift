@@ -212,6 +212,17 @@ struct TimeTravelTests {
                 Check(label: "now, counted as a partner", column: "partners", expected: 1),
             ]
         },
+        Scenario(name: "a meeting known only by its month has happened from the end of the month") { test in
+            try base(test)
+            try meeting(test, "m1", "2021-05")
+            return [
+                Check(label: "the month's first day", asOf: "2021-05-01", column: "meetings_held", expected: 0),
+                Check(label: "mid-month", asOf: "2021-05-15", column: "meetings_held", expected: 0),
+                Check(label: "the month's last day", asOf: "2021-05-31", column: "meetings_held", expected: 1),
+                Check(label: "the month's last millisecond", asOf: "2021-05-31T23:59:59.999Z", column: "meetings_held", expected: 1),
+                Check(label: "a millisecond before", asOf: "2021-05-31T23:59:59.998Z", column: "meetings_held", expected: 0),
+            ]
+        },
     ]
 
     @Test(arguments: scenarios)
@@ -265,6 +276,36 @@ struct TimeTravelTests {
     }
 
     // MARK: - State and history of one entity at a time
+
+    /// An event as precise as a month has happened as of the month's end, not before: the state
+    /// of its stream as of a day inside the month leaves it out.
+    @Test func stateAsOfADayInsideAMonthPreciseEventLeavesItOut() throws {
+        let test = try TestLedger(actor: "auditor-1")
+        try Self.base(test)
+        try test.record("funding-committed", ["project": "p1", "funding_source": "erdf", "amount": money("1000.00"), "rate": "80"], occurredAt: "2021-05")
+        func facts(asOf: String) throws -> [String] {
+            try test.ledger.state(of: "project/p1", time: ReportTime(asOf: try TimeBound(asOf))).facts.map(\.occurredAt)
+        }
+        #expect(try facts(asOf: "2021-05-15") == [])
+        #expect(try facts(asOf: "2021-05-31T23:59:59.998Z") == [])
+        #expect(try facts(asOf: "2021-05-31") == ["2021-05"])
+        let history = try test.ledger.history(of: "project/p1", time: ReportTime(asOf: try TimeBound("2021-05-15")))
+        #expect(history.map(\.record.type) == ["project-registered"])
+    }
+
+    /// State folds a stream in valid-time order, not in the order it was recorded: a back-dated
+    /// event recorded last comes first among the facts.
+    @Test func stateListsFactsInValidTimeOrderNotRecordedOrder() throws {
+        let test = try TestLedger(actor: "auditor-1")
+        try Self.base(test)
+        let later = try test.record("funding-committed", ["project": "p1", "funding_source": "erdf", "amount": money("1000.00"), "rate": "80"], occurredAt: "2021-03-01")
+        let earlier = try test.record("funding-committed", ["project": "p1", "funding_source": "state", "amount": money("50.00"), "rate": "5"], occurredAt: "2020-03-01")
+        let sameDay = try test.record("funding-committed", ["project": "p1", "funding_source": "municipality", "amount": money("10.00"), "rate": "1"], occurredAt: "2020-03-01")
+        let state = try test.ledger.state(of: "project/p1")
+        #expect(state.facts.map(\.seq) == [earlier.seq, sameDay.seq, later.seq])
+        #expect(state.facts.map(\.occurredAt) == ["2020-03-01", "2020-03-01", "2021-03-01"])
+        #expect(state.events.map(\.seq).suffix(3) == [earlier.seq, sameDay.seq, later.seq])
+    }
 
     @Test func stateAndHistoryAtATime() throws {
         let test = try TestLedger(actor: "auditor-1")

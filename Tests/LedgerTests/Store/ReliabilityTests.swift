@@ -80,6 +80,65 @@ struct ReliabilityTests {
         expectLedgerError(.invalidInput, mentioning: ["--expect-head 'abc' is not a hash"]) { _ = try test.ledger.verify(expectHead: "abc", expectCount: nil) }
     }
 
+    /// An expected count must be 1 or more: 0 is a mistyped value, not an end to check.
+    @Test func anExpectedCountBelowOneIsRefusedBeforeVerifying() throws {
+        let (test, _) = try Self.ledgerWithEvents()
+        for count: Int64 in [0, -1] {
+            expectLedgerError(.invalidInput, mentioning: ["--expect-count \(count) is not a count of events", "expected 1 or more"]) {
+                _ = try test.ledger.verify(expectHead: nil, expectCount: count)
+            }
+        }
+    }
+
+    /// Replaces the events from `from` on with `records`, after dropping the triggers: a forger who
+    /// changes an event and recomputes every link and hash after it.
+    static func rewrite(_ test: TestLedger, _ records: ArraySlice<EventRecord>) throws {
+        func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+        var sql = Self.dropTriggers
+        for r in records {
+            sql += "UPDATE events SET type = \(quoted(r.type)), recorded_at = \(quoted(r.recordedAt)), prev = \(quoted(r.prev)), hash = \(quoted(r.hash)) WHERE seq = \(r.seq);\n"
+        }
+        let result = try sqlite3(test.path, sql)
+        #expect(result.status == 0, "sqlite3: \(result.stderr)")
+    }
+
+    /// The ledger's events with `change` made to the one at `target`, and every link and hash from
+    /// it on recomputed: a chain that is whole except for what `change` did.
+    static func rechained(_ test: TestLedger, at target: Int64, _ change: (inout EventRecord) -> Void) throws -> ArraySlice<EventRecord> {
+        var records = try test.ledger.events()
+        let index = Int(target - 1)
+        change(&records[index])
+        for i in index..<records.count {
+            records[i].prev = i == 0 ? EventRecord.genesisPrev : records[i - 1].hash
+            records[i].hash = records[i].computeHash()
+        }
+        return records[index...]
+    }
+
+    /// `recorded_at` never decreases along the chain: an event whose time goes back is found at its
+    /// seq even when every hash after it was recomputed, by one pass and by two halves.
+    @Test func aRecordedAtEarlierThanThePreviousIsFoundThoughEveryHashWasRecomputed() throws {
+        let (test, target) = try Self.ledgerWithEvents()
+        try Self.rewrite(test, try Self.rechained(test, at: target) { $0.recordedAt = "2000-01-01T00:00:00.000Z" })
+        for parallelFrom: Int64 in [.max, 2] {
+            let error = expectLedgerError(.integrity, mentioning: ["recorded_at 2000-01-01T00:00:00.000Z is earlier than the previous event's"]) {
+                _ = try test.ledger.verify(parallelFrom: parallelFrom)
+            }
+            #expect(error?.seq == target)
+        }
+    }
+
+    /// The first event must be `ledger-created`, whose hash is checked like any other: one of
+    /// another type is found even when its hash and every link after it were recomputed.
+    @Test func aFirstEventOfAnotherTypeIsFoundThoughEveryHashWasRecomputed() throws {
+        let (test, _) = try Self.ledgerWithEvents()
+        try Self.rewrite(test, try Self.rechained(test, at: 1) { $0.type = "organisation-registered" })
+        let error = expectLedgerError(.integrity, mentioning: ["the first event is 'organisation-registered' but must be 'ledger-created'"]) {
+            _ = try test.ledger.verify()
+        }
+        #expect(error?.seq == 1)
+    }
+
     @Test func triggersRefuseUpdateAndDelete() throws {
         let (test, target) = try Self.ledgerWithEvents()
         let before = try test.ledger.event(String(target))

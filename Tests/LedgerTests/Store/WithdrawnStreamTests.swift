@@ -30,6 +30,22 @@ struct WithdrawnStreamTests {
         #expect(try test.ledger.verify().count == test.head().seq)
     }
 
+    /// The state says withdrawn while every opening event is retracted, and no more once the
+    /// stream is opened again.
+    @Test func theStateIsWithdrawnOnlyWhileEveryOpeningEventIsRetracted() throws {
+        let test = try TestLedger().withFixtures()
+        #expect(try test.ledger.state(of: "organisation/kekava").withdrawn == false)
+        let gone = try test.organisation("gone", name: "Wrong name")
+        try Self.retract(test, gone)
+        let withdrawn = try test.ledger.state(of: "organisation/gone")
+        #expect(withdrawn.withdrawn)
+        #expect(withdrawn.fields.isEmpty)
+        try test.organisation("gone", name: "Right name")
+        let again = try test.ledger.state(of: "organisation/gone")
+        #expect(again.withdrawn == false)
+        #expect(again.fields["name"] == "Right name")
+    }
+
     @Test func aWithdrawnProjectTakesNoEventsButItsOpeningOne() throws {
         let test = try TestLedger().withFixtures()
         let project = try test.project("p2")
