@@ -196,6 +196,24 @@ struct ProjectionEngineTests {
         #expect(all.count == Int(try test.head().seq))
     }
 
+    /// An event that a correction moves takes its place among the events already at its new time
+    /// by seq, as if it had been recorded there: before a later-recorded one, after an earlier one.
+    @Test func aMovedEventTiesWithOthersAtItsNewTimeBySeq() throws {
+        let test = try TestLedger().withFixtures()
+        let analyst = try AnalystFolder()
+        try analyst.projection("order_log.sql", Self.orderLog)
+        let early = try test.record("meeting-held", ["meeting": "early", "kind": "workshop", "title": "Early"], occurredAt: "2019-05-01")
+        let middle = try test.record("meeting-held", ["meeting": "middle", "kind": "workshop", "title": "Middle"], occurredAt: "2021-06-01")
+        let late = try test.record("meeting-held", ["meeting": "late", "kind": "workshop", "title": "Late"], occurredAt: "2023-05-01")
+        // Both moved to the middle meeting's day: the early one (lower seq) before it, the late one after.
+        for target in [early, late] {
+            try test.append(draft: try test.ledger.correctionDraft(of: target.id, occurredAt: "2021-06-01", reason: "date checked"))
+        }
+        try test.engine(extra: [analyst.url]).catchUp()
+        let order: [Int64] = try Self.values(test, "SELECT seq FROM order_log WHERE type = 'meeting-held' ORDER BY n")
+        #expect(order == [early.seq, middle.seq, late.seq])
+    }
+
     /// A council dissolution recorded before the formation it ends, or the other way round: the
     /// result follows valid time, whatever order the facts were learned in, with or without a
     /// catch-up in between.
