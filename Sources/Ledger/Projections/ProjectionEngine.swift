@@ -350,7 +350,7 @@ public struct ProjectionEngine: Sendable {
                         continue
                     }
                     // DESIGN.md: from the last snapshot before the event's occurred time, when the
-                    // events recorded since it leave it standing (none before its cut, no correction).
+                    // events recorded since it leave it standing (``anyEvent``, from its cut).
                     if let snapshot = try usableSnapshot(for: definition, filter: ReplayFilter(), seqBound: head, in: pdb),
                         attached?.contains(snapshot.file) ?? true
                     {
