@@ -503,6 +503,31 @@ struct CLIEndToEndTests {
         #expect(try ledger.events().last?.data["organisations"] == .array([]))
     }
 
+    /// A list option given several times is every value given, in order and duplicates kept, and
+    /// replaces `--data`'s list whole (the stored list was once `--data`'s with the options'
+    /// appended, and a repeated value was dropped); `correct` collects the values the same way.
+    @Test func aRepeatedListOptionIsEveryValueAndReplacesTheDataList() throws {
+        let ledger = try CLILedger()
+        for slug in ["riga", "ogre"] {
+            let registered = try ledger.kopa("record", "organisation-registered", "--organisation", slug, "--name", slug, "--kind", "municipality", "--country", "LV")
+            #expect(registered.status == 0, "\(registered)")
+        }
+        let meeting = ["record", "meeting-held", "--kind", "workshop", "--title", "T", "--data", #"{"organisations":["kekava"]}"#]
+        for (slug, given, stored) in [
+            ("dm3", ["riga", "ogre"], ["riga", "ogre"]),
+            ("dm4", ["kekava", "kekava"], ["kekava", "kekava"]),
+            ("dm5", ["kekava", "riga", "kekava"], ["kekava", "riga", "kekava"]),
+        ] {
+            let result = try ledger.kopa(meeting + ["--meeting", slug] + given.flatMap { ["--organisations", $0] })
+            #expect(result.status == 0, "\(result)")
+            #expect(try ledger.events().last?.data["organisations"] == .array(stored.map(JSONValue.string)), "\(given)")
+        }
+        let target = try #require(try ledger.events().last)
+        let corrected = try ledger.kopa("correct", "\(target.seq)", "--organisations", "ogre", "--organisations", "ogre", "--reason", "minutes")
+        #expect(corrected.status == 0, "\(corrected)")
+        #expect(try ledger.events().last?.data["data"]?["organisations"] == .array(["ogre", "ogre"]))
+    }
+
     @Test func sqlLookingStringsAreStoredVerbatim() throws {
         let ledger = try CLILedger()
         let name = "Robert'); DROP TABLE events; --"
