@@ -162,6 +162,49 @@ struct CLIArchiveTests {
         #expect(linked.stdout.contains("is a terminal"), "\(linked)")
     }
 
+    /// Archives re-hashed by another tool, so that their chains verify: an id that is not a
+    /// lower-case UUID is refused by `verify FILE` and `restore` (1, as any line that is not a
+    /// record); a stream whose versions are 5, 2, 3 passes `verify FILE` (it does not check
+    /// stream versions) but not `restore` (65, as a repeated version), which leaves nothing.
+    @Test func aRehashedArchiveThatBreaksTheRecordFormatIsRefused() throws {
+        let ledger = try CLILedger()
+        for i in 1...3 {
+            #expect(try ledger.kopa("record", "meeting-held", "--meeting", "m\(i)", "--kind", "forum", "--title", "M\(i)").status == 0)
+        }
+        let records = try ledger.events()
+        let meetings = records.indices.filter { records[$0].type == "meeting-held" }
+        func forged(_ name: String, _ change: (inout [EventRecord]) -> Void) throws -> String {
+            var forged = records
+            change(&forged)
+            for i in 1..<forged.count {
+                forged[i].prev = forged[i - 1].hash
+                forged[i].hash = forged[i].computeHash()
+            }
+            let plain = try ledger.directory.write(name + ".ndjson", forged.map { $0.exportLine + "\n" }.joined())
+            let archive = ledger.directory.path(name + ".kopa")
+            #expect(try run(try tool("lz4"), ["-q", plain, archive]).status == 0)
+            return archive
+        }
+        let upper = try forged("upper") { $0[meetings[1]].id = $0[meetings[1]].id.uppercased() }
+        let seq = records[meetings[1]].seq
+        for command in [["verify", upper], ["restore", upper, "--ledger", ledger.directory.path("upper.sqlite")]] {
+            let result = try kopa(command)
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr.contains("seq \(seq)") && result.stderr.contains("is not a lower-case UUID"), "\(result)")
+        }
+        let versions = try forged("versions") { records in
+            for (i, version) in zip(meetings, [5, 2, 3] as [Int64]) {
+                records[i].stream = "meeting/m1"
+                records[i].streamVersion = version
+            }
+        }
+        #expect(try kopa(["verify", versions]).status == 0)
+        let restore = try kopa(["restore", versions, "--ledger", ledger.directory.path("versions.sqlite")])
+        #expect(restore.status == 65, "\(restore)")
+        #expect(restore.stderr.contains("seq \(records[meetings[0]].seq): the record cannot be restored: it is version 5 of stream 'meeting/m1'"), "\(restore)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: ledger.directory.url.path).filter { $0.hasPrefix("upper.sqlite") || $0.hasPrefix("versions.sqlite") } == [])
+    }
+
     @Test func aBadArchiveExitsOneOrSixtyFiveAndNamesWhatIsWrong() throws {
         let ledger = try CLILedger()
         let archive = ledger.directory.path("ledger.kopa")

@@ -102,6 +102,8 @@ struct CLIEndToEndTests {
         CLIBadInput(name: "a parameter the report does not take", arguments: ["report", "overview", "--param", "x=1"], exit: 64, mentions: ["':x'", "(see 'kopa report --help')"]),
         CLIBadInput(name: "an unknown projection to rebuild", arguments: ["rebuild", "nope"], exit: 66, mentions: ["'nope'", "the projections are audit_trail, change_log"]),
         CLIBadInput(name: "an option without its value", arguments: ["record"] + meeting + ["--participants"], exit: 64, mentions: ["--participants"]),
+        CLIBadInput(name: "a type to describe that does not exist", arguments: ["catalog", "meting-held"], exit: 66,
+                    mentions: ["unknown event type 'meting-held' (did you mean 'meeting-held'?)"]),
         CLIBadInput(name: "the catalog of a file that is not a ledger", arguments: ["catalog", "--ledger", "$DIR/in.ndjson"], importFile: .text("not a ledger\n"), exit: 66,
                     mentions: ["in.ndjson", "not a Kopa ledger"]),
         CLIBadInput(name: "a restore expecting a head that is no hash", arguments: ["restore", "$DIR/in.ndjson", "--ledger", "$DIR/new.sqlite", "--expect-head", "abc"],
@@ -503,6 +505,31 @@ struct CLIEndToEndTests {
         #expect(try ledger.events().last?.data["organisations"] == .array([]))
     }
 
+    /// A list option given several times is every value given, in order and duplicates kept, and
+    /// replaces `--data`'s list whole (the stored list was once `--data`'s with the options'
+    /// appended, and a repeated value was dropped); `correct` collects the values the same way.
+    @Test func aRepeatedListOptionIsEveryValueAndReplacesTheDataList() throws {
+        let ledger = try CLILedger()
+        for slug in ["riga", "ogre"] {
+            let registered = try ledger.kopa("record", "organisation-registered", "--organisation", slug, "--name", slug, "--kind", "municipality", "--country", "LV")
+            #expect(registered.status == 0, "\(registered)")
+        }
+        let meeting = ["record", "meeting-held", "--kind", "workshop", "--title", "T", "--data", #"{"organisations":["kekava"]}"#]
+        for (slug, given, stored) in [
+            ("dm3", ["riga", "ogre"], ["riga", "ogre"]),
+            ("dm4", ["kekava", "kekava"], ["kekava", "kekava"]),
+            ("dm5", ["kekava", "riga", "kekava"], ["kekava", "riga", "kekava"]),
+        ] {
+            let result = try ledger.kopa(meeting + ["--meeting", slug] + given.flatMap { ["--organisations", $0] })
+            #expect(result.status == 0, "\(result)")
+            #expect(try ledger.events().last?.data["organisations"] == .array(stored.map(JSONValue.string)), "\(given)")
+        }
+        let target = try #require(try ledger.events().last)
+        let corrected = try ledger.kopa("correct", "\(target.seq)", "--organisations", "ogre", "--organisations", "ogre", "--reason", "minutes")
+        #expect(corrected.status == 0, "\(corrected)")
+        #expect(try ledger.events().last?.data["data"]?["organisations"] == .array(["ogre", "ogre"]))
+    }
+
     @Test func sqlLookingStringsAreStoredVerbatim() throws {
         let ledger = try CLILedger()
         let name = "Robert'); DROP TABLE events; --"
@@ -721,8 +748,9 @@ struct CLIEndToEndTests {
         let schema = try kopa(["catalog", "meeting-held", "--format", "json"], cwd: folder.url)
         #expect(try parseJSON(schema.stdout)["title"] == .string("meeting-held"))
         let unknown = try kopa(["catalog", "meeting-hold"], cwd: folder.url)
-        #expect(unknown.status == 65)
-        #expect(unknown.stderr.contains("did you mean 'meeting-held'?"))
+        // A type to read about that does not exist is not found, as a report is (66).
+        #expect(unknown.status == 66, "\(unknown)")
+        #expect(unknown.stderr.contains("unknown event type 'meeting-hold' (did you mean 'meeting-held'?)"), "\(unknown)")
         // A type's fields as rows for scripts.
         let fields = try kopa(["catalog", "meeting-held", "--format", "csv"], cwd: folder.url)
         #expect(fields.stdout.hasPrefix("field,type,required,refers_to,description,expected\r\n"))

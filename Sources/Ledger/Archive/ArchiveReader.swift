@@ -175,12 +175,18 @@ public final class ArchiveReader {
         guard EventHash.isHash(hash) else {
             throw broken("hash '\(hash.prefix(80))' is not 64 lower-case hex digits", seq: seq)
         }
+        // Every id Kopa writes is a lower-case UUID; an archive re-hashed with another id (upper
+        // case, or no UUID) would restore into a ledger Kopa could not have written.
+        let id = try string("id")
+        guard UUIDText.isValid(id) else {
+            throw broken("id '\(id.prefix(80))' is not a lower-case UUID; expected 8-4-4-4-12 hex digits 0-9 a-f", seq: seq)
+        }
         let recordedAt = try string("recorded_at")
         guard Self.isRecordedAt(recordedAt) else {
             throw broken("recorded_at '\(recordedAt.prefix(80))' is not YYYY-MM-DDThh:mm:ss.sssZ", seq: seq)
         }
         return EventRecord(
-            seq: seq, id: try string("id"), type: try string("type"), version: try positive("version"),
+            seq: seq, id: id, type: try string("type"), version: try positive("version"),
             stream: try string("stream"), streamVersion: try positive("stream_version"),
             occurredAt: try string("occurred_at"), recordedAt: recordedAt, recordedBy: try string("recorded_by"),
             dataJSON: try object("data"), metaJSON: try object("meta"), prev: try string("prev"), hash: hash)
@@ -289,7 +295,7 @@ enum CanonicalLine {
         var c = Cursor(bytes: line)
         guard c.literal("{\"data\":"), let data = c.object(),
             c.literal(",\"hash\":"), let hash = c.hashString(),
-            c.literal(",\"id\":"), let id = c.plainString(),
+            c.literal(",\"id\":"), let id = c.uuidString(),
             c.literal(",\"meta\":"), let meta = c.object(),
             c.literal(",\"occurred_at\":"), let occurredAt = c.plainString(),
             c.literal(",\"prev\":"), let prev = c.hashString() ?? c.plainString(),
@@ -330,6 +336,19 @@ enum CanonicalLine {
             (w &+ ones &* (0x80 - lo)) & ~(w &+ ones &* (0x7F - hi)) & highs
         }
         return inRange(0x30, 0x39) | inRange(0x61, 0x66) == highs
+    }
+
+    /// A lower-case UUID (8-4-4-4-12): the four dashes, and the 32 digits tested as four words
+    /// (the middle groups of four put together two at a time).
+    static func isUUID(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard range.count == 36, let base = line.baseAddress else { return false }
+        let raw = UnsafeRawPointer(base + range.lowerBound)
+        func byte(_ offset: Int) -> UInt8 { raw.load(fromByteOffset: offset, as: UInt8.self) }
+        let dash = UInt8(ascii: "-")
+        guard byte(8) == dash, byte(13) == dash, byte(18) == dash, byte(23) == dash else { return false }
+        func word(_ offset: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+        func half(_ offset: Int) -> UInt64 { UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self))) }
+        return isHexWord(word(0)) && isHexWord(half(9) | half(14) << 32) && isHexWord(half(19) | half(24) << 32) && isHexWord(word(28))
     }
 
     /// `YYYY-MM-DDThh:mm:ss.sssZ`, tested as three words against the pattern.
@@ -446,6 +465,13 @@ enum CanonicalLine {
         @inline(__always)
         mutating func hashString() -> Range<Int>? {
             fixedString(64) { CanonicalLine.isHash($0, $1) }
+        }
+
+        /// The range of a lower-case UUID string, or nil (any other id goes to the full parser,
+        /// which names it).
+        @inline(__always)
+        mutating func uuidString() -> Range<Int>? {
+            fixedString(36) { CanonicalLine.isUUID($0, $1) }
         }
 
         /// The range of a `YYYY-MM-DDThh:mm:ss.sssZ` string, or nil.

@@ -142,10 +142,10 @@ extension Ledger {
         }
     }
 
-    /// Checks an archive without a ledger: the LZ4 frame and its checksums, every line's shape,
-    /// every hash and link, seq continuity from 1, that seq 1 is `ledger-created`, that
-    /// `recorded_at` never decreases, and — when given — that it ends at `expectHead` after
-    /// `expectCount` events (which is how a removed tail is caught).
+    /// Checks an archive without a ledger: the LZ4 frame and its checksums, every line's shape
+    /// (its id a lower-case UUID), every hash and link, seq continuity from 1, that seq 1 is
+    /// `ledger-created`, that `recorded_at` never decreases, and — when given — that it ends at
+    /// `expectHead` after `expectCount` events (which is how a removed tail is caught).
     /// - Parameter progress: called every 100,000 events with the count so far.
     /// - Throws: ``LedgerError``: `.integrity` naming the first broken seq and line, or the byte
     ///   offset where the frame is damaged; `.invalidInput` when the file is empty or not an LZ4 frame;
@@ -182,11 +182,17 @@ extension Ledger {
     /// Rebuilds a ledger from an archive: verifies while reading and inserts every record unchanged
     /// (same ids, hashes and times) into a new ledger at `path`, in one transaction.
     ///
+    /// It makes only ledgers Kopa could have written, as far as the store's invariants go: beyond
+    /// what ``verifyArchive(path:expectHead:expectCount:progress:)`` checks, every id, idempotency
+    /// key and stream version is unique, each stream's versions are 1, 2, 3 … in seq order, and
+    /// every `occurred_at` is a valid time. Payloads are not validated against their schemas.
+    ///
     /// The ledger is built in a temporary file beside `path` and moved there only once it is
     /// complete and opens, so a damaged archive leaves nothing behind, and an existing file is never
     /// written to.
     /// - Throws: ``LedgerError``: `.conflict` when `path` exists; the errors of
-    ///   ``verifyArchive(path:expectHead:expectCount:progress:)`` for a bad archive.
+    ///   ``verifyArchive(path:expectHead:expectCount:progress:)`` for a bad archive; `.duplicate`
+    ///   or `.conflict` at the first seq that breaks an invariant of the store.
     @discardableResult
     public static func restore(
         from archive: String, to path: String, expectHead: String? = nil, expectCount: Int64? = nil,
@@ -228,6 +234,7 @@ extension Ledger {
                 // built, so the final sync waits for the indexes only (~0.2 s less).
                 let earlySync = EarlySync(temporary)
                 try buildIndexes(indexes, of: store, path: temporary, archive: archive)
+                try checkStreamVersions(of: store, path: temporary, archive: archive)
                 try earlySync.wait()
                 try SQLiteEventStore.wrap(path: temporary) {
                     try store.queue.writeWithoutTransaction { db in
@@ -294,6 +301,69 @@ extension Ledger {
                 }
             }
         }
+    }
+
+    /// Checks that every stream counts its versions 1, 2, 3 … in seq order, as appends make them:
+    /// the chain verifies whatever the versions are, and a restored stream read 5, 2, 3 would take
+    /// a next event at 6. One scan of the unique `(stream, stream_version)` index, which holds the
+    /// seq too (the rowid): each stream starts at 1 and goes up by one, its seqs going up with it.
+    /// Repeated versions were refused already, by building the index.
+    /// - Throws: ``LedgerError/Kind/conflict``, as a repeated stream version is, at the first seq
+    ///   (and line) whose version is not the one an append would have given it.
+    static func checkStreamVersions(of store: SQLiteEventStore, path: String, archive: String) throws {
+        try SQLiteEventStore.wrap(path: path) {
+            try store.queue.read { db in
+                let statement = try db.makeStatement(sql: "SELECT stream, stream_version, seq FROM events INDEXED BY events_stream_version ORDER BY stream, stream_version")
+                let s = RawStatement(statement, in: db)
+                var stream: [UInt8] = []
+                var version: Int64 = 0, seq: Int64 = 0
+                var broken: Set<[UInt8]> = []
+                while try s.step() {
+                    let name = s.bytes(0), next = s.int64(1), at = s.int64(2)
+                    if !Bytes.equal(name, stream) {
+                        stream.removeAll(keepingCapacity: true)
+                        stream.append(contentsOf: name)
+                        version = 0
+                        seq = 0
+                    }
+                    // A stream found broken is passed over to its end (version stays -1).
+                    if version >= 0, next != version + 1 || at <= seq {
+                        broken.insert(Array(name))
+                        version = -1
+                    } else if version >= 0 {
+                        version = next
+                        seq = at
+                    }
+                }
+                if !broken.isEmpty { throw try firstMisnumbered(among: broken, in: db, archive: archive) }
+            }
+        }
+    }
+
+    /// The error of the first event, in seq order, of the `broken` streams whose version is not
+    /// its stream's count of events so far plus one (what an append checks). The streams are
+    /// compared as bytes: two texts Swift holds equal may be two streams.
+    static func firstMisnumbered(among broken: Set<[UInt8]>, in db: Database, archive: String) throws -> LedgerError {
+        var last: [[UInt8]: (version: Int64, seq: Int64)] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT seq, stream, stream_version FROM events ORDER BY seq")
+        while let row = try rows.next() {
+            let stream = Array((row[1] as String).utf8)
+            guard broken.contains(stream) else { continue }
+            let seq: Int64 = row[0], version: Int64 = row[2]
+            let before = last[stream]
+            let expected = (before?.version ?? 0) + 1
+            guard version == expected else {
+                let name = String(decoding: stream, as: UTF8.self)
+                let why = before.map { "the stream's version \($0.version) is at seq \($0.seq)" } ?? "it is the stream's first event"
+                return LedgerError(
+                    .conflict,
+                    "the record cannot be restored: it is version \(version) of stream '\(name)', but \(why), so it must be version \(expected); a stream's versions are 1, 2, 3 … in seq order",
+                    seq: seq, file: archive, line: Int(seq), stream: name)
+            }
+            last[stream] = (version, seq)
+        }
+        let names = broken.map { String(decoding: $0, as: UTF8.self) }.sorted().joined(separator: ", ")
+        return LedgerError(.internalError, "the versions of stream(s) \(names) are out of order, but no event was found out of place")
     }
 
     /// The first event that repeats an earlier one's key in one of the unique `indexes`, and the

@@ -12,12 +12,18 @@ extension EventType {
     }
 
     /// Builds a payload from command-line `--field value` pairs, typed by the schema; repeated
-    /// options and comma-separated values fill lists. Values are validated on append.
+    /// options and comma-separated values fill lists. A field given as an option replaces the
+    /// same field of `base` (a list whole, with every value given, duplicates kept). Values are
+    /// validated on append.
     /// - Throws: ``LedgerError`` for an unknown field (with the nearest name) or a value of the wrong type.
     public func payload(from options: [(option: String, value: String)], base: [String: JSONValue] = [:]) throws(LedgerError) -> [String: JSONValue] {
         var payload = base
         // A field that holds one value, given twice, would keep one of them silently.
         var given: [String: String] = [:]
+        // Every occurrence of a list option is collected first, then replaces the base's list
+        // once: the option overrides `--data`'s field whole, and what is hashed is every value
+        // typed, in order, a repeated one included (as `kekava,kekava` keeps both).
+        var lists: [String: [JSONValue]] = [:]
         for (option, text) in options {
             let field = Self.fieldName(forOption: option)
             guard let node = root.properties[field] else {
@@ -30,12 +36,13 @@ extension EventType {
             }
             given[field] = text
             let value = try node.value(fromCommandLine: text, field: field)
-            if node.kind == .array, case .array(let more) = value, case .array(let existing)? = payload[field], options.contains(where: { $0.option == option && $0.value != text }) {
-                payload[field] = .array(existing + more)
+            if node.kind == .array, case .array(let items) = value {
+                lists[field, default: []] += items
             } else {
                 payload[field] = value
             }
         }
+        for (field, items) in lists { payload[field] = .array(items) }
         return payload
     }
 }

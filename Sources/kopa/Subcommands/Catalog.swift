@@ -24,7 +24,14 @@ extension Kopa {
                     catalog = try EventCatalog.load(directory: BundledResources.events)
                 }
                 if let type {
-                    let eventType = try catalog.resolve(type)
+                    let eventType: EventType
+                    do throws(LedgerError) { eventType = try catalog.resolve(type) } catch {
+                        // A type to read about that does not exist is not found (66), as a report
+                        // to run is; only a type to record is rejected input (65).
+                        var notFound = error
+                        notFound.kind = .notFound
+                        throw notFound
+                    }
                     switch global.format {
                     case .json: Console.out(CanonicalJSON.string(eventType.schema))
                     case .table: Console.out(typeHelp(eventType, command: "record"))

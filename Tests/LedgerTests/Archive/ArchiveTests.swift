@@ -227,6 +227,18 @@ struct ArchiveTests {
         return try Frames.read(frame)
     }
 
+    /// The source's records with `change` made from seq `from` on, every record from there
+    /// rehashed so that the chain verifies: a forgery only Kopa's own rules can catch.
+    static func rehashed(_ source: ArchivedLedger, from seq: Int64, _ change: (inout EventRecord) -> Void) throws -> [UInt8] {
+        var records = try source.test.ledger.events()
+        change(&records[Int(seq) - 1])
+        for i in (Int(seq) - 1)..<records.count {
+            records[i].prev = records[i - 1].hash
+            records[i].hash = records[i].computeHash()
+        }
+        return Array(records.map { $0.exportLine + "\n" }.joined().utf8)
+    }
+
     static let badArchives: [BadArchive] = [
         BadArchive(name: "a flipped byte in the compressed data", kind: .integrity, mentions: ["damaged LZ4 frame at byte", "block checksum mismatch"]) { source, _ in
             var bytes = try Frames.read(source.archive)
@@ -306,20 +318,24 @@ struct ArchiveTests {
         },
         // The last line changed and rehashed leaves a valid chain: only the line's own checks see it.
         BadArchive(name: "a version of 0 on the last line, its hash recomputed", kind: .integrity, mentions: ["version is 0 but expected a positive integer"]) { source, dir in
-            var record = try source.test.ledger.event(String(source.head.seq))
-            record.version = 0
-            record.hash = record.computeHash()
-            return try kopaCompress(try replacingLines(source) { $0[$0.count - 1] = record.exportLine }, dir)
+            try kopaCompress(try rehashed(source, from: source.head.seq) { $0.version = 0 }, dir)
         },
         BadArchive(name: "a recorded_at without milliseconds on the last line, its hash recomputed", kind: .integrity,
                    mentions: ["recorded_at '2999-01-01T00:00:00Z' is not YYYY-MM-DDThh:mm:ss.sssZ"]) { source, dir in
-            var record = try source.test.ledger.event(String(source.head.seq))
-            record.recordedAt = "2999-01-01T00:00:00Z"
-            record.hash = record.computeHash()
-            return try kopaCompress(try replacingLines(source) { $0[$0.count - 1] = record.exportLine }, dir)
+            try kopaCompress(try rehashed(source, from: source.head.seq) { $0.recordedAt = "2999-01-01T00:00:00Z" }, dir)
         },
         BadArchive(name: "a missing key", kind: .integrity, mentions: ["bad.kopa:8", "missing key(s) recorded_by"]) { source, dir in
             try kopaCompress(try replacingLines(source) { $0[7] = $0[7].replacingOccurrences(of: #","recorded_by":"[^"]*""#, with: "", options: .regularExpression) }, dir)
+        },
+        // Kopa writes every id as a lower-case UUID (DESIGN.md): an archive re-hashed with another
+        // id verified and restored into a ledger Kopa could not have written.
+        BadArchive(name: "an upper-case id, the chain rehashed", kind: .integrity,
+                   mentions: ["bad.kopa:120", "seq 120", "is not a lower-case UUID", "8-4-4-4-12"]) { source, dir in
+            try kopaCompress(try rehashed(source, from: 120) { $0.id = $0.id.uppercased() }, dir)
+        },
+        BadArchive(name: "an id that is no UUID, the chain rehashed", kind: .integrity,
+                   mentions: ["bad.kopa:3", "seq 3", "id 'event-3' is not a lower-case UUID"]) { source, dir in
+            try kopaCompress(try rehashed(source, from: 3) { $0.id = "event-3" }, dir)
         },
         BadArchive(name: "a valid frame holding nothing", kind: .integrity, mentions: ["holds no records"]) { _, dir in
             try kopaCompress([], dir)
@@ -436,6 +452,56 @@ struct ArchiveTests {
         var records = try source.test.ledger.events()
         records[Int(seq) - 1].occurredAt = occurredAt
         try Self.expectRestoreRefuses(records, forgedFrom: Int(seq) - 1, in: dir, .integrity, mentioning: occurredAt, at: seq)
+    }
+
+    /// A forged but consistent archive whose stream versions are not 1, 2, 3 … in seq order (a
+    /// stream restored as 5, 2, 3 took a next event at 6) is refused at the first seq out of place,
+    /// as a repeated version is (a conflict), and nothing is left behind. Three organisations'
+    /// events from seq `first` on are put in the streams given, with the versions given; `#0` in
+    /// the message is the first one's seq. `verify FILE` still accepts the archive: it does not
+    /// check stream versions (it would have to remember every stream).
+    @Test("stream versions out of seq order are refused at the first seq out of place", arguments: [
+        ([("forged", 5), ("forged", 2), ("forged", 3)], 0, "it is version 5 of stream 'organisation/forged', but it is the stream's first event, so it must be version 1"),
+        ([("forged", 1), ("forged", 3), ("forged", 4)], 1, "it is version 3 of stream 'organisation/forged', but the stream's version 1 is at seq #0, so it must be version 2"),
+        ([("forged", 1), ("forged", 2), ("forged", 4)], 2, "it is version 4 of stream 'organisation/forged'"),
+        ([("forged", 2), ("forged", 1), ("forged", 3)], 0, "it is version 2 of stream 'organisation/forged', but it is the stream's first event"),
+        ([("forged", 1), ("other", 1), ("forged", 3)], 2, "it is version 3 of stream 'organisation/forged', but the stream's version 1 is at seq #0, so it must be version 2"),
+        // Of two streams out of order, the one whose event comes first in the log, not in the index.
+        ([("zz", 2), ("aa", 1), ("aa", 3)], 0, "it is version 2 of stream 'organisation/zz'"),
+    ] as [([(String, Int64)], Int, String)])
+    func streamVersionsOutOfOrderAreRefused(streams: [(String, Int64)], refused: Int, message: String) throws {
+        let source = try ArchivedLedger()
+        let dir = try TemporaryDirectory("kopa-archive")
+        var records = try source.test.ledger.events()
+        let first = try #require(records.firstIndex { $0.stream == "organisation/org-200" })
+        for (offset, (slug, version)) in streams.enumerated() {
+            records[first + offset].stream = "organisation/\(slug)"
+            records[first + offset].streamVersion = version
+        }
+        let seq = records[first + refused].seq
+        try Self.expectRestoreRefuses(
+            records, forgedFrom: first, in: dir, .conflict,
+            mentioning: message.replacingOccurrences(of: "#0", with: "\(records[first].seq)"), at: seq)
+    }
+
+    /// A stream whose versions are 1, 2, 3 … in seq order restores, wherever its events are.
+    @Test func aForgedStreamNumberedInOrderRestores() throws {
+        let source = try ArchivedLedger()
+        let dir = try TemporaryDirectory("kopa-archive")
+        var records = try source.test.ledger.events()
+        let first = try #require(records.firstIndex { $0.stream == "organisation/org-200" })
+        for (offset, version) in [(0, 1), (5, 2), (70, 3)] as [(Int, Int64)] {
+            records[first + offset].stream = "organisation/forged"
+            records[first + offset].streamVersion = version
+        }
+        for i in first..<records.count {
+            records[i].prev = records[i - 1].hash
+            records[i].hash = records[i].computeHash()
+        }
+        let forged = dir.path("forged.kopa")
+        try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
+        try Ledger.restore(from: forged, to: dir.path("r.sqlite"))
+        #expect(try Ledger.open(at: dir.path("r.sqlite")).events() == records)
     }
 
     /// The restored ledger's schema (tables, indexes, triggers, word for word) is the original's.
@@ -683,14 +749,16 @@ struct ArchiveLineTests {
         }
     }
 
-    /// The word-at-a-time tests of the fast path agree with the byte-by-byte ones of the full
-    /// parser, whatever byte sits at any position.
-    @Test func theWordTestsOfHashesAndTimesAgreeWithTheByteTests() throws {
+    /// The word-at-a-time tests of the fast path (ids, hashes, times) agree with the byte-by-byte
+    /// ones of the full parser, whatever byte sits at any position.
+    @Test func theWordTestsOfIdsHashesAndTimesAgreeWithTheByteTests() throws {
         let bytes: [UInt8] = [0x00, 0x1F, 0x20, 0x22, 0x2D, 0x2E, 0x2F, 0x30, 0x35, 0x39, 0x3A, 0x40, 0x41, 0x46, 0x47, 0x54,
                               0x5A, 0x5C, 0x60, 0x61, 0x66, 0x67, 0x7A, 0x7F, 0x80, 0xB0, 0xC3, 0xE6, 0xFF]
         let hash = Array("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".utf8)
         let time = Array("2024-02-29T23:59:58.123Z".utf8)
+        let uuid = Array("0f8fad5b-d9cb-469f-a165-70867728950e".utf8)
         for (sample, fast, slow) in [
+            (uuid, { (b: UnsafeBufferPointer<UInt8>) in CanonicalLine.isUUID(b, 0..<b.count) }, { (t: String) in UUIDText.isValid(t) }),
             (hash, { (b: UnsafeBufferPointer<UInt8>) in CanonicalLine.isHash(b, 0..<b.count) }, { (t: String) in EventHash.isHash(t) }),
             (time, { (b: UnsafeBufferPointer<UInt8>) in CanonicalLine.isRecordedAt(b, 0..<b.count) }, { (t: String) in ArchiveReader.isRecordedAt(t) }),
         ] {
@@ -716,7 +784,7 @@ struct ArchiveLineTests {
         for seq in 1...count {
             var record = try Self.record(data: ["n": .integer(Int64(seq)), "name": .string("Ķekava \(seq)")], meta: seq % 3 == 0 ? ["source": "minutes"] : [:])
             record.seq = Int64(seq)
-            record.id = "id-\(seq)"
+            record.id = "00000000-0000-4000-8000-" + String(format: "%012d", seq)
             record.stream = "meeting/m-\(seq)"
             if seq == 1 { record.type = "ledger-created" }
             record.prev = prev

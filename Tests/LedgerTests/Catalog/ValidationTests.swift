@@ -358,6 +358,30 @@ struct ValidationTests {
         }
     }
 
+    /// Every occurrence of a list option is collected, in order and duplicates kept, and the whole
+    /// list replaces the base's (`--data`) list: it once appended to `--data`'s list, and dropped
+    /// an occurrence equal to an earlier one, so the hashed list was not the one typed.
+    @Test(arguments: [
+        (["kekava"], ["riga", "ogre"], ["riga", "ogre"]),
+        (["kekava"], ["riga"], ["riga"]),
+        (["kekava"], ["kekava", "kekava"], ["kekava", "kekava"]),
+        ([], ["kekava", "kekava"], ["kekava", "kekava"]),
+        ([], ["kekava", "riga", "kekava"], ["kekava", "riga", "kekava"]),
+        ([], ["kekava,kekava", "kekava"], ["kekava", "kekava", "kekava"]),
+        (["kekava"], ["", "riga"], ["riga"]),
+        (["kekava"], [""], []),
+    ] as [([String], [String], [String])])
+    func aRepeatedListOptionReplacesTheBaseListWithEveryValue(base: [String], given: [String], expected: [String]) throws {
+        let meeting = try EventCatalog.load(directory: BundledResources.events).resolve("meeting-held")
+        let baseList = JSONValue.array(base.map(JSONValue.string))
+        let payload = try meeting.payload(
+            from: [("--title", "T")] + given.map { ("--organisations", $0) },
+            base: ["organisations": baseList, "meeting": "dm3"])
+        #expect(payload["organisations"] == .array(expected.map(JSONValue.string)))
+        #expect(payload["meeting"] == "dm3")
+        #expect(payload["title"] == "T")
+    }
+
     /// A money option that is not "AMOUNT CODE" is refused saying what is wrong with it, and the
     /// form it suggests is one that is accepted (it once suggested "EUR EUR" and "€12.50 EUR").
     @Test(arguments: [
