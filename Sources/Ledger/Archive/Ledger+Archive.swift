@@ -476,6 +476,17 @@ extension Ledger {
 
     /// An insert's error as restore reports it: naming the record's seq and line.
     static func restoreError(_ error: any Error, seq: Int64, archive: String, line: Int) -> any Error {
+        // The store's words for a unique index are a writer's ("another writer appended to the
+        // stream first"); here the other row is an earlier record of the same archive.
+        if let db = error as? DatabaseError, db.resultCode == .SQLITE_CONSTRAINT, let message = db.message {
+            let what: (LedgerError.Kind, String)? =
+                message.contains("idempotency_key") ? (.duplicate, "idempotency key")
+                : message.contains("stream_version") ? (.conflict, "stream and stream_version")
+                : message.contains("events.id") ? (.duplicate, "id") : nil
+            if let (kind, key) = what {
+                return LedgerError(kind, "the record cannot be restored: an earlier record of the archive has the same \(key) (\(message))", seq: seq, file: archive, line: line)
+            }
+        }
         let mapped = SQLiteEventStore.map(error, path: archive)
         if let ledgerError = mapped as? LedgerError {
             return LedgerError(ledgerError.kind, "the record cannot be restored: \(ledgerError.message)", seq: seq, file: archive, line: line)

@@ -393,12 +393,12 @@ struct ArchiveTests {
     /// refused at the first seq that repeats one, with the error inserting row by row gives, and
     /// nothing is left behind.
     @Test("a repeated key is refused at its first seq", arguments: [
-        (["id": 200], LedgerError.Kind.duplicate, 200, "an event with this id exists already"),
-        (["stream": 250], .conflict, 250, "another writer appended to the stream first"),
-        (["key": 161], .duplicate, 161, "this idempotency key was used already"),
-        (["id": 300, "stream": 250], .conflict, 250, "another writer appended to the stream first"),
+        (["id": 200], LedgerError.Kind.duplicate, 200, "an earlier record of the archive has the same id (UNIQUE constraint failed: events.id)"),
+        (["stream": 250], .conflict, 250, "an earlier record of the archive has the same stream and stream_version"),
+        (["key": 161], .duplicate, 161, "an earlier record of the archive has the same idempotency key"),
+        (["id": 300, "stream": 250], .conflict, 250, "the same stream and stream_version"),
         // The key's index stays while loading and refuses seq 250 first; the id repeated earlier wins.
-        (["id": 200, "key": 250], .duplicate, 200, "an event with this id exists already"),
+        (["id": 200, "key": 250], .duplicate, 200, "an earlier record of the archive has the same id"),
     ] as [([String: Int], LedgerError.Kind, Int64, String)])
     func aRepeatedKeyIsRefusedAtItsFirstSeq(forgeries: [String: Int], kind: LedgerError.Kind, seq: Int64, message: String) throws {
         let source = try ArchivedLedger()
