@@ -109,12 +109,33 @@ extension ProjectionEngine {
         let triggers = try Row.fetchAll(db, sql: "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name IN (\(marks))", arguments: StatementArguments(tables))
         for trigger in triggers { try db.execute(sql: "DROP TRIGGER main.\((trigger["name"] as String).quotedDatabaseIdentifier)") }
         for table in tables {
-            let name = table.quotedDatabaseIdentifier
             // Rows a schema seeds are in the snapshot already, as they stood at its cut.
-            try db.execute(sql: "DELETE FROM main.\(name)")
-            try db.execute(sql: "INSERT INTO main.\(name) SELECT * FROM \(schema).\(name)")
+            try db.execute(sql: "DELETE FROM main.\(table.quotedDatabaseIdentifier)")
+            try copyRows(of: table, from: schema, to: "main", in: db)
         }
         for trigger in triggers { try db.execute(sql: trigger["sql"]) }
+    }
+
+    /// Copies every row of `table` in schema `source` into the same table in `target`, as it is:
+    /// its rowid kept (a table without an INTEGER PRIMARY KEY would otherwise be numbered afresh),
+    /// generated columns left to SQLite (they take no values), and an AUTOINCREMENT table's counter
+    /// carried along (it is the largest id ever given, not the largest still there). A replay
+    /// from a snapshot then continues exactly as the replay the snapshot was taken from.
+    static func copyRows(of table: String, from source: String, to target: String, in db: Database) throws {
+        let name = table.quotedDatabaseIdentifier
+        let columns = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_xinfo(?, ?) WHERE hidden = 0 ORDER BY cid", arguments: [table, source])
+        let withoutRowid = try Bool.fetchOne(db, sql: "SELECT wr FROM pragma_table_list(?) WHERE schema = ?", arguments: [table, source]) ?? false
+        // A column may take the rowid's name; the rowid then goes by one of its other names, if any is free.
+        let taken = Set(columns.map { $0.lowercased() })
+        let rowid = withoutRowid ? nil : ["rowid", "_rowid_", "oid"].first { !taken.contains($0) }
+        let list = ((rowid.map { [$0] } ?? []) + columns.map(\.quotedDatabaseIdentifier)).joined(separator: ", ")
+        try db.execute(sql: "INSERT INTO \(target).\(name) (\(list)) SELECT \(list) FROM \(source).\(name)")
+        func hasCounters(_ schema: String) throws -> Bool {
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(schema).sqlite_master WHERE name = 'sqlite_sequence')") ?? false
+        }
+        guard try hasCounters(source), try hasCounters(target) else { return }
+        try db.execute(sql: "DELETE FROM \(target).sqlite_sequence WHERE name = ?", arguments: [table])
+        try db.execute(sql: "INSERT INTO \(target).sqlite_sequence (name, seq) SELECT name, seq FROM \(source).sqlite_sequence WHERE name = ?", arguments: [table])
     }
 }
 
@@ -126,10 +147,10 @@ struct ResumeFiles {
     /// The schema name each attached file goes by, by file.
     private(set) var aliases: [String: String] = [:]
 
-    /// Attaches each of `files`. One that cannot be attached (removed meanwhile, or SQLite's
-    /// limit of attached files reached) is left out: its projections replay from the start.
-    init(_ files: Set<String>, engine: ProjectionEngine, pdb: Database) {
-        for file in files.sorted() {
+    /// Attaches each of `files`, up to `room` of them. One left out (no room, or removed meanwhile)
+    /// sends its projections to a replay from the start.
+    init(_ files: Set<String>, room: Int, engine: ProjectionEngine, pdb: Database) {
+        for file in files.sorted() where aliases.count < room {
             let alias = "kopa_resume_\(aliases.count)"
             let path = engine.snapshotFolder + "/" + file
             // Read-only: ATTACH would create a file removed meanwhile, empty.
@@ -242,8 +263,7 @@ final class SnapshotWriter {
     func take(_ index: Int, definitions: [ProjectionDefinition], maxEnds: [String], head: Int64, pdb: Database) throws {
         for (definition, maxEnd) in zip(definitions, maxEnds) where covered.contains(definition.name) {
             for table in try engine.tableNames(of: [definition], in: pdb) {
-                let name = table.quotedDatabaseIdentifier
-                try pdb.execute(sql: "INSERT INTO \(alias(index)).\(name) SELECT * FROM main.\(name)")
+                try ProjectionEngine.copyRows(of: table, from: "main", to: alias(index), in: pdb)
             }
             pending.append(Listing(projection: definition.name, headSeq: head, arguments: [definition.name, definition.version, definition.checksum, headHash, files[index], cuts[index], head, maxEnd, engine.boot]))
         }

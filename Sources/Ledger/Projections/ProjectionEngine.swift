@@ -211,6 +211,26 @@ public struct ProjectionEngine: Sendable {
                 throw LedgerError(.notFound, "unknown projection '\(name)'\(hint); the projections are \(set.projections.map(\.name).sorted().joined(separator: ", "))")
             }
         }
+        do {
+            return try catchUp(rebuild: rebuild, in: queue, resuming: true)
+        } catch let failure as ResumeFailure {
+            // Rolled back, and the snapshot files detached: a damaged one, still attached, failed
+            // every later statement that looked up a table (SQLite reads every schema to find one).
+            logger.info("\(failure); replaying from the start instead")
+            return try catchUp(rebuild: rebuild, in: queue, resuming: false)
+        }
+    }
+
+    /// A snapshot that a back-dated projection was to resume from could not be copied.
+    struct ResumeFailure: Error, CustomStringConvertible {
+        var projection: String
+        var cut: String
+        var error: any Error
+        var description: String { "the snapshot of projection '\(projection)' at \(cut) cannot be read (\(error))" }
+    }
+
+    /// Catches up as above; `resuming`: whether back-dated projections may resume from snapshots.
+    func catchUp(rebuild: [String]?, in queue: DatabaseQueue, resuming: Bool) throws -> CatchUp {
         var summary = CatchUp()
         var snapshots: SnapshotWriter?
         // The transaction waits for another writer up to the busy timeout; past it, busy (75).
@@ -220,8 +240,15 @@ public struct ProjectionEngine: Sendable {
                 // without the lock, says whether a large full replay is coming; the plan made under the
                 // lock decides what is replayed, and snapshots are taken of what both plans rebuild.
                 let firstHead = try ledger.head()
-                let firstPlan = try plan(pdb, head: firstHead.seq, rebuild: rebuild)
-                let expected = firstPlan.full
+                let firstPlan = try plan(pdb, head: firstHead.seq, rebuild: rebuild, attached: resuming ? nil : [])
+                // Likewise the snapshots that back-dated projections may resume from, as many as
+                // leave room for the new snapshots' files; the projections of those left out are
+                // replayed from the start, and keep snapshots.
+                let attachedNow = try Int.fetchOne(pdb, sql: "SELECT count(*) FROM pragma_database_list") ?? 2
+                let room = Int(sqlite3_limit(pdb.sqliteConnection, SQLITE_LIMIT_ATTACHED, -1)) - (attachedNow - 2) - max(snapshotParts - 1, 0)
+                let resumeFiles = ResumeFiles(Set(firstPlan.resumed.map(\.snapshot.file)), room: room, engine: self, pdb: pdb)
+                defer { resumeFiles.detach(pdb) }
+                let expected = firstPlan.full + firstPlan.resumed.filter { resumeFiles.aliases[$0.snapshot.file] == nil }.map(\.definition)
                 if !expected.isEmpty, snapshotParts > 1, firstHead.seq >= snapshotMinimumEvents {
                     // Snapshots only speed up reports at a past time: when their files cannot be made
                     // (disk full, a schema that cannot stand alone), the catch-up goes on without them.
@@ -232,16 +259,17 @@ public struct ProjectionEngine: Sendable {
                     }
                 }
                 defer { snapshots?.finish(pdb) }
-                // Likewise the snapshots that back-dated projections may resume from.
-                let resumeFiles = ResumeFiles(Set(firstPlan.resumed.map(\.snapshot.file)), engine: self, pdb: pdb)
-                defer { resumeFiles.detach(pdb) }
+                var listedBefore: Set<String> = []
+                var replayedFromStart = false
                 try pdb.inTransaction(.immediate) {
                     try dropStrayObjects(in: pdb)
                     let head = try ledger.head()
                     snapshots?.headHash = head.hash
-                    snapshots?.listedBefore = Set(try String.fetchAll(pdb, sql: "SELECT DISTINCT file FROM kopa_snapshots"))
+                    listedBefore = Set(try String.fetchAll(pdb, sql: "SELECT DISTINCT file FROM kopa_snapshots"))
+                    snapshots?.listedBefore = listedBefore
                     var plan = try plan(pdb, head: head.seq, rebuild: rebuild, attached: Set(resumeFiles.aliases.keys))
-                    // Resumed first: a snapshot that cannot be copied sends its projection to the full replay.
+                    // Resumed first: a snapshot that cannot be copied rolls the catch-up back before
+                    // any replay, to be done again without resuming.
                     let resumed = try resume(&plan, from: resumeFiles, in: pdb)
                     for (definition, reason) in zip(plan.full, plan.reasons) {
                         logger.info("rebuilding projection '\(definition.name)': \(reason)")
@@ -254,6 +282,7 @@ public struct ProjectionEngine: Sendable {
                         let tables = try tableNames(of: plan.full, in: pdb)
                         summary.applied += try replay(plan.full, into: pdb, filter: filter, lastStarts: &lastStarts, snapshots: snapshots, deferringIndexesOf: tables)
                         summary.rebuilt = plan.full.map(\.name)
+                        replayedFromStart = true
                         for definition in plan.full {
                             try saveCheckpoint(definition, head: head, lastStart: lastStarts[definition.name] ?? "", in: pdb)
                         }
@@ -288,6 +317,9 @@ public struct ProjectionEngine: Sendable {
                 if snapshots != nil { try beforeListingSnapshots?() }
                 // Snapshots only speed up reports at a past time: unlisted, their files are removed.
                 do { try snapshots?.list(pdb) } catch { logger.warning("the projection snapshots could not be listed: \(error)") }
+                // A replay from the start that took no snapshots (one the first plan did not see
+                // coming) forgot its projection's: their files go now, not an hour later.
+                if snapshots == nil, replayedFromStart { removeUnlistedSnapshots(pdb, ours: listedBefore) }
             }
         } catch let error as DatabaseError where Self.isBusy(error) {
             throw busyError()
@@ -370,14 +402,16 @@ public struct ProjectionEngine: Sendable {
 
     /// Puts each projection that `plan` resumes in the state of its snapshot: its tables made
     /// afresh, the snapshot's rows copied in, and the indexes that no statement searches by dropped
-    /// (returned, to be built after the tail is replayed). A projection whose snapshot cannot be
-    /// copied is left as it was and joins `plan.full`.
+    /// (returned, to be built after the tail is replayed).
+    /// - Throws: ``ResumeFailure`` when a snapshot cannot be copied (the catch-up is then rolled
+    ///   back and done again without resuming).
     func resume(_ plan: inout Plan, from files: ResumeFiles, in pdb: Database) throws -> [(definition: ProjectionDefinition, cutStart: String, deferred: [(name: String, sql: String)])] {
         var resumed: [(definition: ProjectionDefinition, cutStart: String, deferred: [(name: String, sql: String)])] = []
         for (definition, snapshot) in plan.resumed {
             var deferred: [(name: String, sql: String)] = []
             do {
-                guard let alias = files.aliases[snapshot.file] else { throw LedgerError(.notFound, "its file is not attached") }
+                // The plan made under the lock took only attached files.
+                guard let alias = files.aliases[snapshot.file] else { throw LedgerError(.internalError, "its file is not attached") }
                 try pdb.inSavepoint {
                     try createTables(definition, in: pdb, keepingSnapshots: true)
                     let tables = try tableNames(of: [definition], in: pdb)
@@ -386,9 +420,7 @@ public struct ProjectionEngine: Sendable {
                     return .commit
                 }
             } catch {
-                plan.full.append(definition)
-                plan.reasons.append("a new event is back-dated before what it applied, and its snapshot at \(snapshot.cutStart) cannot be read (\(error))")
-                continue
+                throw ResumeFailure(projection: definition.name, cut: snapshot.cutStart, error: error)
             }
             logger.info("resuming projection '\(definition.name)' from its snapshot at \(snapshot.cutStart): a new event is back-dated before what it applied")
             resumed.append((definition, snapshot.cutStart, deferred))
@@ -429,27 +461,44 @@ public struct ProjectionEngine: Sendable {
     /// that start before `start` (the latest start it has applied, or a snapshot's cut), so that
     /// those events must be replayed: it starts before `start` in a type the projection receives;
     /// or, for a projection that sees events as corrected, it corrects or retracts an event of such
-    /// a type, or a correction (whose original's type is not at hand here). A projection that sees
-    /// events as recorded takes a correction as just another event; one that receives neither the
-    /// corrected event's type nor the correction's is not moved by it (a meeting corrected leaves
+    /// a type (a correction of a correction, or its retraction, followed back to the original). A
+    /// projection that sees events as recorded takes a correction as just another event; one that
+    /// does not receive the corrected event's type is not moved by it (a meeting corrected leaves
     /// the funding as it was).
     func anyEvent(after low: Int64, upTo high: Int64?, disturbing definition: ProjectionDefinition, before start: String) throws -> Bool {
         let everything = definition.handledTypes.contains("*")
-        let types = definition.handledTypes.sorted().map { $0 as any DatabaseValueConvertible }
-        let list = types.map { _ in "?" }.joined(separator: ",")
-        var condition = everything ? "occurred_start < ?" : "(occurred_start < ? AND type IN (\(list)))"
-        var arguments: [any DatabaseValueConvertible] = [low] + (high.map { [$0] } ?? []) + [start] + (everything ? [] : types)
-        if !definition.asRecorded {
-            if everything {
-                condition += " OR target IS NOT NULL"
-            } else {
-                // A target that cannot be found counts as one of the projection's.
-                condition += " OR (target IS NOT NULL AND coalesce((SELECT t.type FROM events AS t WHERE t.id = events.target), '') IN (\(list), 'event-corrected', 'event-retracted', ''))"
-                arguments += types
+        let types = definition.handledTypes.sorted()
+        let range = "seq > ?" + (high == nil ? "" : " AND seq <= ?")
+        let bounds: [any DatabaseValueConvertible] = [low] + (high.map { [$0] } ?? [])
+        return try ledger.store.read { db in
+            let typeClause = everything ? "" : " AND type IN (" + types.map { _ in "?" }.joined(separator: ",") + ")"
+            let earlier = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events WHERE \(range) AND occurred_start < ?\(typeClause))",
+                arguments: StatementArguments(bounds + [start] + (everything ? [] : types.map { $0 as any DatabaseValueConvertible }))) ?? true
+            if earlier { return true }
+            guard !definition.asRecorded else { return false }
+            let targets = try String.fetchCursor(db, sql: "SELECT target FROM events WHERE \(range) AND target IS NOT NULL", arguments: StatementArguments(bounds))
+            let lookup = try db.cachedStatement(sql: "SELECT type, target FROM events WHERE id = ?")
+            while let target = try targets.next() {
+                if everything { return true }
+                // The original: what a correction or retraction names, followed back through
+                // corrections (a correction of a correction names the one it replaces).
+                var id = target
+                var hops = 0
+                while true {
+                    guard let row = try Row.fetchOne(lookup, arguments: [id]) else { return true }
+                    let type: String = row["type"]
+                    guard let next: String = row["target"], type == "event-corrected" || type == "event-retracted" else {
+                        if types.contains(type) { return true }
+                        break
+                    }
+                    id = next
+                    hops += 1
+                    // A chain longer than any append makes is not followed: it counts.
+                    if hops > 10_000 { return true }
+                }
             }
+            return false
         }
-        let sql = "SELECT EXISTS (SELECT 1 FROM events WHERE seq > ?" + (high == nil ? "" : " AND seq <= ?") + " AND (\(condition)))"
-        return try ledger.store.read { db in try Bool.fetchOne(db, sql: sql, arguments: StatementArguments(arguments)) ?? true }
     }
 
     /// Records how far a projection got: the head applied (its seq and hash), and the latest
