@@ -192,7 +192,8 @@ extension Ledger {
     /// written to.
     /// - Throws: ``LedgerError``: `.conflict` when `path` exists; the errors of
     ///   ``verifyArchive(path:expectHead:expectCount:progress:)`` for a bad archive; `.duplicate`
-    ///   or `.conflict` at the first seq that breaks an invariant of the store.
+    ///   or `.conflict` at the first seq that repeats a key; failing that, at the first seq whose
+    ///   stream version is out of place.
     @discardableResult
     public static func restore(
         from archive: String, to path: String, expectHead: String? = nil, expectCount: Int64? = nil,
@@ -478,14 +479,10 @@ extension Ledger {
     static func restoreError(_ error: any Error, seq: Int64, archive: String, line: Int) -> any Error {
         // The store's words for a unique index are a writer's ("another writer appended to the
         // stream first"); here the other row is an earlier record of the same archive.
-        if let db = error as? DatabaseError, db.resultCode == .SQLITE_CONSTRAINT, let message = db.message {
-            let what: (LedgerError.Kind, String)? =
-                message.contains("idempotency_key") ? (.duplicate, "idempotency key")
-                : message.contains("stream_version") ? (.conflict, "stream and stream_version")
-                : message.contains("events.id") ? (.duplicate, "id") : nil
-            if let (kind, key) = what {
-                return LedgerError(kind, "the record cannot be restored: an earlier record of the archive has the same \(key) (\(message))", seq: seq, file: archive, line: line)
-            }
+        if let db = error as? DatabaseError, db.resultCode == .SQLITE_CONSTRAINT, let message = db.message,
+            let (kind, key) = SQLiteEventStore.repeatedKey(inConstraintMessage: message)
+        {
+            return LedgerError(kind, "the record cannot be restored: an earlier record of the archive has the same \(key.rawValue) (\(message))", seq: seq, file: archive, line: line)
         }
         let mapped = SQLiteEventStore.map(error, path: archive)
         if let ledgerError = mapped as? LedgerError {

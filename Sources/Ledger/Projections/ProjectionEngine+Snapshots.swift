@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import Logging
 
-// Snapshots let a report at a past time replay only a tail of the log.
+// Snapshots let a report at a past time, and a catch-up after a back-dated event, replay only a
+// tail of the log.
 //
 // A full replay of a large ledger into the projection database copies each projection's tables,
 // at the cuts that divide the events into `snapshotParts` equal parts by valid time, into files in
@@ -10,11 +11,13 @@ import Logging
 // corrected when it was taken. For a report at (as-of D, known-at T) it is used when
 //  - every event it applied ended by D (its `max_end`), and
 //  - the events recorded between its head and T (either way) include none that starts before the
-//    cut and that the projection receives, and no correction or retraction;
+//    cut and that the projection receives, and, for a projection that sees events as corrected,
+//    no correction or retraction of an event of a type it receives (`anyEvent`);
 // then the report copies the tables and replays the events starting at or after the cut. This
 // relies on `recorded_at` never decreasing along `seq` (appends and restore guarantee it).
 // Snapshots are as disposable as the projection database: deleted with the projection they belong
-// to, and passed over when missing, unreadable or stale.
+// to when it is replayed from the start (kept when it resumes from one), and passed over when
+// missing, unreadable or stale.
 
 /// One projection's tables at one cut, as listed in `kopa_snapshots`.
 struct SnapshotRecord: Sendable, Equatable {
@@ -81,7 +84,7 @@ extension ProjectionEngine {
     /// - Returns: false when the file cannot be read; the tables are then left empty.
     func copySnapshot(_ snapshot: SnapshotRecord, tables: [String], into db: Database) -> Bool {
         do {
-            try db.execute(sql: "ATTACH DATABASE ? AS kopa_snapshot", arguments: [snapshotFolder + "/" + snapshot.file])
+            try db.execute(sql: "ATTACH DATABASE ? AS kopa_snapshot", arguments: [SQLiteSetup.readOnlyURI(snapshotFolder + "/" + snapshot.file)])
         } catch {
             return false
         }
@@ -153,10 +156,8 @@ struct ResumeFiles {
         for file in files.sorted() where aliases.count < room {
             let alias = "kopa_resume_\(aliases.count)"
             let path = engine.snapshotFolder + "/" + file
-            // Read-only: ATTACH would create a file removed meanwhile, empty.
-            let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?mode=ro"
             do {
-                try pdb.execute(sql: "ATTACH DATABASE ? AS \(alias)", arguments: [uri])
+                try pdb.execute(sql: "ATTACH DATABASE ? AS \(alias)", arguments: [SQLiteSetup.readOnlyURI(path)])
                 aliases[file] = alias
             } catch {
                 engine.logger.info("snapshot '\(file)' cannot be attached (\(error)); its projections replay from the start")

@@ -244,13 +244,14 @@ public struct ProjectionEngine: Sendable {
                 // Likewise the snapshots that back-dated projections may resume from, as many as
                 // leave room for the new snapshots' files; the projections of those left out are
                 // replayed from the start, and keep snapshots.
-                let attachedNow = try Int.fetchOne(pdb, sql: "SELECT count(*) FROM pragma_database_list") ?? 2
-                let room = Int(sqlite3_limit(pdb.sqliteConnection, SQLITE_LIMIT_ATTACHED, -1)) - (attachedNow - 2) - max(snapshotParts - 1, 0)
+                // SQLite's limit counts attached files only (main and temp are not).
+                let attached = try Int.fetchOne(pdb, sql: "SELECT count(*) FROM pragma_database_list WHERE name NOT IN ('main', 'temp')") ?? 0
+                let room = Int(sqlite3_limit(pdb.sqliteConnection, SQLITE_LIMIT_ATTACHED, -1)) - attached - max(snapshotParts - 1, 0)
                 let resumeFiles = ResumeFiles(Set(firstPlan.resumed.map(\.snapshot.file)), room: room, engine: self, pdb: pdb)
                 defer { resumeFiles.detach(pdb) }
                 let expected = firstPlan.full + firstPlan.resumed.filter { resumeFiles.aliases[$0.snapshot.file] == nil }.map(\.definition)
                 if !expected.isEmpty, snapshotParts > 1, firstHead.seq >= snapshotMinimumEvents {
-                    // Snapshots only speed up reports at a past time: when their files cannot be made
+                    // Snapshots only save replaying (reports at a past time, back-dated events): when their files cannot be made
                     // (disk full, a schema that cannot stand alone), the catch-up goes on without them.
                     do {
                         snapshots = try SnapshotWriter(engine: self, definitions: expected, pdb: pdb)
@@ -315,7 +316,7 @@ public struct ProjectionEngine: Sendable {
                     return .commit
                 }
                 if snapshots != nil { try beforeListingSnapshots?() }
-                // Snapshots only speed up reports at a past time: unlisted, their files are removed.
+                // Snapshots only save replaying: unlisted, their files are removed.
                 do { try snapshots?.list(pdb) } catch { logger.warning("the projection snapshots could not be listed: \(error)") }
                 // A replay from the start that took no snapshots (one the first plan did not see
                 // coming) forgot its projection's: their files go now, not an hour later.
@@ -348,7 +349,8 @@ public struct ProjectionEngine: Sendable {
         var full: [ProjectionDefinition] = []
         var reasons: [String] = []
         var incremental: [(ProjectionDefinition, Int64, String)] = []
-        /// Back-dated projections that may replay from a snapshot instead of from the start.
+        /// Back-dated projections that may resume from a snapshot instead of replaying from the
+        /// start (``resume(_:from:in:)`` prepares them).
         var resumed: [(definition: ProjectionDefinition, snapshot: SnapshotRecord)] = []
     }
 
@@ -377,7 +379,7 @@ public struct ProjectionEngine: Sendable {
                     let lastSeq: Int64 = row["last_seq"]
                     if lastSeq >= head { continue }
                     let lastStart: String = row["last_start"]
-                    if try canCatchUpIncrementally(definition, after: lastSeq, lastStart: lastStart) {
+                    if try canCatchUpIncrementally(definition, after: lastSeq, upTo: head, lastStart: lastStart) {
                         plan.incremental.append((definition, lastSeq, lastStart))
                         continue
                     }
@@ -389,7 +391,7 @@ public struct ProjectionEngine: Sendable {
                         plan.resumed.append((definition, snapshot))
                         continue
                     }
-                    reason = "a new event is back-dated before what it applied, or corrects or retracts one"
+                    reason = "a new event is back-dated before what it applied, or corrects or retracts one of a type it receives, and no snapshot serves"
                 }
             } else {
                 reason = "it has not been built yet"
@@ -408,17 +410,14 @@ public struct ProjectionEngine: Sendable {
     func resume(_ plan: inout Plan, from files: ResumeFiles, in pdb: Database) throws -> [(definition: ProjectionDefinition, cutStart: String, deferred: [(name: String, sql: String)])] {
         var resumed: [(definition: ProjectionDefinition, cutStart: String, deferred: [(name: String, sql: String)])] = []
         for (definition, snapshot) in plan.resumed {
-            var deferred: [(name: String, sql: String)] = []
+            // The plan made under the lock took only attached files.
+            guard let alias = files.aliases[snapshot.file] else { throw LedgerError(.internalError, "the snapshot '\(snapshot.file)' of projection '\(definition.name)' is not attached") }
+            try createTables(definition, in: pdb, keepingSnapshots: true)
+            let tables = try tableNames(of: [definition], in: pdb)
+            let deferred = try dropDeferrableIndexes(of: tables, for: [definition], in: pdb)
+            // Only the snapshot's own failure is one: the catch-up is done again without it.
             do {
-                // The plan made under the lock took only attached files.
-                guard let alias = files.aliases[snapshot.file] else { throw LedgerError(.internalError, "its file is not attached") }
-                try pdb.inSavepoint {
-                    try createTables(definition, in: pdb, keepingSnapshots: true)
-                    let tables = try tableNames(of: [definition], in: pdb)
-                    deferred = try dropDeferrableIndexes(of: tables, for: [definition], in: pdb)
-                    try Self.copyTables(tables, from: alias, in: pdb)
-                    return .commit
-                }
+                try Self.copyTables(tables, from: alias, in: pdb)
             } catch {
                 throw ResumeFailure(projection: definition.name, cut: snapshot.cutStart, error: error)
             }
@@ -453,8 +452,8 @@ public struct ProjectionEngine: Sendable {
 
     /// Whether the events after `lastSeq` can be applied on top of what the projection holds (see
     /// ``anyEvent(after:upTo:disturbing:before:)``, with the latest start it has applied).
-    func canCatchUpIncrementally(_ definition: ProjectionDefinition, after lastSeq: Int64, lastStart: String) throws -> Bool {
-        try !anyEvent(after: lastSeq, upTo: nil, disturbing: definition, before: lastStart)
+    func canCatchUpIncrementally(_ definition: ProjectionDefinition, after lastSeq: Int64, upTo head: Int64, lastStart: String) throws -> Bool {
+        try !anyEvent(after: lastSeq, upTo: head, disturbing: definition, before: lastStart)
     }
 
     /// Whether an event with a seq in `low + 1 ... high` changes what `definition` made of the events

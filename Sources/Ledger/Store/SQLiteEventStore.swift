@@ -108,7 +108,7 @@ public struct SQLiteEventStore: EventStore {
         }
         do {
             // A `file:` URI (SQLiteSetup enables them); the path's own '?', '#' and '%' are escaped.
-            let name = immutable ? "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1" : path
+            let name = immutable ? SQLiteSetup.fileURI(path, query: "immutable=1") : path
             queue = try DatabaseQueue(path: name, configuration: configuration)
         } catch {
             throw Self.map(error, path: path)
@@ -172,6 +172,23 @@ public struct SQLiteEventStore: EventStore {
         do { return try body() } catch { throw map(error, path: path) }
     }
 
+    /// A unique key of the events table.
+    enum UniqueKey: String {
+        case id = "id"
+        case idempotencyKey = "idempotency key"
+        case streamVersion = "stream and stream_version"
+    }
+
+    /// Which unique key of the events table SQLite's constraint message names, and the kind of
+    /// error a repeat of it is.
+    static func repeatedKey(inConstraintMessage message: String) -> (kind: LedgerError.Kind, key: UniqueKey)? {
+        // The key first: "events.idempotency_key" begins with "events.id".
+        if message.contains("idempotency_key") { return (.duplicate, .idempotencyKey) }
+        if message.contains("stream_version") { return (.conflict, .streamVersion) }
+        if message.contains("events.id") { return (.duplicate, .id) }
+        return nil
+    }
+
     static func map(_ error: any Error, path: String) -> any Error {
         guard let db = error as? DatabaseError else { return error }
         switch db.resultCode {
@@ -185,11 +202,12 @@ public struct SQLiteEventStore: EventStore {
             return LedgerError(.readOnly, "ledger '\(path)' is read-only (\(db.message ?? "")); nothing was written")
         case .SQLITE_CONSTRAINT:
             let message = db.message ?? ""
-            // The key first: "events.idempotency_key" begins with "events.id".
-            if message.contains("idempotency_key") { return LedgerError(.duplicate, "this idempotency key was used already (\(message))") }
-            if message.contains("events.id") { return LedgerError(.duplicate, "an event with this id exists already (\(message))") }
-            if message.contains("stream_version") { return LedgerError(.conflict, "another writer appended to the stream first (\(message))") }
-            return LedgerError(.internalError, "SQLite refused the write: \(message)")
+            switch repeatedKey(inConstraintMessage: message)?.key {
+            case .idempotencyKey: return LedgerError(.duplicate, "this idempotency key was used already (\(message))")
+            case .id: return LedgerError(.duplicate, "an event with this id exists already (\(message))")
+            case .streamVersion: return LedgerError(.conflict, "another writer appended to the stream first (\(message))")
+            case nil: return LedgerError(.internalError, "SQLite refused the write: \(message)")
+            }
         default:
             return LedgerError(.internalError, "SQLite error \(db.resultCode.rawValue) on ledger '\(path)': \(db.message ?? "")" + (db.sql.map { " while executing `\($0)`" } ?? ""))
         }

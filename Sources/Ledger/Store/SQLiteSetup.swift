@@ -1,3 +1,4 @@
+import Foundation
 import CSQLiteSetup
 import GRDB
 import GRDBSQLite
@@ -32,4 +33,14 @@ public enum SQLiteSetup {
         }
         return configuration
     }
+
+    /// A `file:` URI for `path` with `query` (URIs are enabled on every connection Kopa opens); the
+    /// path's own '?', '#' and '%' are escaped.
+    static func fileURI(_ path: String, query: String) -> String {
+        "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?" + query
+    }
+
+    /// The URI that opens or attaches `path` read-only: ATTACH would otherwise create a file
+    /// removed meanwhile, empty.
+    static func readOnlyURI(_ path: String) -> String { fileURI(path, query: "mode=ro") }
 }

@@ -19,6 +19,7 @@ struct CatchUpOracleTests {
         var rebuilt = 0
     }
 
+    /// A random valid time in the story's years, by day or now and then by month.
     static func date(_ random: inout SplitMix64) -> String {
         let year = 2015 + Int(random.next() % 10)
         let month = 1 + Int(random.next() % 12)
@@ -27,16 +28,17 @@ struct CatchUpOracleTests {
         return String(format: "%04d-%02d-%02d", year, month, 1 + Int(random.next() % 28))
     }
 
+    /// A random item, or nil when there is none.
     static func pick<T>(_ items: [T], _ random: inout SplitMix64) -> T? {
         items.isEmpty ? nil : items[Int(random.next() % UInt64(items.count))]
     }
 
     /// One random change to the ledger; returns its name.
-    static func step(_ test: TestLedger, _ random: inout SplitMix64, index: Int, retracted: inout Set<String>, corrections: inout [String]) throws -> String {
+    static func step(_ test: TestLedger, _ random: inout SplitMix64, index: Int, retracted: inout Set<String>, corrections: inout [(id: String, meeting: Bool)]) throws -> String {
         let events = try test.ledger.events()
         let meetings = events.filter { $0.type == "meeting-held" && !retracted.contains($0.id) }
         let commitments = events.filter { $0.type == "funding-committed" && !retracted.contains($0.id) }
-        switch random.next() % 7 {
+        switch random.next() % 8 {
         case 0:
             try test.ledger.append([SnapshotTests.meeting("random-\(index)", on: date(&random))], actor: test.actor)
             return "back-dated meeting"
@@ -50,12 +52,12 @@ struct CatchUpOracleTests {
             guard let target = pick(meetings, &random) else { return "nothing" }
             let moved = random.next() % 2 == 0 ? date(&random) : nil
             let draft = try test.ledger.correctionDraft(of: target.id, set: ["title": .string("Corrected \(index)")], occurredAt: moved, reason: "minutes checked")
-            corrections.append(try test.append(draft: draft).id)
+            corrections.append((try test.append(draft: draft).id, true))
             return moved == nil ? "meeting corrected" : "meeting corrected and moved"
         case 3:
             guard let target = pick(commitments, &random) else { return "nothing" }
             let draft = try test.ledger.correctionDraft(of: target.id, set: ["amount": money("\(index).50")], reason: "agreement checked")
-            corrections.append(try test.append(draft: draft).id)
+            corrections.append((try test.append(draft: draft).id, false))
             return "commitment corrected"
         case 4:
             guard let target = pick(meetings + commitments, &random) else { return "nothing" }
@@ -64,8 +66,15 @@ struct CatchUpOracleTests {
             return "event retracted"
         case 5:
             guard let correction = corrections.popLast() else { return "nothing" }
-            try test.append(draft: try test.ledger.retractionDraft(of: correction, reason: "the correction was wrong"))
+            try test.append(draft: try test.ledger.retractionDraft(of: correction.id, reason: "the correction was wrong"))
             return "correction retracted"
+        case 6:
+            // A correction of a correction (its meta names the one it replaces), maybe moving the event.
+            guard let correction = corrections.last(where: \.meeting) else { return "nothing" }
+            let moved = random.next() % 2 == 0 ? date(&random) : nil
+            let draft = try test.ledger.correctionDraft(of: correction.id, set: ["title": .string("Corrected again \(index)")], occurredAt: moved, reason: "minutes checked again")
+            corrections.append((try test.append(draft: draft).id, true))
+            return "correction corrected"
         default:
             try test.ledger.append([SnapshotTests.meeting("recent-\(index)", on: "2024-12-28")], actor: test.actor)
             return "meeting at the end"
@@ -81,7 +90,7 @@ struct CatchUpOracleTests {
         let reference = try SnapshotTests.reference(test)
         var random = SplitMix64(seed: seed)
         var retracted: Set<String> = []
-        var corrections: [String] = []
+        var corrections: [(id: String, meeting: Bool)] = []
         var tally = Tally()
         var recorded: [String] = [story.firstBatch, story.secondBatch]
         for index in 0..<14 {

@@ -442,6 +442,7 @@ struct SnapshotTests {
         }
     }
 
+    /// A workshop of project p1 named `name`, held on `date`.
     static func meeting(_ name: String, on date: String) -> EventDraft {
         EventDraft(type: "meeting-held", data: .object(["meeting": .string(name), "kind": "workshop", "title": .string("Back-dated \(name)"), "project": "p1"]), occurredAt: date)
     }
