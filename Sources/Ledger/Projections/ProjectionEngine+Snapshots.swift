@@ -119,18 +119,18 @@ extension ProjectionEngine {
         for trigger in triggers { try db.execute(sql: trigger["sql"]) }
     }
 
-    /// Copies every row of `table` in schema `source` into the same table in `target`, as it is:
-    /// its rowid kept (a table without an INTEGER PRIMARY KEY would otherwise be numbered afresh),
-    /// generated columns left to SQLite (they take no values), and an AUTOINCREMENT table's counter
-    /// carried along (it is the largest id ever given, not the largest still there). A replay
-    /// from a snapshot then continues exactly as the replay the snapshot was taken from.
+    /// Copies every row of `table` in schema `source` into the same table in `target`, in rowid
+    /// order: generated columns left to SQLite (they take no values), an AUTOINCREMENT table's
+    /// counter carried along (it is the largest id ever given, not the largest still there), and
+    /// the rowids of a table with neither key nor index kept (a statement that reads `max(rowid)`
+    /// there would otherwise see them numbered afresh).
     static func copyRows(of table: String, from source: String, to target: String, in db: Database) throws {
         let name = table.quotedDatabaseIdentifier
         let columns = try Row.fetchAll(db, sql: "SELECT name, hidden FROM pragma_table_xinfo(?, ?) ORDER BY cid", arguments: [table, source])
         let generated = columns.contains { ($0["hidden"] as Int) != 0 }
         // `INSERT … SELECT *` lets SQLite transfer whole records where the tables allow it (a
-        // column list turns that off: a rebuild of 1M events took 18 % longer and the timeline as
-        // of 2019 17 % longer, paired runs). The transfer keeps the rowids when the table has a
+        // column list turns that off: a rebuild of 1M events took 18 % longer, paired runs). The
+        // transfer keeps the rowids when the table has a
         // primary key (an INTEGER PRIMARY KEY is the rowid; any other has an index) or another
         // index, and numbers them afresh otherwise: such a table gets the column list.
         let keyed = try Bool.fetchOne(db, sql: """

@@ -268,10 +268,10 @@ public struct ProjectionEngine: Sendable {
                     snapshots?.headHash = head.hash
                     listedBefore = Set(try String.fetchAll(pdb, sql: "SELECT DISTINCT file FROM kopa_snapshots"))
                     snapshots?.listedBefore = listedBefore
-                    var plan = try plan(pdb, head: head.seq, rebuild: rebuild, attached: Set(resumeFiles.aliases.keys))
+                    let plan = try plan(pdb, head: head.seq, rebuild: rebuild, attached: Set(resumeFiles.aliases.keys))
                     // Resumed first: a snapshot that cannot be copied rolls the catch-up back before
                     // any replay, to be done again without resuming.
-                    let resumed = try resume(&plan, from: resumeFiles, in: pdb)
+                    let resumed = try resume(plan.resumed, from: resumeFiles, in: pdb)
                     for (definition, reason) in zip(plan.full, plan.reasons) {
                         logger.info("rebuilding projection '\(definition.name)': \(reason)")
                     }
@@ -298,9 +298,9 @@ public struct ProjectionEngine: Sendable {
                         // must not take an event that starts before the cut as a new one.
                         var lastStarts = Dictionary(uniqueKeysWithValues: group.map { ($0.definition.name, cut) })
                         summary.applied += try replay(group.map(\.definition), into: pdb, filter: filter, lastStarts: &lastStarts)
-                        for (definition, _, deferred) in group {
-                            try Self.buildIndexes(deferred, in: pdb)
-                            try saveCheckpoint(definition, head: head, lastStart: lastStarts[definition.name] ?? cut, in: pdb)
+                        for projection in group {
+                            try Self.buildIndexes(projection.deferredIndexes, in: pdb)
+                            try saveCheckpoint(projection.definition, head: head, lastStart: lastStarts[projection.definition.name] ?? cut, in: pdb)
                         }
                     }
                     summary.resumed = resumed.map(\.definition.name)
@@ -402,14 +402,21 @@ public struct ProjectionEngine: Sendable {
         return plan
     }
 
-    /// Puts each projection that `plan` resumes in the state of its snapshot: its tables made
-    /// afresh, the snapshot's rows copied in, and the indexes that no statement searches by dropped
-    /// (returned, to be built after the tail is replayed).
+    /// A projection put in the state of a snapshot, whose tail is still to be replayed.
+    struct ResumedProjection {
+        var definition: ProjectionDefinition
+        var cutStart: String
+        /// Indexes that no statement searches by, dropped for the tail and built after it.
+        var deferredIndexes: [(name: String, sql: String)]
+    }
+
+    /// Puts each of `candidates` in the state of its snapshot: its tables made afresh, the
+    /// snapshot's rows copied in, and the indexes that no statement searches by dropped.
     /// - Throws: ``ResumeFailure`` when a snapshot cannot be copied (the catch-up is then rolled
     ///   back and done again without resuming).
-    func resume(_ plan: inout Plan, from files: ResumeFiles, in pdb: Database) throws -> [(definition: ProjectionDefinition, cutStart: String, deferred: [(name: String, sql: String)])] {
-        var resumed: [(definition: ProjectionDefinition, cutStart: String, deferred: [(name: String, sql: String)])] = []
-        for (definition, snapshot) in plan.resumed {
+    func resume(_ candidates: [(definition: ProjectionDefinition, snapshot: SnapshotRecord)], from files: ResumeFiles, in pdb: Database) throws -> [ResumedProjection] {
+        var resumed: [ResumedProjection] = []
+        for (definition, snapshot) in candidates {
             // The plan made under the lock took only attached files.
             guard let alias = files.aliases[snapshot.file] else { throw LedgerError(.internalError, "the snapshot '\(snapshot.file)' of projection '\(definition.name)' is not attached") }
             try createTables(definition, in: pdb, keepingSnapshots: true)
@@ -422,9 +429,8 @@ public struct ProjectionEngine: Sendable {
                 throw ResumeFailure(projection: definition.name, cut: snapshot.cutStart, error: error)
             }
             logger.info("resuming projection '\(definition.name)' from its snapshot at \(snapshot.cutStart): a new event is back-dated before what it applied")
-            resumed.append((definition, snapshot.cutStart, deferred))
+            resumed.append(ResumedProjection(definition: definition, cutStart: snapshot.cutStart, deferredIndexes: deferred))
         }
-        plan.resumed = []
         return resumed
     }
 
@@ -476,9 +482,10 @@ public struct ProjectionEngine: Sendable {
             if earlier { return true }
             guard !definition.asRecorded else { return false }
             let targets = try String.fetchCursor(db, sql: "SELECT target FROM events WHERE \(range) AND target IS NOT NULL", arguments: StatementArguments(bounds))
+            // A projection that receives every type is moved by any correction.
+            if everything { return try targets.next() != nil }
             let lookup = try db.cachedStatement(sql: "SELECT type, target FROM events WHERE id = ?")
             while let target = try targets.next() {
-                if everything { return true }
                 // The original: what a correction or retraction names, followed back through
                 // corrections (a correction of a correction names the one it replaces).
                 var id = target
