@@ -178,6 +178,13 @@ struct CLIOptionTests {
         #expect(rebuilt.status == 0, "\(rebuilt)")
         #expect(rebuilt.stdout.hasPrefix("projections,events,database\r\n\"councils,meetings\","), "\(rebuilt.stdout)")
         #expect(rebuilt.stdout.hasSuffix(",\(ledger.directory.path("kopa.projections.sqlite"))\r\n"), "\(rebuilt.stdout)")
+        // The events counted are those the named projections replayed: the others, behind by one
+        // meeting, catch up on the way and are not counted.
+        #expect(try ledger.kopa("record", "meeting-held", "--meeting", "late", "--kind", "forum", "--title", "Late").status == 0)
+        let alone = try ledger.kopa("rebuild", "councils", "--format", "csv")
+        let again = try ledger.kopa("rebuild", "councils", "--format", "csv")
+        #expect(alone.status == 0 && again.status == 0, "\(alone)\n\(again)")
+        #expect(alone.stdout == again.stdout, "\(alone.stdout)\n\(again.stdout)")
 
         for format in ["ndjson", "json"] {
             let out = ledger.directory.path("x.\(format)")

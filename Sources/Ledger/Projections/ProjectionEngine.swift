@@ -188,8 +188,11 @@ public struct ProjectionEngine: Sendable {
         /// Projections that a back-dated event made replay from their latest usable snapshot: its
         /// tables copied, then the events from its cut on.
         public var resumed: [String] = []
-        /// Events delivered.
+        /// Events delivered, to all of them.
         public var applied: Int = 0
+        /// Events delivered to the projections replayed from the start (what `kopa rebuild NAME`
+        /// reports: the others' catch-up on the way is not part of it).
+        public var appliedFromStart: Int = 0
     }
 
     /// Brings every projection up to the ledger's head (or rebuilds the named ones, or all).
@@ -281,7 +284,8 @@ public struct ProjectionEngine: Sendable {
                         filter.untilSeq = head.seq
                         var lastStarts: [String: String] = [:]
                         let tables = try tableNames(of: plan.full, in: pdb)
-                        summary.applied += try replay(plan.full, into: pdb, filter: filter, lastStarts: &lastStarts, snapshots: snapshots, deferringIndexesOf: tables)
+                        summary.appliedFromStart = try replay(plan.full, into: pdb, filter: filter, lastStarts: &lastStarts, snapshots: snapshots, deferringIndexesOf: tables)
+                        summary.applied += summary.appliedFromStart
                         summary.rebuilt = plan.full.map(\.name)
                         replayedFromStart = true
                         for definition in plan.full {

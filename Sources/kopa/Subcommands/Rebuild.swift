@@ -18,11 +18,11 @@ extension Kopa {
             let engine = try projections.engine(ledger)
             let summary = try engine.catchUp(rebuild: names.isEmpty ? nil : names)
             let fields: [(column: String, value: Cell)] = [
-                ("projections", .text(summary.rebuilt.joined(separator: ","))), ("events", .integer(Int64(summary.applied))), ("database", .text(engine.databasePath)),
+                ("projections", .text(summary.rebuilt.joined(separator: ","))), ("events", .integer(Int64(summary.appliedFromStart))), ("database", .text(engine.databasePath)),
             ]
             printSummary(fields, format: global.format) {
                 let seconds = (ContinuousClock.now - clock).seconds
-                return "rebuilt \(counted(summary.rebuilt.count, "projection")) from \(counted(summary.applied, "event")) in \(String(format: "%.2f", seconds)) s into \(engine.databasePath)"
+                return "rebuilt \(counted(summary.rebuilt.count, "projection")) from \(counted(summary.appliedFromStart, "event")) in \(String(format: "%.2f", seconds)) s into \(engine.databasePath)"
             }
         }
     }
