@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import KopaTestSupport
 import Synchronization
 import Testing
@@ -167,6 +168,24 @@ struct SnapshotTests {
         try engine.catchUp(rebuild: nil)
         #expect(try Self.listed(engine).isEmpty)
         #expect(Self.files(engine).isEmpty)
+    }
+
+    /// A replay from the start that takes no snapshots (here the ledger is below the engine's
+    /// minimum; in use, a plan that changed while waiting for the lock) unlists the snapshots of
+    /// what it replayed, and removes their files at once: left for the hourly sweep, 45 of them
+    /// piled up in 90 s of reports under load.
+    @Test func aReplayWithoutSnapshotsRemovesTheFilesItUnlistedAtOnce() throws {
+        let story = try Self.story()
+        var engine = try Self.engine(story.test)
+        try engine.catchUp()
+        let before = Self.files(engine)
+        try #require(before.count == 3)
+        engine.snapshotMinimumEvents = .max
+        try engine.catchUp(rebuild: ["meetings"])
+        #expect(Self.files(engine) == before, "other projections still list every file")
+        try engine.catchUp(rebuild: nil)
+        #expect(try Self.listed(engine).isEmpty)
+        #expect(Self.files(engine).isEmpty, "left: \(Self.files(engine))")
     }
 
     /// Reports at many times, from snapshots, equal the same reports replayed from the start, also
@@ -573,5 +592,39 @@ struct SnapshotTests {
         let past = try engine.withProjections(at: time, reading: query) { db in try Row.fetchAll(db, sql: query) }
         let replayed = try reference.withProjections(at: time, reading: query) { db in try Row.fetchAll(db, sql: query) }
         #expect(past == replayed && past.count > 100)
+    }
+
+    /// The files a catch-up attaches at once are held to SQLite's limit: the snapshots resumed
+    /// from, and a new set of snapshots for what must replay from the start. Two back-dated events
+    /// want two snapshot files; with nine cuts (nine new files) under a limit of ten, only one of
+    /// them is attached, and the projections of the other replay from the start and keep new
+    /// snapshots at every cut. Ten cuts leave no room at all: nothing resumes.
+    @Test(arguments: [10, 11])
+    func theFilesAttachedAtOnceStayWithinSQLitesLimit(parts: Int) throws {
+        let story = try Self.story()
+        let test = story.test
+        let limit = try DatabaseQueue().read { db in Int(sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_ATTACHED, -1)) }
+        try #require(limit == 10, "the cases are worked out for SQLite's default limit of 10 attached files")
+        let engine = try Self.engine(test, parts: parts)
+        try engine.catchUp()
+        let cuts = Set(try Self.listed(engine).map { $0["cut_start"] as String })
+        try #require(cuts.count == parts - 1)
+        let commitment = EventDraft(type: "funding-committed", data: .object(["project": "p1", "funding_source": "erdf", "amount": money("7.00"), "rate": "85.00"]), occurredAt: "2017-03-15")
+        try test.ledger.append([Self.meeting("late-1", on: "2023-03-15"), commitment], actor: test.actor)
+        let summary = try engine.catchUp()
+        let moved: Set<String> = ["audit_trail", "meetings", "funding"]
+        #expect(Set(summary.resumed + summary.rebuilt) == moved, "\(summary)")
+        if parts == 10 {
+            #expect(!summary.resumed.isEmpty && !summary.rebuilt.isEmpty, "one file attached, one left out: \(summary)")
+        } else {
+            #expect(summary.resumed.isEmpty, "no room: \(summary)")
+        }
+        let listed = try Self.listed(engine)
+        for name in summary.rebuilt {
+            #expect(listed.filter { ($0["projection"] as String) == name }.count == parts - 1, "'\(name)' keeps new snapshots at every cut")
+        }
+        let reference = try Self.reference(test)
+        try reference.catchUp(rebuild: nil)
+        #expect(try Self.state(engine) == Self.state(reference))
     }
 }
