@@ -44,7 +44,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "KopaTestSupport", path: "Tests/KopaTestSupport"),
+        .target(name: "KopaTestSupport", dependencies: ["Ledger"], path: "Tests/KopaTestSupport"),
         .testTarget(
             name: "LedgerTests",
             dependencies: [

@@ -176,10 +176,7 @@ struct CLIArchiveTests {
         func forged(_ name: String, _ change: (inout [EventRecord]) -> Void) throws -> String {
             var forged = records
             change(&forged)
-            for i in 1..<forged.count {
-                forged[i].prev = forged[i - 1].hash
-                forged[i].hash = forged[i].computeHash()
-            }
+            forged.relink(from: 1)
             let plain = try ledger.directory.write(name + ".ndjson", forged.map { $0.exportLine + "\n" }.joined())
             let archive = ledger.directory.path(name + ".kopa")
             #expect(try run(try tool("lz4"), ["-q", plain, archive]).status == 0)

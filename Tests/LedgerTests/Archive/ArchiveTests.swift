@@ -232,10 +232,7 @@ struct ArchiveTests {
     static func rehashed(_ source: ArchivedLedger, from seq: Int64, _ change: (inout EventRecord) -> Void) throws -> [UInt8] {
         var records = try source.test.ledger.events()
         change(&records[Int(seq) - 1])
-        for i in (Int(seq) - 1)..<records.count {
-            records[i].prev = records[i - 1].hash
-            records[i].hash = records[i].computeHash()
-        }
+        records.relink(from: Int(seq) - 1)
         return Array(records.map { $0.exportLine + "\n" }.joined().utf8)
     }
 
@@ -427,10 +424,7 @@ struct ArchiveTests {
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
         var records = records
-        for i in first..<records.count {
-            records[i].prev = records[i - 1].hash
-            records[i].hash = records[i].computeHash()
-        }
+        records.relink(from: first)
         let forged = dir.path("forged.kopa")
         try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
         #expect(try Ledger.verifyArchive(path: forged).chain.count == Int64(records.count), sourceLocation: sourceLocation)
@@ -494,10 +488,7 @@ struct ArchiveTests {
             records[first + offset].stream = "organisation/forged"
             records[first + offset].streamVersion = version
         }
-        for i in first..<records.count {
-            records[i].prev = records[i - 1].hash
-            records[i].hash = records[i].computeHash()
-        }
+        records.relink(from: first)
         let forged = dir.path("forged.kopa")
         try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
         try Ledger.restore(from: forged, to: dir.path("r.sqlite"))

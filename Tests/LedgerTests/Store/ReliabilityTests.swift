@@ -108,10 +108,7 @@ struct ReliabilityTests {
         var records = try test.ledger.events()
         let index = Int(target - 1)
         change(&records[index])
-        for i in index..<records.count {
-            records[i].prev = i == 0 ? EventRecord.genesisPrev : records[i - 1].hash
-            records[i].hash = records[i].computeHash()
-        }
+        records.relink(from: index)
         return records[index...]
     }
 
