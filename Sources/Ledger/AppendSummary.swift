@@ -13,6 +13,11 @@ public struct AppendSummary: Sendable, Equatable {
     public var reusedKeyExamples: [ReusedKey] = []
     /// How many ``reusedKeyExamples`` are kept: memory stays flat in an import of any size.
     public static let reusedKeyLimit = 20
+    /// Of ``repeated``, the drafts whose key first appended an event retracted since (or a
+    /// correction of one): "already recorded" alone would let a clerk believe the fact is in force.
+    public var notInForce: Int = 0
+    /// The first of ``notInForce`` (at most ``reusedKeyLimit``), each with its line and what to say.
+    public var notInForceExamples: [NotInForce] = []
     /// The first event appended.
     public var first: EventRecord?
     /// The event of the last draft: appended, or the one its idempotency key first appended.
@@ -26,6 +31,10 @@ public struct AppendSummary: Sendable, Equatable {
             if first == nil { first = result.record }
         } else {
             repeated += 1
+            if let note = result.notInForce {
+                notInForce += 1
+                if notInForceExamples.count < Self.reusedKeyLimit { notInForceExamples.append(NotInForce(line: line, note: note)) }
+            }
             if result.reusedKey {
                 reusedKeys += 1
                 if reusedKeyExamples.count < Self.reusedKeyLimit {
@@ -35,6 +44,14 @@ public struct AppendSummary: Sendable, Equatable {
         }
         last = result.record
     }
+}
+
+/// A draft whose idempotency key first appended an event that is not in force.
+public struct NotInForce: Sendable, Equatable {
+    /// The draft's input line, or its place among the drafts (nil for a single draft).
+    public var line: Int?
+    /// What is not in force, and since which retraction.
+    public var note: String
 }
 
 /// A draft that named an idempotency key already used for an event with other content.
@@ -60,5 +77,16 @@ extension AppendSummary {
         let listed = reusedKeyExamples.map { "line \($0.line.map(String.init) ?? "?") (key '\($0.key)', seq \($0.event.seq))" }
         let more = reusedKeys > listed.count ? " and \(reusedKeys - listed.count) more" : ""
         return "\(reusedKeys) \(reusedKeys == 1 ? "line reuses an idempotency key" : "lines reuse idempotency keys") first used for events that say something else: \(listed.joined(separator: ", "))\(more); \(advice)"
+    }
+}
+
+extension AppendSummary {
+    /// What a caller must tell the user about ``notInForce``, or nil when there were none.
+    public var notInForceNote: String? {
+        guard notInForce > 0 else { return nil }
+        if notInForce == 1, let only = notInForceExamples.first, only.line == nil { return only.note }
+        let listed = notInForceExamples.map { "line \($0.line.map(String.init) ?? "?"): \($0.note)" }
+        let more = notInForce > listed.count ? "; and \(notInForce - listed.count) more" : ""
+        return "\(notInForce) \(notInForce == 1 ? "line repeats an idempotency key" : "lines repeat idempotency keys") whose event is not in force: \(listed.joined(separator: "; "))\(more); to record such a fact again, use a new key"
     }
 }

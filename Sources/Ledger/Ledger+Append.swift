@@ -8,6 +8,8 @@ struct Committed {
     var isNew: Bool
     /// The key had been used for an event with other content (see ``AppendSummary/reusedKeys``).
     var reusedKey = false
+    /// Why the event the key first appended is not in force (retracted since), if it is not.
+    var notInForce: String?
 }
 
 extension Ledger {
@@ -132,6 +134,17 @@ struct AppendContext {
         return answer
     }
 
+    /// Why `existing`, answered for a repeated idempotency key, is not in force, or nil; read in
+    /// this transaction, and only when the log holds a retraction at all.
+    mutating func notInForce(_ existing: EventRecord) throws -> String? {
+        if anyRetraction == nil { anyRetraction = try session.hasRetractions() }
+        guard anyRetraction == true else { return nil }
+        return try Ledger.retractionNote(
+            forRepeatOf: existing,
+            retraction: { id in try session.events(targeting: id).first { $0.type == "event-retracted" }?.seq },
+            event: { id in try session.event(id: id) })
+    }
+
     /// Validates, hashes and inserts one draft; returns the stored record and whether it is new.
     mutating func append(_ draft: EventDraft) throws -> Committed {
         try commit(try preparer.prepare(draft))
@@ -146,7 +159,7 @@ struct AppendContext {
             LedgerError(kind, "'\(type.name)' event rejected: \(message)", eventType: type.name, stream: stream, field: field)
         }
         if let key = prepared.idempotencyKey, let existing = try session.event(idempotencyKey: key) {
-            return Committed(record: existing, isNew: false, reusedKey: !prepared.says(the: existing))
+            return Committed(record: existing, isNew: false, reusedKey: !prepared.says(the: existing), notInForce: try notInForce(existing))
         }
         if let failure = prepared.failure { throw failure }
         var references = prepared.references
@@ -331,17 +344,30 @@ extension Ledger {
     /// "already recorded" alone would let a clerk believe the fact is in force, which reports leave out.
     /// For a correction, the event it corrects counts too: withdrawn, the correction is moot.
     public func retractionNote(forRepeatOf record: EventRecord) throws -> String? {
-        func retraction(of id: String) throws -> Int64? {
-            try store.read { db in
-                try Int64.fetchOne(db, sql: "SELECT seq FROM events WHERE target = ? AND type = 'event-retracted' LIMIT 1", arguments: [id])
-            }
-        }
-        if let seq = try retraction(of: record.id) {
+        try Self.retractionNote(
+            forRepeatOf: record,
+            retraction: { id in
+                try store.read { db in
+                    try Int64.fetchOne(db, sql: "SELECT seq FROM events WHERE target = ? AND type = 'event-retracted' LIMIT 1", arguments: [id])
+                }
+            },
+            event: { id in try store.event(id: id) })
+    }
+
+    /// The note above, from two lookups: the seq of the retraction of an event id, and an event by id
+    /// (an append reads both inside its transaction, a command after it).
+    static func retractionNote(
+        forRepeatOf record: EventRecord, retraction: (String) throws -> Int64?, event: (String) throws -> EventRecord?
+    ) throws -> String? {
+        if let seq = try retraction(record.id) {
             return "seq \(record.seq), which this idempotency key first appended, was retracted at seq \(seq): it is not in force"
         }
-        guard record.type == "event-corrected" else { return nil }
-        let original = try effectiveEvent(record).original
-        return try retraction(of: original.id).map {
+        var original = record
+        while original.type == "event-corrected", let next = original.meta["corrects"]?.stringValue, let corrected = try event(next) {
+            original = corrected
+        }
+        guard original.seq != record.seq else { return nil }
+        return try retraction(original.id).map {
             "seq \(record.seq), which this idempotency key first appended, corrects seq \(original.seq), which was retracted at seq \($0): neither is in force"
         }
     }

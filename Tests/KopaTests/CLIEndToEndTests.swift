@@ -454,6 +454,11 @@ struct CLIEndToEndTests {
         let repeated = try ledger.kopa(["record"] + Self.funding + ["--amount", "100 EUR", "--idempotency-key", "inv-1"])
         #expect(repeated.status == 0, "\(repeated)")
         #expect(repeated.stderr.contains("note: seq \(fundingSeq), which this idempotency key first appended, was retracted at seq \(retraction): it is not in force"), "\(repeated)")
+        // An import says it too, for each line whose key names the withdrawn meeting.
+        let reimported = try ledger.kopa("import", ledger.directory.path("keys.ndjson"))
+        #expect(reimported.status == 0 && reimported.stdout.contains("imported 0 events (3 already recorded"), "\(reimported)")
+        let note = "seq \(meeting.seq), which this idempotency key first appended, was retracted at seq \(meetingRetraction): it is not in force"
+        #expect(reimported.stderr.contains("note: 3 lines repeat idempotency keys whose event is not in force: line 1: \(note); line 2: \(note); line 3: \(note); to record such a fact again, use a new key"), "\(reimported)")
     }
 
     /// A correction or retraction is dated by its recording: an import line that gives it an

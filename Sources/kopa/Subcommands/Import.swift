@@ -25,6 +25,7 @@ extension Kopa {
             progress.finish()
             // Whatever the format: the warning is for the person who ran the import.
             if let note = summary.reusedKeyNote { Console.warning(note) }
+            if let note = summary.notInForceNote { Console.note(note) }
             let fields: [(column: String, value: Cell)] = [
                 ("file", .text(file == "-" ? "stdin" : file)), ("imported", .integer(Int64(summary.appended))),
                 ("already_recorded", .integer(Int64(summary.repeated))), ("first_seq", summary.first.map { .integer($0.seq) } ?? .null),

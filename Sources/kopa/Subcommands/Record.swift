@@ -50,7 +50,7 @@ extension Kopa {
                 guard let record = summary.last else { return }
                 try printRecords([record], format: options.format, title: summary.appended == 1 ? "recorded" : "already recorded (idempotency key)")
                 if let note = summary.reusedKeyNote { Console.warning(note) }
-                if summary.appended == 0, let note = try ledger.retractionNote(forRepeatOf: record) { Console.note(note) }
+                if let note = summary.notInForceNote { Console.note(note) }
             }
         }
     }

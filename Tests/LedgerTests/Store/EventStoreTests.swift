@@ -206,6 +206,35 @@ struct EventStoreTests {
         #expect(try test.head() == before)
     }
 
+    /// A repeated key answers with the event it first appended, even one retracted since; the
+    /// summary counts those repeats and keeps the first ones with their places, for the note
+    /// that the event is not in force (an import of any size keeps at most the first 20).
+    @Test func aRepeatOfARetractedEventIsCountedAsNotInForce() throws {
+        let test = try TestLedger().withFixtures()
+        let drafts = (1...25).map { i in
+            EventDraft(type: "funding-committed", data: ["project": "cities4csr", "funding_source": "erdf", "amount": ["amount": .string("\(i)"), "currency": "EUR"]], idempotencyKey: "invoice-\(i)")
+        }
+        let first = try test.ledger.append(drafts, actor: "tester")
+        let before = try test.ledger.append(drafts, actor: "tester")
+        #expect(before.repeated == 25 && before.notInForce == 0 && before.notInForceNote == nil, "nothing retracted yet")
+        let retracted = try #require(first.first)
+        try test.append(draft: try test.ledger.retractionDraft(of: retracted.id, reason: "entered twice"))
+        let retraction = try test.head().seq
+        var lines = (drafts + drafts).enumerated().makeIterator()
+        let repeated = try test.ledger.append(actor: "tester") { lines.next().map { ($0.element, line: $0.offset + 1) } }
+        #expect(repeated.appended == 0 && repeated.repeated == 50)
+        #expect(repeated.notInForce == 2)
+        let note = "seq \(retracted.seq), which this idempotency key first appended, was retracted at seq \(retraction): it is not in force"
+        #expect(repeated.notInForceExamples == [NotInForce(line: 1, note: note), NotInForce(line: 26, note: note)])
+        #expect(repeated.notInForceNote?.hasPrefix("2 lines repeat idempotency keys whose event is not in force: line 1: \(note); line 26: ") == true, "\(repeated.notInForceNote ?? "")")
+        let single = try test.append(drafts[0])
+        #expect(single.notInForceNote == note)
+        var many = Array(repeating: drafts[0], count: 30).enumerated().makeIterator()
+        let capped = try test.ledger.append(actor: "tester") { many.next().map { ($0.element, line: $0.offset + 1) } }
+        #expect(capped.notInForce == 30 && capped.notInForceExamples.count == AppendSummary.reusedKeyLimit)
+        #expect(capped.notInForceNote?.contains("; and 10 more; to record such a fact again, use a new key") == true)
+    }
+
     @Test func aRepeatedIdempotencyKeyAppendsNothingAndReturnsTheFirstEvent() throws {
         let test = try TestLedger().withFixtures()
         let draft = EventDraft(type: "funding-committed", data: ["project": "cities4csr", "funding_source": "erdf", "amount": ["amount": "100", "currency": "EUR"]], idempotencyKey: "invoice-42")
