@@ -365,7 +365,9 @@ struct CLIReportTests {
     }
 
     /// `kopa history` and `kopa show` as tables fold long texts to 100 columns (two per CJK
-    /// character) under their block, leaving out nothing but what history's change lines shorten.
+    /// character) under their block, leaving out nothing (README: "never cut"). History's change
+    /// lines cut values once, and a correction of a long text's end then showed the same value
+    /// before and after the arrow.
     @Test func historyAndShowFoldLongTextsToAHundredColumns() throws {
         let ledger = try CLILedger()
         let title = String(repeating: "会議", count: 60)
@@ -388,15 +390,26 @@ struct CLIReportTests {
                 #expect(unfolded.contains(source) && unfolded.contains(title), "\(result.stdout)")
             } else {
                 // Folded at spaces, the continuation indented: the source's words in order, and
-                // the title's start (history's change lines shorten values; its csv/json do not).
+                // the whole title (broken inside, having no spaces).
                 let joined = result.lines.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
                 #expect(joined.contains("source: " + source), "\(result.stdout)")
-                #expect(joined.contains("title = '会議会議"), "\(result.stdout)")
+                #expect(joined.filter { !$0.isWhitespace }.contains("title='\(title)'"), "\(result.stdout)")
                 // A header too long for one line breaks between its parts: who recorded stays
                 // beside when ("by" alone at a line's end read as a cut).
                 #expect(result.lines.contains { $0.hasPrefix("        recorded ") && $0.hasSuffix(" by clerk-with-a-long-staff-id-0042") }, "\(result.stdout)")
             }
         }
+        // A correction that changes only the end of a long text shows both texts whole.
+        let before = "Sanāksmē piedalījās Ķekavas novada pašvaldības pārstāvji, uzņēmēji un iedzīvotāji."
+        let after = "Sanāksmē piedalījās Ķekavas novada pašvaldības pārstāvji, uzņēmēji un iedzīvotāji; 40 cilvēki."
+        #expect(try ledger.kopa("record", "meeting-held", "--meeting", "m2", "--kind", "workshop", "--title", "Darbnīca", "--description", before).status == 0)
+        let meeting = try ledger.head().seq
+        #expect(try ledger.kopa("correct", String(meeting), "--description", after, "--reason", "more detail").status == 0)
+        let history = try ledger.kopa("history", "meeting/m2")
+        #expect(history.lines.allSatisfy { columns($0) <= 100 }, "\(history.stdout)")
+        let joined = history.lines.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        #expect(joined.contains("description = '\(before)'"), "\(history.stdout)")
+        #expect(joined.contains("description: '\(before)' → '\(after)'"), "\(history.stdout)")
     }
 
     /// Tables and Markdown print as the rows come, laid out by the first 1000: every row is there

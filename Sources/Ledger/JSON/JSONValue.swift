@@ -78,6 +78,15 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// The value for reading, whole: a string in quotes, anything else as canonical JSON (what an
+    /// audit trail shows, folded, never cut: a correction's old and new values may differ only at
+    /// their ends).
+    public var quotedDescription: String {
+        if case .string(let s) = self { return "'" + s + "'" }
+        if case .number(let literal) = self { return literal }
+        return CanonicalJSON.string(self)
+    }
+
     /// A short rendering of the value for error messages: strings in quotes, long values cut.
     public var shortDescription: String {
         switch self {

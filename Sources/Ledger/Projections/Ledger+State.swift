@@ -46,7 +46,8 @@ public struct HistoryEntry: Sendable, Equatable {
     /// The event.
     public var record: EventRecord
     /// What it says (`field = value`), or for a correction its changes (`field: old → new`), for
-    /// reading: long values are shortened.
+    /// reading: values whole (a long one is for the reader to fold, not to cut: a correction that
+    /// changes a text's end would otherwise show the same value twice).
     public var changes: [String]
     /// The same, exact: an event's payload; a correction's list of changes (`field`, `from`, `to`);
     /// nothing (an empty list) for a retraction.
@@ -139,7 +140,7 @@ extension Ledger {
                 said = .array(list)
                 for change in list {
                     let field = change["field"]?.stringValue ?? "?"
-                    changes.append("\(field): \(change["from"].map(\.shortDescription) ?? "—") → \(change["to"].map(\.shortDescription) ?? "—")")
+                    changes.append("\(field): \(change["from"].map(\.quotedDescription) ?? "—") → \(change["to"].map(\.quotedDescription) ?? "—")")
                 }
                 changes.insert("corrects \(name(record.meta["corrects"]?.stringValue))", at: 0)
             } else if record.type == "event-retracted" {
@@ -149,7 +150,7 @@ extension Ledger {
                 // What the event says. Two events of a stream are separate facts (two commitments
                 // are not one changed commitment), so only corrections show old → new.
                 for (key, value) in (record.data.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
-                    changes.append("\(key) = \(value.shortDescription)")
+                    changes.append("\(key) = \(value.quotedDescription)")
                 }
             }
             if let reason = record.meta["reason"]?.stringValue { changes.append("reason: \(reason)") }
