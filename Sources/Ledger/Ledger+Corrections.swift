@@ -274,10 +274,31 @@ extension JSONValue: ExpressibleByStringLiteral {
 
 extension Ledger {
     /// What to tell a clerk whose correction of `target` named idempotency key `key`, first used
-    /// for `existing`: nil when that is a correction of the same event (a repeat), else that
-    /// nothing was corrected. Exit 0 all the same, as DESIGN.md has a repeated key end.
-    public func reusedKeyNote(_ key: String, existing: EventRecord, correcting target: EventRecord) throws -> String? {
-        if existing.type == "event-corrected", try effectiveEvent(existing).original.id == target.id { return nil }
-        return "idempotency key '\(key)' was first used for seq \(existing.seq) ('\(existing.type)' in \(existing.stream)), not for a correction of seq \(target.seq); nothing was corrected (a repeated key appends nothing); to correct it, use a new key"
+    /// for `existing`: nil when that is a correction of the same event that leaves it as this one
+    /// would (`set`, `remove`, `replaceData`, `occurredAt` as for ``correctionDraft(of:set:remove:replaceData:occurredAt:reason:source:)``;
+    /// nil for a value that could not be read), else that nothing was corrected, naming what
+    /// differs. Exit 0 all the same, as DESIGN.md has a repeated key end.
+    public func reusedKeyNote(
+        _ key: String, existing: EventRecord, correcting target: EventRecord,
+        set: [String: JSONValue]? = [:], remove: [String] = [], replaceData: JSONValue? = nil, occurredAt: String? = nil
+    ) throws -> String? {
+        let advice = "nothing was corrected (a repeated key appends nothing); to correct it, use a new key"
+        guard existing.type == "event-corrected", try effectiveEvent(existing).original.id == target.id else {
+            return "idempotency key '\(key)' was first used for seq \(existing.seq) ('\(existing.type)' in \(existing.stream)), not for a correction of seq \(target.seq); \(advice)"
+        }
+        // What the first correction left, and what this one would leave on top of it.
+        let made = existing.data["data"]?.objectValue ?? [:]
+        var asked = made
+        if let replaceData { asked = replaceData.objectValue ?? [:] }
+        for (field, value) in set ?? [:] { asked[field] = value }
+        for field in remove { asked[field] = nil }
+        var differing = CanonicalJSON.sortedKeys(Set(made.keys).union(asked.keys)).filter { made[$0] != asked[$0] }
+        if set == nil { differing = ["a value that could not be read"] }
+        if let occurredAt {
+            let madeOccurredAt = try existing.data["occurred_at"]?.stringValue ?? effectiveEvent(existing).occurredAt
+            if occurredAt != madeOccurredAt { differing.append("occurred_at") }
+        }
+        guard !differing.isEmpty else { return nil }
+        return "idempotency key '\(key)' was first used for seq \(existing.seq), a correction of seq \(target.seq) that says something else (\(differing.joined(separator: ", "))); nothing was corrected (a repeated key appends nothing); to correct it again, use a new key"
     }
 }

@@ -441,8 +441,16 @@ struct CLIEndToEndTests {
         #expect(corrected.status == 0 && corrected.stderr.isEmpty, "\(corrected)")
         let again = try ledger.kopa("correct", "\(meeting.seq)", "--title", "Uno", "--reason", "minutes", "--idempotency-key", "fix-1")
         #expect(again.status == 0 && again.stdout.contains("already recorded") && again.stderr.isEmpty, "\(again)")
-        // The corrected meeting withdrawn: the repeat says neither is in force.
+        // The same key asking for something else (a clerk's retry with a fixed value): nothing
+        // is corrected, and the warning names what differs, as `record`'s does.
         let correctionSeq = try #require(try ledger.events().last { $0.type == "event-corrected" }).seq
+        for (arguments, differing) in [(["--title", "Una"], "title"), (["--title", "Uno", "--occurred-at", "2020-01-05"], "occurred_at"), (["--title", "Uno", "--participants", "9"], "participants")] {
+            let different = try ledger.kopa(["correct", "\(meeting.seq)", "--reason", "minutes", "--idempotency-key", "fix-1"] + arguments)
+            #expect(different.status == 0 && different.stdout.contains("already recorded"), "\(different)")
+            #expect(different.stderr.contains("warning: idempotency key 'fix-1' was first used for seq \(correctionSeq), a correction of seq \(meeting.seq) that says something else (\(differing)); nothing was corrected (a repeated key appends nothing); to correct it again, use a new key"), "\(different)")
+            #expect(try ledger.events().last?.seq == correctionSeq)
+        }
+        // The corrected meeting withdrawn: the repeat says neither is in force.
         #expect(try ledger.kopa("retract", "\(meeting.seq)", "--reason", "never held").status == 0)
         let meetingRetraction = try #require(try ledger.events().last).seq
         let afterRetraction = try ledger.kopa("correct", "\(meeting.seq)", "--title", "Uno", "--reason", "minutes", "--idempotency-key", "fix-1")

@@ -32,7 +32,16 @@ extension Kopa {
                 // A repeated correction finds nothing left to change; its key says it was made already.
                 if let key = arguments.idempotencyKey, !key.isEmpty, let first = try ledger.event(idempotencyKey: key) {
                     try printRecords([first], format: options.format, title: "already recorded (idempotency key)")
-                    if let note = try ledger.reusedKeyNote(key, existing: first, correcting: target) { Console.warning(note) }
+                    // What this command asks, to say whether the first correction said the same.
+                    let replace = try? arguments.data.map { try FieldArguments.json($0, option: "--data") }
+                    var asked = try? type.payload(from: arguments.fields)
+                    if arguments.data != nil, replace == nil { asked = nil }
+                    if let note = try ledger.reusedKeyNote(
+                        key, existing: first, correcting: target, set: asked, remove: arguments.remove,
+                        replaceData: replace, occurredAt: arguments.occurredAt)
+                    {
+                        Console.warning(note)
+                    }
                     if let note = try ledger.retractionNote(forRepeatOf: first) { Console.note(note) }
                     return
                 }
