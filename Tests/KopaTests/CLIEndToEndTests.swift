@@ -770,6 +770,35 @@ struct CLIEndToEndTests {
         #expect(fields.stdout.contains("\r\nproject,slug,no,project,"), "\(fields.stdout)")
     }
 
+    /// A system type's help names the command that writes it, lists its payload fields (not as
+    /// options) and no options; `kopa record` refuses it before reading a field (65), writing
+    /// nothing. It printed a `kopa record` usage that could only fail: `--data` was taken for the
+    /// whole payload, and no option sets meta.corrects.
+    @Test(arguments: [
+        ("event-corrected", "written by `kopa correct ID", "  changes <array>", "the corrected event's stream"),
+        ("event-retracted", "written by `kopa retract ID --reason TEXT`", "  target_type <string>", "the retracted event's stream"),
+        ("schema-registered", "written by `kopa init` only", "  event_type <string>", "schema/{event_type}"),
+        ("ledger-created", "written by `kopa init` only", "  name <string>", "ledger"),
+    ])
+    func aSystemTypeIsDescribedAsWrittenByItsOwnCommand(type: String, writer: String, field: String, stream: String) throws {
+        let ledger = try CLILedger()
+        for arguments in [["catalog", type], ["record", type, "--help"]] {
+            let help = try ledger.kopa(arguments)
+            #expect(help.status == 0, "\(help)")
+            #expect(help.stdout.hasPrefix("USAGE: " + writer), "\(help.stdout)")
+            #expect(help.stdout.contains(", not by `kopa record`"))
+            #expect(help.stdout.contains("Stream: \(stream)"), "\(help.stdout)")
+            #expect(help.lines.contains { $0.hasPrefix(field + "  (") }, "\(help.stdout)")
+            #expect(!help.stdout.contains("OPTIONS:") && !help.stdout.contains("  --"), "\(help.stdout)")
+        }
+        let before = try ledger.head()
+        let record = try ledger.kopa("record", type, "--target-type", "meeting-held")
+        #expect(record.status == 65, "\(record)")
+        #expect(record.stderr.contains("'\(type)' events are written by \(writer.dropFirst("written by ".count))"), "\(record)")
+        #expect(record.stderr.contains("not by `kopa record`"))
+        #expect(try ledger.head() == before)
+    }
+
     // MARK: - demo
 
     @Test func demoWorksFromAnotherWorkingDirectory() throws {

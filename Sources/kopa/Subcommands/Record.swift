@@ -28,6 +28,11 @@ extension Kopa {
                     Console.out(typeHelp(type, command: "record"))
                     return
                 }
+                // Without meta.corrects (or .retracts), which no option sets, a correction could only
+                // fail on a field that `--data` had taken to be the whole payload.
+                if type.isSystem, let writer = systemWriter(of: type) {
+                    throw LedgerError(.invalidInput, "'\(type.name)' events are written by \(writer), not by `kopa record`")
+                }
                 var options = global
                 if let actor = arguments.actor { options.actor = actor }
                 if let format = arguments.format { options.format = format }

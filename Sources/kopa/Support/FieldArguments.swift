@@ -154,19 +154,29 @@ struct FieldArguments {
 
 /// The help text of one event type, built from its schema.
 func typeHelp(_ type: EventType, command: String) -> String {
-    var lines = ["USAGE: kopa \(command) \(type.name) [--FIELD VALUE …] [--occurred-at WHEN] [--source TEXT] [--evidence TITLE] [--expect-version N] [--idempotency-key K]", ""]
+    let writer = systemWriter(of: type)
+    var lines = [
+        writer.map { "USAGE: written by \($0), not by `kopa record`" }
+            ?? "USAGE: kopa \(command) \(type.name) [--FIELD VALUE …] [--occurred-at WHEN] [--source TEXT] [--evidence TITLE] [--expect-version N] [--idempotency-key K]",
+        "",
+    ]
     lines.append(type.summary)
-    lines.append("Stream: \(type.streamTemplate ?? "the corrected event's stream")\(type.creates ? " (opens the stream)" : "")   Schema: \(type.name).v\(type.version)")
+    let stream = type.streamTemplate ?? (type.name == "event-retracted" ? "the retracted event's stream" : "the corrected event's stream")
+    lines.append("Stream: \(stream)\(type.creates ? " (opens the stream)" : "")   Schema: \(type.name).v\(type.version)")
     lines.append("")
     lines.append("FIELDS:")
     for field in type.fields {
         var tags: [String] = [field.required ? "required" : "optional"]
         if let ref = field.node.reference { tags.append("must name an existing \(ref)") }
         if field.node.personal { tags.append("personal data") }
-        lines.append("  \(EventType.optionName(forField: field.name)) <\(field.node.kindName)>  (\(tags.joined(separator: ", ")))")
+        // A system type's fields are its payload's, never options.
+        let name = writer == nil ? EventType.optionName(forField: field.name) : field.name
+        lines.append("  \(name) <\(field.node.kindName)>  (\(tags.joined(separator: ", ")))")
         if let summary = field.node.summary { lines.append("        \(summary)") }
         lines.append("        Expected: \(field.node.expectation)")
     }
+    // A system type's fields are what its events hold; there is nothing to give as options.
+    if writer != nil { return lines.joined(separator: "\n") }
     lines.append("")
     lines.append("OPTIONS:")
     lines.append("  --occurred-at WHEN     when it happened: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss[.sss]Z (default: now)")
@@ -178,6 +188,21 @@ func typeHelp(_ type: EventType, command: String) -> String {
     lines.append("")
     lines.append("A value may start with a dash (-5, -- draft --); one that is an option's name is given as --FIELD=VALUE.")
     return lines.joined(separator: "\n")
+}
+
+/// The command that writes events of a system type (`kopa record` does not), or nil for a
+/// domain type.
+func systemWriter(of type: EventType) -> String? {
+    switch type.name {
+    case "event-corrected":
+        "`kopa correct ID [--FIELD VALUE …] [--data JSON] [--remove FIELD] [--occurred-at WHEN] --reason TEXT` (or an import line with meta.corrects)"
+    case "event-retracted":
+        "`kopa retract ID --reason TEXT` (or an import line with meta.retracts)"
+    case _ where type.isSystem:
+        "`kopa init` only"
+    default:
+        nil
+    }
 }
 
 extension SchemaNode {
