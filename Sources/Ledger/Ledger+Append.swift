@@ -344,14 +344,27 @@ extension Ledger {
     /// "already recorded" alone would let a clerk believe the fact is in force, which reports leave out.
     /// For a correction, the event it corrects counts too: withdrawn, the correction is moot.
     public func retractionNote(forRepeatOf record: EventRecord) throws -> String? {
-        try Self.retractionNote(
-            forRepeatOf: record,
-            retraction: { id in
-                try store.read { db in
-                    try Int64.fetchOne(db, sql: "SELECT seq FROM events WHERE target = ? AND type = 'event-retracted' LIMIT 1", arguments: [id])
-                }
-            },
-            event: { id in try store.event(id: id) })
+        try Self.retractionNote(forRepeatOf: record, retraction: retractionSeq(of:), event: { id in try store.event(id: id) })
+    }
+
+    /// The seq of the retraction of the event with this id, if it was retracted.
+    func retractionSeq(of id: String) throws -> Int64? {
+        try store.read { db in
+            try Int64.fetchOne(db, sql: "SELECT seq FROM events WHERE target = ? AND type = 'event-retracted' LIMIT 1", arguments: [id])
+        }
+    }
+
+    /// What a reader of one event must know besides its record: that it was retracted since, or
+    /// that corrections since changed what is in force; nil when it stands as recorded. A record
+    /// shown alone (`kopa show`) otherwise looks in force, a withdrawn payment included.
+    public func standing(of record: EventRecord) throws -> String? {
+        if let seq = try retractionSeq(of: record.id) {
+            return "seq \(record.seq) was retracted at seq \(seq): it is not in force (`kopa history \(record.stream)` shows why)"
+        }
+        guard !EventType.systemTypes.contains(record.type) else { return nil }
+        let effective = try effectiveEvent(record)
+        guard effective.data != record.data || effective.occurredAt != record.occurredAt else { return nil }
+        return "seq \(record.seq) was corrected since: what is in force differs from this record (`kopa history \(record.stream)` shows the corrections, `kopa state \(record.stream)` the fields now)"
     }
 
     /// The note above, from two lookups: the seq of the retraction of an event id, and an event by id

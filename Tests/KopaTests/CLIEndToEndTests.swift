@@ -678,6 +678,22 @@ struct CLIEndToEndTests {
         let missing = try ledger.kopa("show", "00000000-0000-4000-8000-000000000000")
         #expect(missing.status == 66)
         #expect(missing.stderr.contains("00000000-0000-4000-8000-000000000000"))
+        #expect(bySeq.stderr.isEmpty, "an event as recorded needs no note")
+
+        // Corrected since, then retracted: the record is shown as stored, and a note on stderr says
+        // it is not what is in force (a withdrawn payment looked as if it stood).
+        #expect(try ledger.kopa("correct", String(record.seq), "--amount", "7.00 EUR", "--reason", "contract amended").status == 0)
+        let correctionSeq = try ledger.head().seq
+        for format in ["table", "json"] {
+            let corrected = try ledger.kopa("show", String(record.seq), "--format", format)
+            #expect(corrected.status == 0, "\(corrected)")
+            #expect(corrected.stderr.contains("note: seq \(record.seq) was corrected since: what is in force differs from this record (`kopa history \(record.stream)` shows the corrections"), "\(corrected)")
+        }
+        #expect(try ledger.kopa("show", String(correctionSeq)).stderr.isEmpty, "the correction itself stands")
+        #expect(try ledger.kopa("retract", String(record.seq), "--reason", "entered twice").status == 0)
+        let retracted = try ledger.kopa("show", record.id, "--format", "ndjson")
+        #expect(retracted.stdout == record.exportLine + "\n")
+        #expect(retracted.stderr.contains("note: seq \(record.seq) was retracted at seq \(try ledger.head().seq): it is not in force"), "\(retracted)")
     }
 
     // MARK: - verify and the independent script

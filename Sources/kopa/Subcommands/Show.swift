@@ -13,6 +13,9 @@ extension Kopa {
 
         func run(ledger: Ledger) throws {
             let record = try ledger.event(event)
+            // On stderr, whatever the format: the record printed stays the record as stored.
+            let standing = try ledger.standing(of: record)
+            defer { if let standing { Console.note(standing) } }
             if global.format != .table {
                 try printRecords([record], format: global.format)
                 return
