@@ -202,7 +202,8 @@ extension Ledger {
         }
         data["changes"] = .array(changes)
         guard !changes.isEmpty else {
-            throw LedgerError(.invalidInput, "the correction of seq \(target.seq) changes nothing; give the fields that change (e.g. --amount \"50000.00 EUR\")")
+            let options = CanonicalJSON.sortedKeys(Set(fields.keys)).map(EventType.optionName(forField:))
+            throw LedgerError(.invalidInput, "the correction of seq \(target.seq) changes nothing; give the fields that change, with new values (its fields: \(options.joined(separator: ", ")))")
         }
         var meta: [String: JSONValue] = ["corrects": .string(target.id), "reason": .string(reason)]
         if let source { meta["source"] = .string(source) }

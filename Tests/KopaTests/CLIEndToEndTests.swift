@@ -801,8 +801,11 @@ struct CLIEndToEndTests {
         for arguments in [["catalog", type], ["record", type, "--help"]] {
             let help = try ledger.kopa(arguments)
             #expect(help.status == 0, "\(help)")
-            #expect(help.stdout.hasPrefix("USAGE: " + writer), "\(help.stdout)")
-            #expect(help.stdout.contains(", not by `kopa record`"))
+            // The usage folded to 100 columns, its continuation indented under it.
+            let usage = help.stdout.replacingOccurrences(of: "\n       ", with: " ")
+            #expect(usage.hasPrefix("USAGE: " + writer), "\(help.stdout)")
+            #expect(usage.contains(", not by `kopa record`\n"), "\(help.stdout)")
+            #expect(help.lines.allSatisfy { $0.count <= 100 }, "\(help.stdout)")
             #expect(help.stdout.contains("Stream: \(stream)"), "\(help.stdout)")
             #expect(help.lines.contains { $0.hasPrefix(field + "  (") }, "\(help.stdout)")
             #expect(!help.stdout.contains("OPTIONS:") && !help.stdout.contains("  --"), "\(help.stdout)")

@@ -13,7 +13,7 @@ extension Kopa {
         @Argument(help: "The event type, e.g. meeting-held (`kopa catalog` lists them).")
         var type: String
 
-        @Argument(parsing: .captureForPassthrough, help: "Payload fields as --field value, and --occurred-at, --source, --evidence, --expect-version, --idempotency-key, --data.")
+        @Argument(parsing: .captureForPassthrough, help: "Payload fields as --field value, and --occurred-at, --source, --evidence, --evidence-file, --expect-version, --idempotency-key, --data.")
         var fields: [String] = []
 
         func run() throws {

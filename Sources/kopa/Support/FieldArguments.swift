@@ -155,11 +155,10 @@ struct FieldArguments {
 /// The help text of one event type, built from its schema.
 func typeHelp(_ type: EventType, command: String) -> String {
     let writer = systemWriter(of: type)
-    var lines = [
+    let usage =
         writer.map { "USAGE: written by \($0), not by `kopa record`" }
-            ?? "USAGE: kopa \(command) \(type.name) [--FIELD VALUE …] [--occurred-at WHEN] [--source TEXT] [--evidence TITLE] [--expect-version N] [--idempotency-key K]",
-        "",
-    ]
+        ?? "USAGE: kopa \(command) \(type.name) [--FIELD VALUE …] [--occurred-at WHEN] [--source TEXT] [--evidence TITLE] [--evidence-file PATH] [--expect-version N] [--idempotency-key K] [--data JSON]"
+    var lines = [usage, ""]
     lines.append(type.summary)
     let stream = type.streamTemplate ?? (type.name == "event-retracted" ? "the retracted event's stream" : "the corrected event's stream")
     lines.append("Stream: \(stream)\(type.creates ? " (opens the stream)" : "")   Schema: \(type.name).v\(type.version)")
@@ -175,8 +174,16 @@ func typeHelp(_ type: EventType, command: String) -> String {
         if let summary = field.node.summary { lines.append("        \(summary)") }
         lines.append("        Expected: \(field.node.expectation)")
     }
+    // Folded to 100 columns like every table, each continuation indented under its line.
+    func folded(_ lines: [String]) -> String {
+        lines.flatMap { line in
+            let lead = line.prefix { $0 == " " }.count
+            let indent = line.hasPrefix("USAGE: ") ? 7 : lead < 8 ? lead + 4 : lead
+            return TerminalText.wrapped(line, indent: String(repeating: " ", count: indent))
+        }.joined(separator: "\n")
+    }
     // A system type's fields are what its events hold; there is nothing to give as options.
-    if writer != nil { return lines.joined(separator: "\n") }
+    if writer != nil { return folded(lines) }
     lines.append("")
     lines.append("OPTIONS:")
     lines.append("  --occurred-at WHEN     when it happened: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss[.sss]Z (default: now)")
@@ -187,7 +194,7 @@ func typeHelp(_ type: EventType, command: String) -> String {
     lines.append("  --data JSON            the whole payload as JSON (fields given as options override it)")
     lines.append("")
     lines.append("A value may start with a dash (-5, -- draft --); one that is an option's name is given as --FIELD=VALUE.")
-    return lines.joined(separator: "\n")
+    return folded(lines)
 }
 
 /// The command that writes events of a system type (`kopa record` does not), or nil for a

@@ -595,8 +595,9 @@ struct EventStoreTests {
         expectLedgerError(.invalidInput, mentioning: ["'ledger-created'"]) {
             try test.append(try test.ledger.correctionDraft(of: "1", set: ["name": "Other"], reason: "rename"))
         }
-        // A correction that changes nothing is refused.
-        expectLedgerError(.invalidInput, mentioning: ["changes nothing"]) {
+        // A correction that changes nothing is refused, naming the fields of that event's type
+        // (a meeting was told to give --amount).
+        expectLedgerError(.invalidInput, mentioning: ["changes nothing", "(its fields: --amount, --funding-source, --project)"]) {
             _ = try test.ledger.correctionDraft(of: funding.id, set: ["funding_source": "erdf"], reason: "same")
         }
         // The new data must be valid for the corrected type.
