@@ -152,6 +152,22 @@ struct CatalogFilesTests {
         }
     }
 
+    /// A slug, the name of a stream (`project/<slug>`), is `^[a-z0-9]+(-[a-z0-9]+)*$`: words joined
+    /// by single hyphens, none at either end. The fast matcher must say what the pattern says, or
+    /// `a--b` and `kekava-` would open streams no one can tell from `a-b` and `kekava`.
+    @Test(arguments: [
+        ("kekava", true), ("cities4csr", true), ("a-b-c", true), ("2019", true), ("a", true),
+        ("", false), ("-", false), ("-a", false), ("a-", false), ("a--b", false), ("kekava-", false),
+        ("Kekava", false), ("ķekava", false), ("a_b", false), ("a b", false), ("a/b", false),
+    ])
+    func aSlugIsWordsJoinedBySingleHyphens(text: String, isSlug: Bool) throws {
+        let catalog = try #require(Self.catalog)
+        let slug = try #require(catalog.latest("organisation-registered")?.root.properties["organisation"]?.pattern)
+        #expect(slug.matches(text) == isSlug)
+        let regex = try NSRegularExpression(pattern: "^[a-z0-9]+(-[a-z0-9]+)*$")
+        #expect((regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil) == isSlug, "the table agrees with the pattern")
+    }
+
     @Test func theLedgerRegistersExactlyTheBundledSchemas() throws {
         let test = try TestLedger()
         let bundled = try #require(Self.catalog)

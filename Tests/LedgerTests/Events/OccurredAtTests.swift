@@ -42,6 +42,11 @@ struct OccurredAtTests {
         ("2019-12-05T18:00:00-05:00", "time zone offset"),
         ("2019-12-05T24:00:00Z", "impossible time"),
         ("2019-12-05T18:60:00Z", "impossible time"),
+        // No leap second: a stored time is counted in milliseconds, and :60 would start the next minute.
+        ("2016-12-31T23:59:60Z", "impossible time"),
+        // Nothing after the Z: the text is stored and hashed as given.
+        ("2019-12-05T18:00:00Zjunk", "not a date-time"),
+        ("2019-12-05T18:00:00.250ZZ", "not a date-time"),
         ("2019-12-05 18:00:00Z", "not a date-time"),
         ("2019-12-05T18:00Z", "not a date-time"),
         ("2019-12-05T18:00:00.Z", "no digits after the decimal point"),

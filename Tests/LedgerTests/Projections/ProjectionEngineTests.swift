@@ -214,6 +214,24 @@ struct ProjectionEngineTests {
         #expect(order == [early.seq, middle.seq, late.seq])
     }
 
+    /// An event a correction moved replays at its new time, from a list kept beside the ordered
+    /// scan; an incremental catch-up afterwards applies the events after its checkpoint only, never
+    /// that one again (a projection that adds a row per event would hold it twice).
+    @Test func anIncrementalCatchUpDoesNotApplyAMovedEventAgain() throws {
+        let test = try TestLedger().withFixtures()
+        let analyst = try AnalystFolder()
+        try analyst.projection("order_log.sql", Self.orderLog)
+        let moved = try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: "2021-03-10")
+        try test.append(draft: try test.ledger.correctionDraft(of: moved.id, occurredAt: "2021-02-20", reason: "the minutes are dated 20 February"))
+        let engine = try test.engine(extra: [analyst.url])
+        try engine.catchUp()
+        try test.record("meeting-held", ["meeting": "m2", "kind": "workshop", "title": "Two"])
+        let summary = try engine.catchUp()
+        #expect(summary.incremental.contains("order_log"))
+        #expect(try Self.values(test, "SELECT count(*) FROM order_log WHERE seq = ?", [moved.seq]) == [1])
+        #expect(try Self.values(test, "SELECT count(*) FROM order_log") == [try test.head().seq], "every event once")
+    }
+
     /// A council dissolution recorded before the formation it ends, or the other way round: the
     /// result follows valid time, whatever order the facts were learned in, with or without a
     /// catch-up in between.
@@ -282,6 +300,22 @@ struct ProjectionEngineTests {
         #expect(try engine.catchUp() == ProjectionEngine.CatchUp())
     }
 
+    /// An event that starts exactly when the latest one applied did (two meetings of one day, the
+    /// commonest case) is not back-dated: it sorts after it by seq, so catch-up stays incremental
+    /// (DESIGN.md: "no earlier than"), rather than replaying the projection for every such event.
+    @Test(arguments: ["2021-05-10", "2021-05", "2021-05-10T09:30:00Z"])
+    func anEventStartingWhenTheLatestAppliedDidCatchesUpIncrementally(occurredAt: String) throws {
+        let test = try TestLedger()
+        let engine = try test.engine()
+        try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: occurredAt)
+        try engine.catchUp()
+        try test.record("meeting-held", ["meeting": "m2", "kind": "workshop", "title": "Two"], occurredAt: occurredAt)
+        let summary = try engine.catchUp()
+        #expect(summary.incremental.contains("meetings"))
+        #expect(!summary.rebuilt.contains("meetings"))
+        #expect(try Self.values(test, "SELECT meeting FROM meetings ORDER BY meeting") == ["m1", "m2"])
+    }
+
     @Test func aProjectionOnlyReplaysForBackDatedEventsOfTypesItHandles() throws {
         // A meeting of 2019 recorded after a council of 2025 has been applied: the meeting does not
         // reach the councils projection, so it catches up incrementally, and the meetings
@@ -324,6 +358,52 @@ struct ProjectionEngineTests {
         let retracted = try engine.catchUp()
         #expect(retracted.rebuilt == ["meetings"])
         #expect(try Self.values(test, "SELECT title FROM meetings") as [String] == [])
+    }
+
+    /// A projection of every type (`-- on *`) that sees events as corrected receives whatever a
+    /// correction or retraction concerns, so any of them replays it: caught up incrementally, it
+    /// would keep the payload as first recorded, and the withdrawn event.
+    @Test func aProjectionOfEveryTypeReplaysForAnyCorrectionOrRetraction() throws {
+        let test = try TestLedger().withFixtures()
+        let analyst = try AnalystFolder()
+        try analyst.projection("payloads.sql", """
+            -- projection: payloads
+            -- version: 1
+            CREATE TABLE payloads (seq INTEGER PRIMARY KEY, data TEXT NOT NULL);
+
+            -- on *
+            INSERT INTO payloads VALUES (:_seq, :_data);
+            """)
+        let meeting = try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "Wrong title"], occurredAt: "2021-05-10")
+        let engine = try test.engine(extra: [analyst.url])
+        try engine.catchUp()
+        func title() throws -> [String] {
+            try Self.values(test, "SELECT json_extract(data, '$.title') FROM payloads WHERE seq = ?", [meeting.seq])
+        }
+        #expect(try title() == ["Wrong title"])
+        try test.append(draft: try test.ledger.correctionDraft(of: meeting.id, set: ["title": "Right title"], reason: "typo"))
+        #expect(try engine.catchUp().rebuilt.contains("payloads"))
+        #expect(try title() == ["Right title"])
+        try test.append(draft: try test.ledger.retractionDraft(of: meeting.id, reason: "never happened"))
+        #expect(try engine.catchUp().rebuilt.contains("payloads"))
+        #expect(try title() == [])
+    }
+
+    /// A rebuild counts the events its projections receive (what `kopa rebuild NAME` prints): a
+    /// meeting that a correction moved is none of the funding projection's, whether or not it moved.
+    @Test func aRebuildCountsOnlyTheEventsItsProjectionsReceive() throws {
+        let test = try TestLedger().withFixtures()
+        try test.record("funding-committed", ["project": "cities4csr", "funding_source": "erdf", "amount": money("100.00")], occurredAt: "2020-01-01")
+        let meeting = try test.record("meeting-held", ["meeting": "m1", "kind": "workshop", "title": "One"], occurredAt: "2021-03-10")
+        let engine = try test.engine()
+        try engine.catchUp()
+        let funding = try #require(engine.set.projections.first { $0.name == "funding" })
+        let received = try test.ledger.events().filter { funding.handledTypes.contains($0.type) }.count
+        #expect(received > 0 && !funding.handledTypes.contains("meeting-held"))
+        #expect(try engine.catchUp(rebuild: ["funding"]).appliedFromStart == received)
+        try test.append(draft: try test.ledger.correctionDraft(of: meeting.id, occurredAt: "2021-02-20", reason: "the minutes are dated 20 February"))
+        try engine.catchUp()
+        #expect(try engine.catchUp(rebuild: ["funding"]).appliedFromStart == received)
     }
 
     @Test func rebuildOnRequest() throws {
@@ -670,7 +750,7 @@ struct ProjectionEngineTests {
     // MARK: - Errors in projection files
 
     enum FileError: String, CaseIterable, CustomTestStringConvertible {
-        case syntaxInHandler, syntaxInSchema, unknownTable, unknownParameter, constraintFailure, afterABlockComment
+        case syntaxInHandler, syntaxInSchema, unknownTable, unknownParameter, centsOfTextField, constraintFailure, afterABlockComment
         var testDescription: String { rawValue }
 
         /// The projection file (the failing statement is on line 7 in each).
@@ -682,6 +762,8 @@ struct ProjectionEngineTests {
                 return "-- projection: broken\n-- version: 1\nCREATE TABLE broken (meeting TEXT PRIMARY KEY);\n\n\n\nCREAT TABLE other (x INTEGER);\n\n-- on meeting-held\nINSERT INTO broken (meeting) VALUES (:meeting);\n"
             case .unknownTable: return header + "INSERT INTO meeting_titles (meeting, title) VALUES (:meeting, :title);\n"
             case .unknownParameter: return header + "UPDATE broken SET title = :titel WHERE meeting = :meeting;\n"
+            // `_cents` and `_currency` exist for money fields only: on a text they would bind NULL unnoticed.
+            case .centsOfTextField: return header + "UPDATE broken SET title = :title_cents WHERE meeting = :meeting;\n"
             case .constraintFailure: return header + "INSERT INTO broken (meeting, title) VALUES (:meeting || '-copy', :description);\n"
             case .afterABlockComment:
                 // The statement's line, not the comment's (5).
@@ -696,6 +778,7 @@ struct ProjectionEngineTests {
             case .syntaxInSchema: ["near \"CREAT\": syntax error"]
             case .unknownTable: ["no such table: meeting_titles", "meeting-held"]
             case .unknownParameter: ["':titel'", "'meeting-held'", "did you mean ':title'?"]
+            case .centsOfTextField: ["parameter ':title_cents' is not a field of 'meeting-held'"]
             case .constraintFailure: ["NOT NULL constraint failed: broken.title", "'meeting-held'"]
             case .afterABlockComment: ["no such table: meeting_titles", "meeting-held"]
             }

@@ -518,6 +518,32 @@ struct SnapshotTests {
         #expect(try Self.state(engine) == Self.state(reference))
     }
 
+    /// A snapshot holds the events before its cut as they stood corrected, a moved event at its new
+    /// time included; resuming from it replays the events from its cut on, so an event moved to
+    /// before the cut is not applied again (a projection that adds a row per event held it twice).
+    @Test func resumingFromASnapshotDoesNotApplyAnEventMovedBeforeItsCutAgain() throws {
+        let story = try Self.story()
+        let test = story.test
+        let analyst = try AnalystFolder()
+        try analyst.projection("order_log.sql", ProjectionEngineTests.orderLog)
+        let moved = try #require(try test.ledger.events().last { $0.type == "meeting-held" })
+        try test.append(draft: try test.ledger.correctionDraft(of: moved.id, occurredAt: "2016-01-15", reason: "minutes checked"))
+        var engine = try test.engine(extra: [analyst.url])
+        engine.snapshotMinimumEvents = 0
+        engine.snapshotParts = 4
+        try engine.catchUp()
+        let cuts = try Self.listed(engine).filter { ($0["projection"] as String) == "order_log" }.map { $0["cut_start"] as String }.sorted()
+        try #require(!cuts.isEmpty && cuts.first! > "2016-01-15" && cuts.last! < "2024-06-15", "cuts \(cuts)")
+        try test.ledger.append([Self.meeting("late-1", on: "2024-06-15")], actor: test.actor)
+        let late = try engine.catchUp()
+        #expect(late.resumed.contains("order_log"))
+        func count(_ sql: String, _ arguments: StatementArguments = []) throws -> Int64? {
+            try DatabaseQueue(path: engine.databasePath, configuration: SQLiteSetup.configuration()).read { db in try Int64.fetchOne(db, sql: sql, arguments: arguments) }
+        }
+        #expect(try count("SELECT count(*) FROM order_log WHERE seq = ?", [moved.seq]) == 1)
+        #expect(try count("SELECT count(*) FROM order_log") == (try test.head().seq), "every event once")
+    }
+
     /// A snapshot that cannot be read when a back-dated event would resume from it: the projection
     /// replays from the start instead, takes new snapshots, and nothing else changes. A file whose
     /// header is sound and whose pages are zeros failed every report (exit 70) while it stayed

@@ -155,6 +155,20 @@ struct TimeTravelTests {
                 Check(label: "timeline date now", report: "timeline", key: "subject", keyValue: "m1", column: "date", expected: "2021-03"),
             ]
         },
+        // A moved event replays from the side list at its corrected time: once retracted, it
+        // must leave that list too, or a withdrawn meeting is counted at its new date.
+        Scenario(name: "a meeting moved by a correction, then retracted") { test in
+            try base(test)
+            let m1 = try meeting(test, "m1", "2021-03-10")
+            let moved = try correct(test, m1, occurredAt: "2021-02-20", reason: "the minutes are dated 20 February")
+            let retraction = try retract(test, m1, reason: "the meeting was cancelled")
+            return [
+                Check(label: "after the correction", knownAt: moved.recordedAt, column: "meetings_held", expected: 1),
+                Check(label: "at the retraction", knownAt: retraction.recordedAt, column: "meetings_held", expected: 0),
+                Check(label: "now", column: "meetings_held", expected: 0),
+                Check(label: "February, now", asOf: "2021-02-28", column: "meetings_held", expected: 0),
+            ]
+        },
         Scenario(name: "as of and known at combined") { test in
             let project = try base(test)
             try test.org("milano", "Comune di Milano", country: "IT")

@@ -87,6 +87,19 @@ struct CorrectionCheckTests {
         try Self.expectImportRejected(test, line, mentioning: ["meta.retracts", "'meeting-held'", "'event-retracted'"])
     }
 
+    /// `target_type` is recorded, hashed and read by auditors as the type of what is corrected or
+    /// withdrawn: one naming another type than the event's (a meeting's correction or retraction
+    /// claiming a council) is refused, whatever else the line gets right.
+    @Test(arguments: ["event-corrected", "event-retracted"])
+    func importRejectsATargetTypeThatIsNotTheTargets(action: String) throws {
+        let (test, meeting) = try Self.ledgerWithMeeting()
+        let line = action == "event-corrected"
+            ? Self.correctionLine(meeting, data: Self.retitled, changes: #"[{"field": "title", "from": "Wrong", "to": "ZZZZ"}]"#)
+                .replacingOccurrences(of: #""target_type": "meeting-held""#, with: #""target_type": "council-formed""#)
+            : #"{"type": "event-retracted", "data": {"target_type": "council-formed"}, "meta": {"retracts": "\#(meeting.id)", "reason": "duplicate"}}"#
+        try Self.expectImportRejected(test, line, mentioning: ["'\(action)' event rejected", "target_type is 'council-formed' but the event at seq \(meeting.seq) is a 'meeting-held'"])
+    }
+
     @Test func aCorrectionCannotCarryARetractionPointer() throws {
         let (test, meeting) = try Self.ledgerWithMeeting()
         var draft = try test.ledger.correctionDraft(of: meeting.id, set: ["title": "Right"], reason: "minutes")

@@ -60,4 +60,28 @@ struct WithdrawnStreamTests {
         try test.project("p2")
         try test.record("partner-joined", ["project": "p2", "organisation": "kekava", "role": "partner"])
     }
+
+    /// Within one batch (one import), a withdrawal and a registration count from the next line on:
+    /// what the append remembers of a stream must not outlive them, or a line after a retraction
+    /// could refer to the withdrawn organisation, and one after its registration again could not.
+    @Test func withinOneBatchAWithdrawalAndARegistrationAgainCountFromTheNextLine() throws {
+        let test = try TestLedger().withFixtures()
+        // A retraction elsewhere in the log: the append then looks streams up, and remembers them.
+        try Self.retract(test, try test.organisation("old"))
+        let gone = try test.organisation("gone", name: "Wrong name")
+        func meeting(_ slug: String) -> EventDraft {
+            EventDraft(type: "meeting-held", data: ["meeting": .string(slug), "kind": "forum", "title": "T", "host": "gone"])
+        }
+        let retraction = try test.ledger.retractionDraft(of: gone.id, reason: "registered by mistake")
+        let before = try test.head()
+        let error = expectLedgerError(.invalidInput, mentioning: ["'host'", "'gone'", "withdrawn"]) {
+            _ = try test.ledger.append([meeting("m1"), retraction, meeting("m2")], actor: test.actor)
+        }
+        #expect(error?.line == 3)
+        #expect(try test.head() == before, "nothing written")
+        let again = EventDraft(type: "organisation-registered", data: ["organisation": "gone", "name": "Right name", "kind": "municipality", "country": "LV"])
+        let summary = try test.ledger.append([retraction, again, meeting("m2")], actor: test.actor)
+        #expect(summary.appended == 3)
+        #expect(try test.ledger.state(of: "organisation/gone").fields["name"] == "Right name")
+    }
 }
