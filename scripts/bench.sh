@@ -55,8 +55,11 @@ RAW_SCAN=$(awk '/scan_rows_per_s/ {print $2}' "$WORK/raw.txt" | median)
 for i in $(seq 1 "$RUNS"); do
   rm -f "$WORK"/raw1.sqlite* "$WORK"/raw2.sqlite*
   "$WORK/raw_ceiling" "$WORK/raw1.sqlite" "$EVENTS" "$AVG" > "$WORK/raw1.txt" 2> /dev/null &
+  first=$!
   "$WORK/raw_ceiling" "$WORK/raw2.sqlite" "$EVENTS" "$AVG" > "$WORK/raw2.txt" 2> /dev/null
-  wait
+  # Both must have finished well: one writer's rate doubled is no two writers' ceiling.
+  wait "$first" && [ "$(cat "$WORK/raw1.txt" "$WORK/raw2.txt" | grep -c insert_rows_per_s)" = 2 ] || {
+    echo "the two-writer ceiling failed" >&2; exit 1; }
   cat "$WORK/raw1.txt" "$WORK/raw2.txt" | awk '/insert_rows_per_s/ {if (m == "" || $2 < m) m = $2} END {printf "%.0f\n", 2 * m}' >> "$WORK/raw_two.txt"
 done
 rm -f "$WORK"/raw1.sqlite* "$WORK"/raw2.sqlite*

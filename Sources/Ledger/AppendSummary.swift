@@ -7,16 +7,17 @@ public struct AppendSummary: Sendable, Equatable {
     /// Of ``repeated``, the drafts whose key had been used for an event that says something else
     /// (another type, payload, meta or given `occurred_at`): DESIGN.md has them append nothing and
     /// answer with the first event, like any repeat, but the new content is then not in the log,
-    /// and the caller must say so. At most ``reusedKeyLimit`` are listed; this counts them all.
+    /// and the caller must say so. At most ``exampleLimit`` are listed; this counts them all.
     public var reusedKeys: Int = 0
     /// The first of ``reusedKeys``, each with its line (or place among the drafts) and the event its key names.
     public var reusedKeyExamples: [ReusedKey] = []
-    /// How many ``reusedKeyExamples`` are kept: memory stays flat in an import of any size.
-    public static let reusedKeyLimit = 20
+    /// How many ``reusedKeyExamples`` (and ``notInForceExamples``) are kept: memory stays flat in
+    /// an import of any size.
+    public static let exampleLimit = 20
     /// Of ``repeated``, the drafts whose key first appended an event retracted since (or a
     /// correction of one): "already recorded" alone would let a clerk believe the fact is in force.
     public var notInForce: Int = 0
-    /// The first of ``notInForce`` (at most ``reusedKeyLimit``), each with its line and what to say.
+    /// The first of ``notInForce`` (at most ``exampleLimit``), each with its line and what to say.
     public var notInForceExamples: [NotInForce] = []
     /// The first event appended.
     public var first: EventRecord?
@@ -33,11 +34,11 @@ public struct AppendSummary: Sendable, Equatable {
             repeated += 1
             if let note = result.notInForce {
                 notInForce += 1
-                if notInForceExamples.count < Self.reusedKeyLimit { notInForceExamples.append(NotInForce(line: line, note: note)) }
+                if notInForceExamples.count < Self.exampleLimit { notInForceExamples.append(NotInForce(line: line, note: note)) }
             }
             if result.reusedKey {
                 reusedKeys += 1
-                if reusedKeyExamples.count < Self.reusedKeyLimit {
+                if reusedKeyExamples.count < Self.exampleLimit {
                     reusedKeyExamples.append(ReusedKey(line: line, key: result.record.meta["idempotency_key"]?.stringValue ?? "", event: result.record))
                 }
             }

@@ -139,8 +139,8 @@ struct AppendContext {
     mutating func notInForce(_ existing: EventRecord) throws -> String? {
         if anyRetraction == nil { anyRetraction = try session.hasRetractions() }
         guard anyRetraction == true else { return nil }
-        return try Ledger.retractionNote(
-            forRepeatOf: existing,
+        return try Ledger.notInForce(
+            existing, subject: Ledger.repeatSubject(existing),
             retraction: { id in try session.events(targeting: id).first { $0.type == "event-retracted" }?.seq },
             event: { id in try session.event(id: id) })
     }
@@ -344,8 +344,11 @@ extension Ledger {
     /// "already recorded" alone would let a clerk believe the fact is in force, which reports leave out.
     /// For a correction, the event it corrects counts too: withdrawn, the correction is moot.
     public func retractionNote(forRepeatOf record: EventRecord) throws -> String? {
-        try Self.retractionNote(forRepeatOf: record, retraction: retractionSeq(of:), event: { id in try store.event(id: id) })
+        try Self.notInForce(record, subject: Self.repeatSubject(record), retraction: retractionSeq(of:), event: { id in try store.event(id: id) })
     }
+
+    /// How a repeat's note names the event its idempotency key first appended.
+    static func repeatSubject(_ record: EventRecord) -> String { "seq \(record.seq), which this idempotency key first appended," }
 
     /// The seq of the retraction of the event with this id, if it was retracted.
     func retractionSeq(of id: String) throws -> Int64? {
@@ -357,31 +360,38 @@ extension Ledger {
     /// What a reader of one event must know besides its record: that it was retracted since, or
     /// that corrections since changed what is in force; nil when it stands as recorded. A record
     /// shown alone (`kopa show`) otherwise looks in force, a withdrawn payment included.
+    /// A repeated idempotency key's note says only the first (what reports leave out whole).
     public func standing(of record: EventRecord) throws -> String? {
-        if let seq = try retractionSeq(of: record.id) {
-            return "seq \(record.seq) was retracted at seq \(seq): it is not in force (`kopa history \(record.stream)` shows why)"
+        let history = "`kopa history \(record.stream)` shows why"
+        if let note = try Self.notInForce(record, subject: "seq \(record.seq)", retraction: retractionSeq(of:), event: { id in try store.event(id: id) }) {
+            return "\(note) (\(history))"
         }
-        guard !EventType.systemTypes.contains(record.type) else { return nil }
+        // Only an event something targets can have been corrected: most are read no further.
+        guard !EventType.systemTypes.contains(record.type),
+            try store.read({ db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events WHERE target = ?)", arguments: [record.id]) }) == true
+        else { return nil }
         let effective = try effectiveEvent(record)
         guard effective.data != record.data || effective.occurredAt != record.occurredAt else { return nil }
         return "seq \(record.seq) was corrected since: what is in force differs from this record (`kopa history \(record.stream)` shows the corrections, `kopa state \(record.stream)` the fields now)"
     }
 
-    /// The note above, from two lookups: the seq of the retraction of an event id, and an event by id
-    /// (an append reads both inside its transaction, a command after it).
-    static func retractionNote(
-        forRepeatOf record: EventRecord, retraction: (String) throws -> Int64?, event: (String) throws -> EventRecord?
+    /// Why `record` is not in force, naming it as `subject`: it was retracted, or it corrects an
+    /// event that was; nil otherwise. From two lookups, the seq of the retraction of an event id
+    /// and an event by id (an append reads both inside its transaction, a command after it).
+    static func notInForce(
+        _ record: EventRecord, subject: String, retraction: (String) throws -> Int64?, event: (String) throws -> EventRecord?
     ) throws -> String? {
         if let seq = try retraction(record.id) {
-            return "seq \(record.seq), which this idempotency key first appended, was retracted at seq \(seq): it is not in force"
+            return "\(subject) was retracted at seq \(seq): it is not in force"
         }
         var original = record
-        while original.type == "event-corrected", let next = original.meta["corrects"]?.stringValue, let corrected = try event(next) {
+        // Always to an earlier event (see checkCorrection): a forged loop ends.
+        while original.type == "event-corrected", let next = original.meta["corrects"]?.stringValue, let corrected = try event(next), corrected.seq < original.seq {
             original = corrected
         }
         guard original.seq != record.seq else { return nil }
         return try retraction(original.id).map {
-            "seq \(record.seq), which this idempotency key first appended, corrects seq \(original.seq), which was retracted at seq \($0): neither is in force"
+            "\(subject) corrects seq \(original.seq), which was retracted at seq \($0): neither is in force"
         }
     }
 }

@@ -31,8 +31,10 @@ extension AppendContext {
         }
         var root = target
         while root.type == "event-corrected" {
-            guard let next = root.meta["corrects"]?.stringValue, let original = try session.event(id: next) else {
-                throw invalid("the correction at seq \(root.seq) names no event it corrects")
+            // An earlier event, always: two corrections naming each other (a forged archive,
+            // restored) would otherwise be walked forever.
+            guard let next = root.meta["corrects"]?.stringValue, let original = try session.event(id: next), original.seq < root.seq else {
+                throw invalid("the correction at seq \(root.seq) names no earlier event it corrects")
             }
             root = original
         }
@@ -152,7 +154,8 @@ extension Ledger {
     /// The event a correction chain ends at, and its payload and valid time as corrected now.
     public func effectiveEvent(_ record: EventRecord) throws -> (original: EventRecord, data: JSONValue, occurredAt: String, retracted: Bool) {
         var root = record
-        while root.type == "event-corrected", let next = root.meta["corrects"]?.stringValue, let original = try store.event(id: next) {
+        // Always to an earlier event (see checkCorrection): a forged loop ends.
+        while root.type == "event-corrected", let next = root.meta["corrects"]?.stringValue, let original = try store.event(id: next), original.seq < root.seq {
             root = original
         }
         let actions = try store.read { db in try CorrectionIndex.load(db, knownAt: nil) }
@@ -276,30 +279,41 @@ extension JSONValue: ExpressibleByStringLiteral {
 extension Ledger {
     /// What to tell a clerk whose correction of `target` named idempotency key `key`, first used
     /// for `existing`: nil when that is a correction of the same event that leaves it as this one
-    /// would (`set`, `remove`, `replaceData`, `occurredAt` as for ``correctionDraft(of:set:remove:replaceData:occurredAt:reason:source:)``;
-    /// nil for a value that could not be read), else that nothing was corrected, naming what
-    /// differs. Exit 0 all the same, as DESIGN.md has a repeated key end.
+    /// would (`set`, `remove`, `replaceData`, `occurredAt` as for ``correctionDraft(of:set:remove:replaceData:occurredAt:reason:source:)``),
+    /// else that nothing was corrected, naming what differs, or quoting `unreadable`: why this
+    /// command's values could not be read (they are then not compared). Exit 0 all the same, as
+    /// DESIGN.md has a repeated key end (a repeat answers before its values are checked, as `record`'s does).
     public func reusedKeyNote(
         _ key: String, existing: EventRecord, correcting target: EventRecord,
-        set: [String: JSONValue]? = [:], remove: [String] = [], replaceData: JSONValue? = nil, occurredAt: String? = nil
+        set: [String: JSONValue] = [:], remove: [String] = [], replaceData: [String: JSONValue]? = nil, occurredAt: String? = nil,
+        unreadable: String? = nil
     ) throws -> String? {
-        let advice = "nothing was corrected (a repeated key appends nothing); to correct it, use a new key"
+        let nothing = "nothing was corrected (a repeated key appends nothing)"
+        let first = "idempotency key '\(key)' was first used for seq \(existing.seq)"
         guard existing.type == "event-corrected", try effectiveEvent(existing).original.id == target.id else {
-            return "idempotency key '\(key)' was first used for seq \(existing.seq) ('\(existing.type)' in \(existing.stream)), not for a correction of seq \(target.seq); \(advice)"
+            return "\(first) ('\(existing.type)' in \(existing.stream)), not for a correction of seq \(target.seq); \(nothing); to correct it, use a new key"
+        }
+        if let unreadable {
+            return "\(first), a correction of seq \(target.seq); this command's values were not compared with it: \(unreadable); \(nothing)"
         }
         // What the first correction left, and what this one would leave on top of it.
         let made = existing.data["data"]?.objectValue ?? [:]
-        var asked = made
-        if let replaceData { asked = replaceData.objectValue ?? [:] }
-        for (field, value) in set ?? [:] { asked[field] = value }
+        var asked = replaceData ?? made
+        for (field, value) in set { asked[field] = value }
         for field in remove { asked[field] = nil }
         var differing = CanonicalJSON.sortedKeys(Set(made.keys).union(asked.keys)).filter { made[$0] != asked[$0] }
-        if set == nil { differing = ["a value that could not be read"] }
         if let occurredAt {
-            let madeOccurredAt = try existing.data["occurred_at"]?.stringValue ?? effectiveEvent(existing).occurredAt
+            // The date it left: its own, or the one in force just before it (not today's, which a
+            // later correction may have moved).
+            var madeOccurredAt = existing.data["occurred_at"]?.stringValue
+            if madeOccurredAt == nil {
+                let original = try effectiveEvent(existing).original
+                let before = try store.read { db in try CorrectionIndex.load(db, knownAt: nil, untilSeq: existing.seq - 1) }
+                madeOccurredAt = before.effective(original).occurredAt
+            }
             if occurredAt != madeOccurredAt { differing.append("occurred_at") }
         }
         guard !differing.isEmpty else { return nil }
-        return "idempotency key '\(key)' was first used for seq \(existing.seq), a correction of seq \(target.seq) that says something else (\(differing.joined(separator: ", "))); nothing was corrected (a repeated key appends nothing); to correct it again, use a new key"
+        return "\(first), a correction of seq \(target.seq) that says something else (\(differing.joined(separator: ", "))); \(nothing); to correct it again, use a new key"
     }
 }

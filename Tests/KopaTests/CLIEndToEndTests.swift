@@ -450,6 +450,18 @@ struct CLIEndToEndTests {
             #expect(different.stderr.contains("warning: idempotency key 'fix-1' was first used for seq \(correctionSeq), a correction of seq \(meeting.seq) that says something else (\(differing)); nothing was corrected (a repeated key appends nothing); to correct it again, use a new key"), "\(different)")
             #expect(try ledger.events().last?.seq == correctionSeq)
         }
+        // A later correction moves the meeting: the first one is compared with the date it left,
+        // not today's; and a value that cannot be read is quoted, not compared.
+        #expect(try ledger.kopa("correct", "\(meeting.seq)", "--occurred-at", "2020-01-05", "--reason", "date in the minutes").status == 0)
+        let moved = try ledger.kopa("correct", "\(meeting.seq)", "--title", "Uno", "--occurred-at", "2020-01-05", "--reason", "minutes", "--idempotency-key", "fix-1")
+        #expect(moved.status == 0 && moved.stderr.contains("a correction of seq \(meeting.seq) that says something else (occurred_at)"), "\(moved)")
+        let left = try ledger.kopa("correct", "\(meeting.seq)", "--title", "Uno", "--occurred-at", "2020-01-01", "--reason", "minutes", "--idempotency-key", "fix-1")
+        #expect(left.status == 0 && left.stderr.isEmpty, "\(left)")
+        for (arguments, quoted) in [(["--participants", "many"], "'many'"), (["--data", "[1]"], "--data is an array but expected a JSON object")] {
+            let unreadable = try ledger.kopa(["correct", "\(meeting.seq)", "--reason", "minutes", "--idempotency-key", "fix-1"] + arguments)
+            #expect(unreadable.status == 0 && unreadable.stdout.contains("already recorded"), "\(unreadable)")
+            #expect(unreadable.stderr.contains("a correction of seq \(meeting.seq); this command's values were not compared with it: ") && unreadable.stderr.contains(quoted), "\(unreadable)")
+        }
         // The corrected meeting withdrawn: the repeat says neither is in force.
         #expect(try ledger.kopa("retract", "\(meeting.seq)", "--reason", "never held").status == 0)
         let meetingRetraction = try #require(try ledger.events().last).seq
@@ -694,6 +706,8 @@ struct CLIEndToEndTests {
         let retracted = try ledger.kopa("show", record.id, "--format", "ndjson")
         #expect(retracted.stdout == record.exportLine + "\n")
         #expect(retracted.stderr.contains("note: seq \(record.seq) was retracted at seq \(try ledger.head().seq): it is not in force"), "\(retracted)")
+        let moot = try ledger.kopa("show", String(correctionSeq))
+        #expect(moot.stderr.contains("note: seq \(correctionSeq) corrects seq \(record.seq), which was retracted at seq \(try ledger.head().seq): neither is in force"), "\(moot)")
     }
 
     // MARK: - verify and the independent script
@@ -816,6 +830,24 @@ struct CLIEndToEndTests {
         #expect(record.stderr.contains("'\(type)' events are written by \(writer.dropFirst("written by ".count))"), "\(record)")
         #expect(record.stderr.contains("not by `kopa record`"))
         #expect(try ledger.head() == before)
+    }
+
+    /// `kopa correct ID --help` gives the usage of `correct` (it gave `kopa correct 27 meeting-held
+    /// …`, which fails, without `--reason`), the corrected type's fields, and options folded under
+    /// their descriptions within 100 columns.
+    @Test func correctHelpGivesTheUsageOfCorrect() throws {
+        let ledger = try CLILedger()
+        #expect(try ledger.kopa("record", "meeting-held", "--meeting", "m1", "--kind", "forum", "--title", "One").status == 0)
+        let seq = try ledger.head().seq
+        let help = try ledger.kopa("correct", String(seq), "--help")
+        #expect(help.status == 0, "\(help)")
+        let usage = help.stdout.replacingOccurrences(of: "\n       ", with: " ")
+        #expect(usage.hasPrefix("USAGE: kopa correct \(seq) [--FIELD VALUE …] [--data JSON] [--remove FIELD] [--occurred-at WHEN] --reason TEXT "), "\(help.stdout)")
+        #expect(help.stdout.contains("  --title <string>  (optional)"), "a correction gives only the fields that change")
+        #expect(help.stdout.contains("  --reason TEXT          why the event is corrected (required)"))
+        #expect(!help.stdout.contains("(default: now)"), "a correction's --occurred-at moves the event")
+        #expect(help.lines.allSatisfy { $0.count <= 100 }, "\(help.stdout)")
+        #expect(help.lines.contains { $0.hasPrefix(String(repeating: " ", count: 25) + "YYYY-MM-DDThh:mm:ss") }, "\(help.stdout)")
     }
 
     // MARK: - demo

@@ -24,7 +24,7 @@ extension Kopa {
                 let type = try ledger.catalog.resolve(target.type, version: target.version)
                 let arguments = try FieldArguments(fields, type: type, correcting: true)
                 if arguments.help {
-                    Console.out(typeHelp(type, command: "correct \(event)"))
+                    Console.out(typeHelp(type, command: "correct", correcting: event))
                     return
                 }
                 if let actor = arguments.actor { options.actor = actor }
@@ -32,13 +32,26 @@ extension Kopa {
                 // A repeated correction finds nothing left to change; its key says it was made already.
                 if let key = arguments.idempotencyKey, !key.isEmpty, let first = try ledger.event(idempotencyKey: key) {
                     try printRecords([first], format: options.format, title: "already recorded (idempotency key)")
-                    // What this command asks, to say whether the first correction said the same.
-                    let replace = try? arguments.data.map { try FieldArguments.json($0, option: "--data") }
-                    var asked = try? type.payload(from: arguments.fields)
-                    if arguments.data != nil, replace == nil { asked = nil }
+                    // What this command asks, to say whether the first correction said the same; a
+                    // value that cannot be read is quoted instead, as the note's reason.
+                    var asked: [String: JSONValue] = [:]
+                    var replace: [String: JSONValue]?
+                    var unreadable: String?
+                    do {
+                        if let data = arguments.data {
+                            let value = try FieldArguments.json(data, option: "--data")
+                            guard case .object(let object) = value else {
+                                throw LedgerError(.invalidInput, "--data is \(value.kindDescription) but expected a JSON object")
+                            }
+                            replace = object
+                        }
+                        asked = try type.payload(from: arguments.fields)
+                    } catch let error as LedgerError {
+                        unreadable = error.message
+                    }
                     if let note = try ledger.reusedKeyNote(
                         key, existing: first, correcting: target, set: asked, remove: arguments.remove,
-                        replaceData: replace, occurredAt: arguments.occurredAt)
+                        replaceData: replace, occurredAt: arguments.occurredAt, unreadable: unreadable)
                     {
                         Console.warning(note)
                     }

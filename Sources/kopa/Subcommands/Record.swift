@@ -28,8 +28,8 @@ extension Kopa {
                     Console.out(typeHelp(type, command: "record"))
                     return
                 }
-                // Without meta.corrects (or .retracts), which no option sets, a correction could only
-                // fail on a field that `--data` had taken to be the whole payload.
+                // System events are written by init, correct and retract: a correction here could
+                // only fail (no option sets meta.corrects, and `--data` is taken for the whole payload).
                 if type.isSystem, let writer = systemWriter(of: type) {
                     throw LedgerError(.invalidInput, "'\(type.name)' events are written by \(writer), not by `kopa record`")
                 }

@@ -152,12 +152,18 @@ struct FieldArguments {
     }
 }
 
-/// The help text of one event type, built from its schema.
-func typeHelp(_ type: EventType, command: String) -> String {
+/// The help text of one event type, built from its schema: for `kopa record TYPE` (and `kopa
+/// catalog TYPE`), or for `kopa correct ID` when `correcting` names the event corrected.
+func typeHelp(_ type: EventType, command: String, correcting: String? = nil) -> String {
     let writer = systemWriter(of: type)
-    let usage =
-        writer.map { "USAGE: written by \($0), not by `kopa record`" }
-        ?? "USAGE: kopa \(command) \(type.name) [--FIELD VALUE …] [--occurred-at WHEN] [--source TEXT] [--evidence TITLE] [--evidence-file PATH] [--expect-version N] [--idempotency-key K] [--data JSON]"
+    let usage: String
+    if let writer {
+        usage = "USAGE: written by \(writer), not by `kopa record`"
+    } else if let correcting {
+        usage = "USAGE: kopa correct \(correcting) [--FIELD VALUE …] [--data JSON] [--remove FIELD] [--occurred-at WHEN] --reason TEXT [--source TEXT] [--evidence TITLE] [--evidence-file PATH] [--expect-version N] [--idempotency-key K]"
+    } else {
+        usage = "USAGE: kopa \(command) \(type.name) [--FIELD VALUE …] [--occurred-at WHEN] [--source TEXT] [--evidence TITLE] [--evidence-file PATH] [--expect-version N] [--idempotency-key K] [--data JSON]"
+    }
     var lines = [usage, ""]
     lines.append(type.summary)
     let stream = type.streamTemplate ?? (type.name == "event-retracted" ? "the retracted event's stream" : "the corrected event's stream")
@@ -165,7 +171,7 @@ func typeHelp(_ type: EventType, command: String) -> String {
     lines.append("")
     lines.append("FIELDS:")
     for field in type.fields {
-        var tags: [String] = [field.required ? "required" : "optional"]
+        var tags: [String] = [field.required && correcting == nil ? "required" : "optional"]
         if let ref = field.node.reference { tags.append("must name an existing \(ref)") }
         if field.node.personal { tags.append("personal data") }
         // A system type's fields are its payload's, never options.
@@ -174,11 +180,15 @@ func typeHelp(_ type: EventType, command: String) -> String {
         if let summary = field.node.summary { lines.append("        \(summary)") }
         lines.append("        Expected: \(field.node.expectation)")
     }
-    // Folded to 100 columns like every table, each continuation indented under its line.
+    // Folded to 100 columns like every table: an option's description continues under itself,
+    // any other line under its own start, indented.
     func folded(_ lines: [String]) -> String {
         lines.flatMap { line in
             let lead = line.prefix { $0 == " " }.count
-            let indent = line.hasPrefix("USAGE: ") ? 7 : lead < 8 ? lead + 4 : lead
+            var indent = line.hasPrefix("USAGE: ") ? 7 : lead == 0 ? 0 : lead < 8 ? lead + 4 : lead
+            if line.hasPrefix("  --"), let gap = line.dropFirst(2).range(of: "  ") {
+                indent = line.distance(from: line.startIndex, to: gap.upperBound) + line[gap.upperBound...].prefix { $0 == " " }.count
+            }
             return TerminalText.wrapped(line, indent: String(repeating: " ", count: indent))
         }.joined(separator: "\n")
     }
@@ -186,12 +196,21 @@ func typeHelp(_ type: EventType, command: String) -> String {
     if writer != nil { return folded(lines) }
     lines.append("")
     lines.append("OPTIONS:")
-    lines.append("  --occurred-at WHEN     when it happened: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss[.sss]Z (default: now)")
+    if correcting != nil {
+        lines.append("  --reason TEXT          why the event is corrected (required)")
+        lines.append("  --data JSON            the whole new payload (fields given as options override it)")
+        lines.append("  --remove FIELD         drop an optional field (repeatable)")
+        lines.append("  --occurred-at WHEN     move the event to WHEN: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss[.sss]Z")
+    } else {
+        lines.append("  --occurred-at WHEN     when it happened: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss[.sss]Z (default: now)")
+    }
     lines.append("  --source TEXT          where the fact comes from")
     lines.append("  --evidence TITLE|JSON  a piece of evidence (repeatable); --evidence-file PATH adds its SHA-256")
     lines.append("  --expect-version N     the stream's current version (0: must not exist yet)")
     lines.append("  --idempotency-key K    a repeated key appends nothing and prints the first event")
-    lines.append("  --data JSON            the whole payload as JSON (fields given as options override it)")
+    if correcting == nil {
+        lines.append("  --data JSON            the whole payload as JSON (fields given as options override it)")
+    }
     lines.append("")
     lines.append("A value may start with a dash (-5, -- draft --); one that is an option's name is given as --FIELD=VALUE.")
     return folded(lines)

@@ -231,7 +231,7 @@ struct EventStoreTests {
         #expect(single.notInForceNote == note)
         var many = Array(repeating: drafts[0], count: 30).enumerated().makeIterator()
         let capped = try test.ledger.append(actor: "tester") { many.next().map { ($0.element, line: $0.offset + 1) } }
-        #expect(capped.notInForce == 30 && capped.notInForceExamples.count == AppendSummary.reusedKeyLimit)
+        #expect(capped.notInForce == 30 && capped.notInForceExamples.count == AppendSummary.exampleLimit)
         #expect(capped.notInForceNote?.contains("; and 10 more; to record such a fact again, use a new key") == true)
     }
 
