@@ -366,6 +366,14 @@ extension Ledger {
         if let note = try Self.notInForce(record, subject: "seq \(record.seq)", retraction: retractionSeq(of:), event: { id in try store.event(id: id) }) {
             return "\(note) (\(history))"
         }
+        if record.type == "event-corrected" {
+            // A later correction of the same event replaced what this one says (it may name the
+            // original, not this one, so nothing need target it).
+            let effective = try effectiveEvent(record)
+            let moved = record.data["occurred_at"]?.stringValue
+            guard record.data["data"] != effective.data || (moved != nil && moved != effective.occurredAt) else { return nil }
+            return "seq \(record.seq) was replaced by a later correction of seq \(effective.original.seq): what is in force differs from it (\(history))"
+        }
         // Only an event something targets can have been corrected: most are read no further.
         guard !EventType.systemTypes.contains(record.type),
             try store.read({ db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events WHERE target = ?)", arguments: [record.id]) }) == true

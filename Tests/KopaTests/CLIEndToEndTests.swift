@@ -702,6 +702,10 @@ struct CLIEndToEndTests {
             #expect(corrected.stderr.contains("note: seq \(record.seq) was corrected since: what is in force differs from this record (`kopa history \(record.stream)` shows the corrections"), "\(corrected)")
         }
         #expect(try ledger.kopa("show", String(correctionSeq)).stderr.isEmpty, "the correction itself stands")
+        #expect(try ledger.kopa("correct", String(record.seq), "--amount", "8.00 EUR", "--reason", "amended again").status == 0)
+        let replaced = try ledger.kopa("show", String(correctionSeq))
+        #expect(replaced.stderr.contains("note: seq \(correctionSeq) was replaced by a later correction of seq \(record.seq): what is in force differs from it"), "\(replaced)")
+        #expect(try ledger.kopa("show", String(try ledger.head().seq)).stderr.isEmpty, "the latest correction stands")
         #expect(try ledger.kopa("retract", String(record.seq), "--reason", "entered twice").status == 0)
         let retracted = try ledger.kopa("show", record.id, "--format", "ndjson")
         #expect(retracted.stdout == record.exportLine + "\n")
