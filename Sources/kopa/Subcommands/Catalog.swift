@@ -34,7 +34,7 @@ extension Kopa {
                     }
                     switch global.format {
                     case .json: Console.out(CanonicalJSON.string(eventType.schema))
-                    case .table: Console.out(typeHelp(eventType, command: "record"))
+                    case .table: Console.out(typeHelp(eventType))
                     case .csv, .ndjson, .md:
                         // The fields as rows, for a script or a document.
                         let rows: [[Cell]] = eventType.fields.map { field in

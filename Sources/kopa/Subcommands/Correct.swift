@@ -24,7 +24,7 @@ extension Kopa {
                 let type = try ledger.catalog.resolve(target.type, version: target.version)
                 let arguments = try FieldArguments(fields, type: type, correcting: true)
                 if arguments.help {
-                    Console.out(typeHelp(type, command: "correct", correcting: event))
+                    Console.out(typeHelp(type, correcting: event))
                     return
                 }
                 if let actor = arguments.actor { options.actor = actor }
@@ -38,13 +38,7 @@ extension Kopa {
                     var replace: [String: JSONValue]?
                     var unreadable: String?
                     do {
-                        if let data = arguments.data {
-                            let value = try FieldArguments.json(data, option: "--data")
-                            guard case .object(let object) = value else {
-                                throw LedgerError(.invalidInput, "--data is \(value.kindDescription) but expected a JSON object")
-                            }
-                            replace = object
-                        }
+                        replace = try arguments.data.map { try FieldArguments.jsonObject($0, option: "--data") }
                         asked = try type.payload(from: arguments.fields)
                     } catch let error as LedgerError {
                         unreadable = error.message
@@ -59,7 +53,7 @@ extension Kopa {
                     return
                 }
                 let changes = try type.payload(from: arguments.fields)
-                let replace = try arguments.data.map { try FieldArguments.json($0, option: "--data") }
+                let replace = try arguments.data.map { JSONValue.object(try FieldArguments.jsonObject($0, option: "--data")) }
                 var draft = try ledger.correctionDraft(
                     of: event, set: changes, remove: arguments.remove, replaceData: replace,
                     occurredAt: arguments.occurredAt, reason: arguments.reason, source: arguments.source)

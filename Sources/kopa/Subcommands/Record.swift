@@ -25,12 +25,12 @@ extension Kopa {
                 let type = try catalog.resolve(self.type)
                 let arguments = try FieldArguments(fields, type: type)
                 if arguments.help {
-                    Console.out(typeHelp(type, command: "record"))
+                    Console.out(typeHelp(type))
                     return
                 }
                 // System events are written by init, correct and retract: a correction here could
                 // only fail (no option sets meta.corrects, and `--data` is taken for the whole payload).
-                if type.isSystem, let writer = systemWriter(of: type) {
+                if let writer = systemWriter(of: type) {
                     throw LedgerError(.invalidInput, "'\(type.name)' events are written by \(writer), not by `kopa record`")
                 }
                 var options = global
@@ -40,13 +40,7 @@ extension Kopa {
                     _ = try Ledger.open(at: path)  // throws the error that says why there is no ledger
                     return
                 }
-                var base: [String: JSONValue] = [:]
-                if let data = arguments.data {
-                    guard case .object(let object) = try FieldArguments.json(data, option: "--data") else {
-                        throw LedgerError(.invalidInput, "--data must be a JSON object, e.g. '{\"project\": \"cities4csr\"}'")
-                    }
-                    base = object
-                }
+                let base = try arguments.data.map { try FieldArguments.jsonObject($0, option: "--data") } ?? [:]
                 let payload = try type.payload(from: arguments.fields, base: base)
                 let draft = EventDraft(
                     type: type.name, data: .object(payload), occurredAt: arguments.occurredAt, meta: arguments.meta,

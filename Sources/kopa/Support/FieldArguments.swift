@@ -131,6 +131,15 @@ struct FieldArguments {
         }
     }
 
+    /// `--data`'s text as a payload: JSON, and an object.
+    static func jsonObject(_ text: String, option: String) throws -> [String: JSONValue] {
+        let value = try json(text, option: option)
+        guard case .object(let object) = value else {
+            throw LedgerError(.invalidInput, "\(option) is \(value.kindDescription) but expected a JSON object, e.g. '{\"project\": \"cities4csr\"}'")
+        }
+        return object
+    }
+
     /// The `--ledger` given among the tokens, read before the catalog is known.
     static func ledgerOption(in tokens: [String]) -> String? {
         var result: String?
@@ -154,7 +163,7 @@ struct FieldArguments {
 
 /// The help text of one event type, built from its schema: for `kopa record TYPE` (and `kopa
 /// catalog TYPE`), or for `kopa correct ID` when `correcting` names the event corrected.
-func typeHelp(_ type: EventType, command: String, correcting: String? = nil) -> String {
+func typeHelp(_ type: EventType, correcting: String? = nil) -> String {
     let writer = systemWriter(of: type)
     let usage: String
     if let writer {
@@ -162,7 +171,7 @@ func typeHelp(_ type: EventType, command: String, correcting: String? = nil) -> 
     } else if let correcting {
         usage = "USAGE: kopa correct \(correcting) [--FIELD VALUE …] [--data JSON] [--remove FIELD] [--occurred-at WHEN] --reason TEXT [--source TEXT] [--evidence TITLE] [--evidence-file PATH] [--expect-version N] [--idempotency-key K]"
     } else {
-        usage = "USAGE: kopa \(command) \(type.name) [--FIELD VALUE …] [--occurred-at WHEN] [--source TEXT] [--evidence TITLE] [--evidence-file PATH] [--expect-version N] [--idempotency-key K] [--data JSON]"
+        usage = "USAGE: kopa record \(type.name) [--FIELD VALUE …] [--occurred-at WHEN] [--source TEXT] [--evidence TITLE] [--evidence-file PATH] [--expect-version N] [--idempotency-key K] [--data JSON]"
     }
     var lines = [usage, ""]
     lines.append(type.summary)
