@@ -104,14 +104,14 @@ struct AppendContext {
     /// The checks that need no log, done here or on the import's reading thread.
     var preparer: DraftPreparer
 
-    init(session: any AppendSession, catalog: EventCatalog, actor: String, allowSystem: Bool) {
+    /// - Parameter recordedAt: the transaction's time; by default now, but never before the head's.
+    init(session: any AppendSession, catalog: EventCatalog, actor: String, allowSystem: Bool, recordedAt: String? = nil) {
         self.session = session
         self.catalog = catalog
         self.actor = actor
         self.allowSystem = allowSystem
-        let now = UTCTime.format(millis: UTCTime.nowMillis())
-        recordedAt = max(now, session.head.recordedAt)
-        preparer = DraftPreparer(catalog: catalog, allowSystem: allowSystem, recordedAt: recordedAt)
+        self.recordedAt = recordedAt ?? max(UTCTime.format(millis: UTCTime.nowMillis()), session.head.recordedAt)
+        preparer = DraftPreparer(catalog: catalog, allowSystem: allowSystem, recordedAt: self.recordedAt)
     }
 
     mutating func version(of stream: String) throws -> Int64 {
@@ -202,7 +202,7 @@ struct AppendContext {
         }
         record.hash = record.computeHash(scratch: &scratch)
         // The record as exported: the hashed bytes (after their 0x00 prefix) and `,"hash":"…"`.
-        let size = scratch.count - 1 + 74
+        let size = scratch.count - 1 + ChainVerifier.hashMemberBytes
         if size > Ledger.maxRecordBytes {
             throw invalid("the record is \(size) bytes (data \(prepared.dataJSON.utf8.count), meta \(prepared.metaJSON.utf8.count), the rest its envelope) but at most \(Ledger.maxRecordBytes) (1 MiB) are accepted")
         }

@@ -102,11 +102,28 @@ public struct ChainVerifier: Sendable {
         guard computed == record.hash else {
             throw LedgerError(.integrity, "hash mismatch: stored \(record.hash) but the record hashes to \(computed); the event was altered", seq: record.seq)
         }
+        // The exported line: the hashed bytes (after their 0x00 prefix) and `,"hash":"…"`.
+        let size = scratch.count - 1 + Self.hashMemberBytes
+        if size > Ledger.maxRecordBytes {
+            throw LedgerError(.integrity, "the record is \(size) bytes, but Kopa writes records of at most \(Ledger.maxRecordBytes) bytes (1 MiB); it was not written by Kopa", seq: record.seq)
+        }
         let recordedAt = Array(record.recordedAt.utf8)
+        if recordedAt != lastRecordedAt, UTCTime.millis(recordedAt: recordedAt) == nil {
+            throw LedgerError(.integrity, "recorded_at '\(record.recordedAt)' is not a real UTC time (YYYY-MM-DDThh:mm:ss.sssZ, as Kopa writes it); it was not written by Kopa", seq: record.seq)
+        }
         if recordedAt.lexicographicallyPrecedes(lastRecordedAt) {
             throw LedgerError(.integrity, "recorded_at \(record.recordedAt) is earlier than the previous event's \(String(decoding: lastRecordedAt, as: UTF8.self))", seq: record.seq)
         }
         accept(hash: Array(record.hash.utf8), recordedAt: recordedAt)
+    }
+
+    /// `,"hash":"` and 64 digits and `"`: what a record's export line has beyond its hashed bytes.
+    static let hashMemberBytes = 74
+
+    /// Whether `recordedAt`, which differs from the previous record's (a run of equal times is
+    /// checked once), names a real instant.
+    private func isRealTime(_ recordedAt: UnsafeBufferPointer<UInt8>) -> Bool {
+        Bytes.equal(recordedAt, lastRecordedAt) || UTCTime.millis(recordedAt: recordedAt) != nil
     }
 
     private mutating func accept(hash: [UInt8], recordedAt: [UInt8]) {
@@ -124,7 +141,7 @@ public struct ChainVerifier: Sendable {
         let prev = raw.bytes(11), hash = raw.bytes(12), recordedAt = raw.bytes(7)
         let fast: Bool = {
             guard seq == count + 1, seq != 1, hash.count == 64, Self.equal(prev, previousHash) else { return false }
-            guard !Self.precedes(recordedAt, lastRecordedAt) else { return false }
+            guard !Self.precedes(recordedAt, lastRecordedAt), isRealTime(recordedAt) else { return false }
             let columns = EventColumns(raw, seq: seq, prev: prev, hash: hash)
             let needed = columns.maxCanonicalBytes + 1
             if rowBuffer.count < needed { rowBuffer = [UInt8](repeating: 0, count: max(needed, 2 * rowBuffer.count)) }
@@ -134,10 +151,11 @@ public struct ChainVerifier: Sendable {
                 start[0] = 0
                 var out = ByteCursor(start + 1)
                 columns.write(into: &out, includingHash: false)
-                return SHA256.hash(data: UnsafeRawBufferPointer(start: start, count: start.distance(to: out.position)))
+                let count = start.distance(to: out.position)
+                return (SHA256.hash(data: UnsafeRawBufferPointer(start: start, count: count)), count - 1 + Self.hashMemberBytes)
             }
-            EventHash.writeHex(digest, into: &hexDigest)
-            return Self.equal(hash, hexDigest)
+            EventHash.writeHex(digest.0, into: &hexDigest)
+            return digest.1 <= Ledger.maxRecordBytes && Self.equal(hash, hexDigest)
         }()
         if fast {
             // Reusing the buffers: no allocation per row.
@@ -159,8 +177,8 @@ public struct ChainVerifier: Sendable {
     mutating func checkCanonical(_ line: UnsafeBufferPointer<UInt8>, _ layout: CanonicalLine.Layout) -> Bool {
         guard layout.seq == count + 1, layout.seq != 1 else { return false }
         let recordedAt = UnsafeBufferPointer(rebasing: line[layout.recordedAt])
-        guard Self.equal(UnsafeBufferPointer(rebasing: line[layout.prev]), previousHash),
-            !Self.precedes(recordedAt, lastRecordedAt)
+        guard line.count <= Ledger.maxRecordBytes, Self.equal(UnsafeBufferPointer(rebasing: line[layout.prev]), previousHash),
+            !Self.precedes(recordedAt, lastRecordedAt), isRealTime(recordedAt)
         else { return false }
         let member = layout.hashMember
         // The hashed bytes gathered in one buffer and hashed in one call: cheaper than three

@@ -65,10 +65,17 @@ public struct Ledger: Sendable {
         filter.streamPrefix = "schema/"
         filter.types = ["schema-registered"]
         var failure: (any Error)?
+        var registeredAt: [String: Int64] = [:]
         try store.scan(filter) { record in
             let data = record.data
             guard let name = data["event_type"]?.stringValue, let version = data["version"]?.integerValue, let schema = data["schema"] else {
                 failure = LedgerError(.integrity, "schema-registered event has no event_type, version or schema", seq: record.seq)
+                return false
+            }
+            // `kopa init` registers each version once; a second schema would silently replace
+            // the one earlier events were validated against.
+            if let first = registeredAt.updateValue(record.seq, forKey: "\(name) \(version)") {
+                failure = LedgerError(.integrity, "the schema of '\(name)' version \(version) is registered again at seq \(record.seq) (first at seq \(first)); each version of a type is registered once", seq: record.seq)
                 return false
             }
             do {

@@ -231,6 +231,7 @@ extension Ledger {
                         throw try firstDuplicate(among: indexes, in: db, archive: archive).flatMap { $0.seq < error.seq ?? .max ? $0.error : nil } ?? error
                     }
                 }
+                try checkRecordedBeforeNow(summary.chain, archive: archive)
                 // The rows are written: their ~700 MB (1M events) go to disk while the indexes are
                 // built, so the final sync waits for the indexes only (~0.2 s less).
                 let earlySync = EarlySync(temporary)
@@ -244,8 +245,14 @@ extension Ledger {
                     }
                 }
             }
-            // The restored ledger must open: it loads the schemas registered in the log.
-            try open(at: temporary).store.queue.close()
+            // The restored ledger must open: it loads the schemas registered in the log, which
+            // its corrections are checked against.
+            let restored: Ledger
+            do { restored = try open(at: temporary) } catch let error as LedgerError {
+                throw LedgerError(error.kind, "the archive cannot be restored: \(error.message)", seq: error.seq, file: archive, line: error.seq.map { Int($0) })
+            }
+            defer { try? restored.store.queue.close() }
+            try restored.checkCorrections(archive: archive)
             return summary
         }
     }

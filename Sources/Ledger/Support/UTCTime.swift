@@ -47,6 +47,40 @@ public enum UTCTime {
         }
     }
 
+    /// Milliseconds since the epoch of a `YYYY-MM-DDThh:mm:ss.sssZ` text that names a real instant
+    /// (a month 1–12, a day of that month, hours below 24, minutes and seconds below 60, as
+    /// ``format(millis:)`` writes them), or nil.
+    public static func millis<Bytes: Collection<UInt8>>(recordedAt text: Bytes) -> Int64? {
+        guard text.count == 24 else { return nil }
+        var digits: [Int64] = []
+        digits.reserveCapacity(7)
+        var value: Int64 = 0, width = 0
+        for (i, byte) in text.enumerated() {
+            let separator: UInt8? =
+                switch i {
+                case 4, 7: UInt8(ascii: "-")
+                case 10: UInt8(ascii: "T")
+                case 13, 16: UInt8(ascii: ":")
+                case 19: UInt8(ascii: ".")
+                case 23: UInt8(ascii: "Z")
+                default: nil
+                }
+            if let separator {
+                guard byte == separator, width > 0 else { return nil }
+                digits.append(value)
+                value = 0
+                width = 0
+            } else {
+                guard byte >= 0x30, byte <= 0x39 else { return nil }
+                value = value * 10 + Int64(byte - 0x30)
+                width += 1
+            }
+        }
+        let (y, m, d, h, mi, s, ms) = (digits[0], digits[1], digits[2], digits[3], digits[4], digits[5], digits[6])
+        guard m >= 1, m <= 12, d >= 1, d <= daysIn(month: Int(m), year: Int(y)), h < 24, mi < 60, s < 60 else { return nil }
+        return millis(year: y, month: m, day: d, hour: h, minute: mi, second: s, milli: ms)
+    }
+
     /// Milliseconds since the epoch for a valid civil date and time.
     public static func millis(year: Int64, month: Int64, day: Int64, hour: Int64 = 0, minute: Int64 = 0, second: Int64 = 0, milli: Int64 = 0) -> Int64 {
         days(fromCivil: year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + milli

@@ -40,20 +40,22 @@ enum TerminalText {
     /// lines put together give the text back), or anywhere in a word longer than a line. Lines
     /// after the first start with `indent`. Nothing is cut: an audit trail's source must be read whole.
     static func wrapped(_ text: String, width: Int = 100, indent: String, atSpaces: Bool = true) -> [String] {
+        // Indices into one string, never a copy of the rest: a value of a megabyte folds in
+        // linear time (copying the rest per line took 23 s).
         var rest = Substring(oneLine(text))
         var lines: [String] = []
         var lead = ""
         while true {
-            let head = prefix(String(rest), columns: width - columns(lead))
-            if head.count == rest.count {
+            let end = prefixEnd(rest, columns: width - columns(lead))
+            if end == rest.endIndex {
                 lines.append(lead + rest)
                 return lines
             }
-            var piece = Substring(head)
-            if atSpaces, let space = head.lastIndex(of: " "), space > head.startIndex { piece = head[..<space] }
-            if piece.isEmpty { piece = rest.prefix(1) }  // a character wider than the room left
-            lines.append(lead + piece)
-            rest = rest.dropFirst(piece.count)
+            var pieceEnd = end
+            if atSpaces, let space = rest[..<end].lastIndex(of: " "), space > rest.startIndex { pieceEnd = space }
+            if pieceEnd == rest.startIndex { pieceEnd = rest.index(after: pieceEnd) }  // a character wider than the room left
+            lines.append(lead + rest[..<pieceEnd])
+            rest = rest[pieceEnd...]
             if atSpaces { rest = rest.drop { $0 == " " } }
             if rest.isEmpty { return lines }
             lead = indent
@@ -83,6 +85,11 @@ enum TerminalText {
     /// The longest start of `text` that fits in `width` columns.
     static func prefix(_ text: String, columns width: Int) -> String {
         if text.utf8.allSatisfy({ $0 < 0x80 }) { return String(text.utf8.prefix(max(width, 0)))! }
+        return String(text[..<prefixEnd(Substring(text), columns: width)])
+    }
+
+    /// Where the longest start of `text` that fits in `width` columns ends: only that start is read.
+    static func prefixEnd(_ text: Substring, columns width: Int) -> Substring.Index {
         var used = 0
         var end = text.startIndex
         for index in text.indices {
@@ -91,7 +98,7 @@ enum TerminalText {
             used = next
             end = text.index(after: index)
         }
-        return String(text[..<end])
+        return end
     }
 
     /// Spaces that pad `text` to `width` columns.

@@ -1,0 +1,184 @@
+import Foundation
+import KopaTestSupport
+import Testing
+
+@testable import Ledger
+
+/// What restore refuses beyond the chain: archives that verify (their chain recomputed after a
+/// change) but that Kopa could not have written, because a record breaks a rule an append keeps.
+@Suite("archives: what restore checks beyond the chain")
+struct RestoreChecksTests {
+    /// A change to the archive's correction (of seq 30's name) or its retraction (of seq 31).
+    enum Forgery: String, CaseIterable, CustomTestStringConvertible {
+        case targetMissing, targetLater, otherStream, changesLie, targetTypeLies, correctsASystemEvent
+        case retractsARetraction, ownTimeIsNotItsRecording, unknownMetaKey
+
+        var testDescription: String { rawValue }
+
+        /// What the refusal says.
+        var message: String {
+            switch self {
+            case .targetMissing: "there is no event with id '00000000-0000-4000-8000-000000000000' to correct"
+            case .targetLater: "there is no event with id"
+            case .otherStream: "it is in stream 'organisation/org-5', but the event it concerns is in stream 'organisation/org-"
+            case .changesLie: "data.changes does not match the correction of seq"
+            case .targetTypeLies: "target_type is 'meeting-held' but the event at seq"
+            case .correctsASystemEvent: "the 'ledger-created' event at seq 1 cannot be corrected: system events are fixed"
+            case .retractsARetraction: "cannot be retracted; record the withdrawn event again instead"
+            case .ownTimeIsNotItsRecording: "is not its recorded_at"
+            case .unknownMetaKey: "unknown meta key 'approved_by'"
+            }
+        }
+    }
+
+    @Test("a correction or retraction that an append would refuse is refused at its seq", arguments: Forgery.allCases)
+    func aCorrectionAnAppendWouldRefuseIsRefused(_ forgery: Forgery) throws {
+        let source = try ArchivedLedger()
+        let dir = try TemporaryDirectory("kopa-archive")
+        var records = try source.test.ledger.events()
+        let correction = try #require(records.firstIndex { $0.type == "event-corrected" })
+        let retraction = try #require(records.firstIndex { $0.type == "event-retracted" })
+        var forged = forgery == .retractsARetraction ? retraction : correction
+        func edit(_ index: Int, meta: (inout [String: JSONValue]) -> Void = { _ in }, data: (inout [String: JSONValue]) -> Void = { _ in }) {
+            var m = records[index].meta.objectValue ?? [:], d = records[index].data.objectValue ?? [:]
+            meta(&m)
+            data(&d)
+            records[index].metaJSON = CanonicalJSON.string(.object(m))
+            records[index].dataJSON = CanonicalJSON.string(.object(d))
+        }
+        switch forgery {
+        case .targetMissing: edit(correction, meta: { $0["corrects"] = "00000000-0000-4000-8000-000000000000" })
+        case .targetLater: edit(correction, meta: { $0["corrects"] = .string(records.last!.id) })
+        case .otherStream:
+            records[correction].stream = "organisation/org-5"
+            records[correction].streamVersion = 2
+        case .changesLie:
+            edit(correction, data: { data in
+                var payload = data["data"]?.objectValue ?? [:]
+                payload["country"] = "EE"  // changed, but only the name is listed
+                data["data"] = .object(payload)
+            })
+        case .targetTypeLies: edit(correction, data: { $0["target_type"] = "meeting-held" })
+        case .correctsASystemEvent:
+            edit(correction, meta: { $0["corrects"] = .string(records[0].id) }, data: { $0["target_type"] = "ledger-created" })
+            records[correction].stream = records[0].stream
+            records[correction].streamVersion = 2
+        case .retractsARetraction:
+            // A second retraction, of the first, at the end.
+            var second = records[retraction]
+            second.seq = Int64(records.count + 1)
+            second.id = "00000000-0000-4000-8000-0000000000aa"
+            second.streamVersion = Int64(records.filter { $0.stream == second.stream }.count + 1)
+            second.recordedAt = records.last!.recordedAt
+            second.occurredAt = second.recordedAt
+            records.append(second)
+            forged = records.count - 1
+            edit(forged, meta: { $0["retracts"] = .string(records[retraction].id) }, data: { $0["target_type"] = "event-retracted" })
+        case .ownTimeIsNotItsRecording: records[correction].occurredAt = "2019-01-01"
+        case .unknownMetaKey: edit(correction, meta: { $0["approved_by"] = "someone" })
+        }
+        try ArchiveTests.expectRestoreRefuses(records, forgedFrom: min(forged, correction), in: dir, .invalidInput, mentioning: forgery.message, at: records[forged].seq)
+    }
+
+    /// The archive's own corrections and retraction, unchanged, pass the same checks.
+    @Test func theArchivesOwnCorrectionsPass() throws {
+        let source = try ArchivedLedger()
+        let dir = try TemporaryDirectory("kopa-restore")
+        try Ledger.restore(from: source.archive, to: dir.path("r.sqlite"))
+        let restored = try Ledger.open(at: dir.path("r.sqlite"))
+        #expect(try restored.events().filter { $0.type == "event-corrected" || $0.type == "event-retracted" }.count == 2)
+        try restored.checkCorrections(archive: source.archive)
+    }
+
+    /// Kopa never writes a record over 1 MiB: `verify FILE` and restore refuse one at its seq (a
+    /// megabyte-long value also took `kopa show` 23 s to fold).
+    @Test func aRecordOverOneMiBIsRefusedByVerifyAndRestore() throws {
+        let source = try ArchivedLedger()
+        let dir = try TemporaryDirectory("kopa-archive")
+        var records = try source.test.ledger.events()
+        let index = try #require(records.firstIndex { $0.stream == "organisation/org-100" })
+        var data = records[index].data.objectValue ?? [:]
+        data["name"] = .string(String(repeating: "a", count: Ledger.maxRecordBytes))
+        records[index].dataJSON = CanonicalJSON.string(.object(data))
+        records.relink(from: index)
+        let forged = dir.path("forged.kopa")
+        try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
+        let message = "but Kopa writes records of at most 1048576 bytes (1 MiB)"
+        let verifyError = expectLedgerError(.integrity, mentioning: [message]) { _ = try Ledger.verifyArchive(path: forged) }
+        #expect(verifyError?.seq == records[index].seq)
+        let target = try TemporaryDirectory("kopa-restore")
+        let restoreError = expectLedgerError(.integrity, mentioning: [message]) { try Ledger.restore(from: forged, to: target.path("r.sqlite")) }
+        #expect(restoreError?.seq == records[index].seq)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target.url.path) == [])
+    }
+
+    /// A `recorded_at` of the right shape that names no instant (month 99, 31 November, 29
+    /// February of a common year) is refused by `verify FILE` and restore: every later append
+    /// would fail reading the head's time.
+    @Test("a recorded_at that is no real time is refused", arguments: ["2099-99-99T99:99:99.999Z", "2099-11-31T08:30:00.000Z", "2099-02-29T00:00:00.000Z", "2099-01-01T24:00:00.000Z"])
+    func aRecordedAtThatIsNoRealTimeIsRefused(_ recordedAt: String) throws {
+        let source = try ArchivedLedger()
+        let dir = try TemporaryDirectory("kopa-archive")
+        var records = try source.test.ledger.events()
+        records[records.count - 1].recordedAt = recordedAt
+        records.relink(from: records.count - 1)
+        let forged = dir.path("forged.kopa")
+        try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
+        let message = "recorded_at '\(recordedAt)' is not a real UTC time"
+        let error = expectLedgerError(.integrity, mentioning: [message]) { _ = try Ledger.verifyArchive(path: forged) }
+        #expect(error?.seq == Int64(records.count))
+        let target = try TemporaryDirectory("kopa-restore")
+        expectLedgerError(.integrity, mentioning: [message]) { try Ledger.restore(from: forged, to: target.path("r.sqlite")) }
+    }
+
+    /// An archive whose last event was recorded more than a day after this machine's clock is
+    /// refused (every later event would take that time); a little ahead (another machine's
+    /// clock) restores. `verify FILE` reads no clock and accepts both.
+    @Test func anArchiveRecordedInTheFutureIsRefused() throws {
+        let source = try ArchivedLedger()
+        let dir = try TemporaryDirectory("kopa-archive")
+        var records = try source.test.ledger.events()
+        let now = UTCTime.nowMillis()
+        for (ahead, refused) in [(2 * 86_400_000, true), (3_600_000, false)] as [(Int64, Bool)] {
+            records[records.count - 1].recordedAt = UTCTime.format(millis: now + ahead)
+            records.relink(from: records.count - 1)
+            let forged = dir.path("forged-\(ahead).kopa")
+            try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
+            #expect(try Ledger.verifyArchive(path: forged).chain.count == Int64(records.count))
+            let target = try TemporaryDirectory("kopa-restore")
+            if refused {
+                let error = expectLedgerError(.invalidInput, mentioning: ["the record cannot be restored", "more than a day after this machine's clock"]) {
+                    try Ledger.restore(from: forged, to: target.path("r.sqlite"))
+                }
+                #expect(error?.seq == Int64(records.count))
+                #expect(try FileManager.default.contentsOfDirectory(atPath: target.url.path) == [])
+            } else {
+                try Ledger.restore(from: forged, to: target.path("r.sqlite"))
+            }
+        }
+    }
+
+    /// `kopa init` registers each version of a type once; a second schema for one (which would
+    /// replace the one earlier events were validated against) is refused by restore, naming both seqs.
+    @Test func aSchemaRegisteredTwiceIsRefused() throws {
+        let source = try ArchivedLedger()
+        let dir = try TemporaryDirectory("kopa-archive")
+        var records = try source.test.ledger.events()
+        var again = try #require(records.first { $0.type == "schema-registered" && $0.stream == "schema/meeting-held" })
+        let first = again.seq
+        again.seq = Int64(records.count + 1)
+        again.id = "00000000-0000-4000-8000-0000000000bb"
+        again.streamVersion = 2
+        again.recordedAt = records.last!.recordedAt
+        records.append(again)
+        records.relink(from: records.count - 1)
+        let forged = dir.path("forged.kopa")
+        try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
+        let target = try TemporaryDirectory("kopa-restore")
+        let error = expectLedgerError(.integrity, mentioning: ["cannot be restored", "the schema of 'meeting-held' version 1 is registered again at seq \(again.seq) (first at seq \(first))"]) {
+            try Ledger.restore(from: forged, to: target.path("r.sqlite"))
+        }
+        #expect(error?.seq == again.seq)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target.url.path) == [])
+    }
+}
