@@ -202,6 +202,34 @@ struct CLIArchiveTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: ledger.directory.url.path).filter { $0.hasPrefix("upper.sqlite") || $0.hasPrefix("versions.sqlite") } == [])
     }
 
+    /// A correction re-hashed by another tool to change a field its `changes` list does not name
+    /// passes `verify FILE` (it does not read corrections), but `restore` refuses it as `kopa
+    /// correct` would have (65), naming its seq and the unlisted field, and writes nothing: the
+    /// audit trail would have shown the title corrected and hidden the new kind.
+    @Test func aRehashedCorrectionThatHidesAChangeIsRefusedByRestore() throws {
+        let ledger = try CLILedger()
+        #expect(try ledger.kopa("record", "meeting-held", "--meeting", "m1", "--kind", "forum", "--title", "M1").status == 0)
+        let meeting = try #require(try ledger.events().last)
+        #expect(try ledger.kopa("correct", "\(meeting.seq)", "--title", "Meeting 1", "--reason", "typo").status == 0)
+        var records = try ledger.events()
+        let correction = try #require(records.firstIndex { $0.type == "event-corrected" })
+        var data = records[correction].data.objectValue ?? [:]
+        var payload = data["data"]?.objectValue ?? [:]
+        payload["kind"] = "workshop"
+        data["data"] = .object(payload)
+        records[correction].dataJSON = CanonicalJSON.string(.object(data))
+        records.relink(from: correction)
+        let plain = try ledger.directory.write("hidden.ndjson", records.map { $0.exportLine + "\n" }.joined())
+        let archive = ledger.directory.path("hidden.kopa")
+        #expect(try run(try tool("lz4"), ["-q", plain, archive]).status == 0)
+        #expect(try kopa(["verify", archive]).status == 0)
+        let restore = try kopa(["restore", archive, "--ledger", ledger.directory.path("hidden.sqlite")])
+        #expect(restore.status == 65, "\(restore)")
+        #expect(restore.stderr.contains("seq \(records[correction].seq): the record cannot be restored: 'event-corrected' event rejected: data.changes does not match"), "\(restore)")
+        #expect(restore.stderr.contains("field 'kind' changes from 'forum' to 'workshop' but is not listed"), "\(restore)")
+        #expect(!FileManager.default.fileExists(atPath: ledger.directory.path("hidden.sqlite")))
+    }
+
     @Test func aBadArchiveExitsOneOrSixtyFiveAndNamesWhatIsWrong() throws {
         let ledger = try CLILedger()
         let archive = ledger.directory.path("ledger.kopa")
