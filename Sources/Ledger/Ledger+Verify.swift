@@ -62,6 +62,8 @@ public struct ChainVerifier: Sendable {
     private var previousHash: [UInt8] = Array(EventRecord.genesisPrev.utf8)
     private var firstRecordedAt: [UInt8] = []
     private var lastRecordedAt: [UInt8] = []
+    /// The previous record's actor: a run of records by one actor is checked once.
+    private var lastRecordedBy: [UInt8] = []
     private var scratch: [UInt8] = []
     /// Room for a ledger row's canonical record; its count is its capacity.
     private var rowBuffer: [UInt8] = []
@@ -114,7 +116,12 @@ public struct ChainVerifier: Sendable {
         if recordedAt.lexicographicallyPrecedes(lastRecordedAt) {
             throw LedgerError(.integrity, "recorded_at \(record.recordedAt) is earlier than the previous event's \(String(decoding: lastRecordedAt, as: UTF8.self))", seq: record.seq)
         }
+        // Appends take only staff identifiers: never a name or an e-mail address (personal data).
+        guard Ledger.isActor(record.recordedBy.utf8) else {
+            throw LedgerError(.integrity, "recorded_by '\(record.recordedBy)' is not a staff identifier (1–64 letters, digits, '.', '_' or '-'); it was not written by Kopa", seq: record.seq)
+        }
         accept(hash: Array(record.hash.utf8), recordedAt: recordedAt)
+        lastRecordedBy = Array(record.recordedBy.utf8)
     }
 
     /// `,"hash":"` and 64 digits and `"`: what a record's export line has beyond its hashed bytes.
@@ -124,6 +131,15 @@ public struct ChainVerifier: Sendable {
     /// checked once), names a real instant.
     private func isRealTime(_ recordedAt: UnsafeBufferPointer<UInt8>) -> Bool {
         Bytes.equal(recordedAt, lastRecordedAt) || UTCTime.millis(recordedAt: recordedAt) != nil
+    }
+
+    /// Whether `recordedBy` is the previous record's actor, or a staff identifier; remembers it.
+    private mutating func acceptActor(_ recordedBy: UnsafeBufferPointer<UInt8>) -> Bool {
+        if Bytes.equal(recordedBy, lastRecordedBy) { return true }
+        guard Ledger.isActor(recordedBy) else { return false }
+        lastRecordedBy.removeAll(keepingCapacity: true)
+        lastRecordedBy.append(contentsOf: recordedBy)
+        return true
     }
 
     private mutating func accept(hash: [UInt8], recordedAt: [UInt8]) {
@@ -141,7 +157,7 @@ public struct ChainVerifier: Sendable {
         let prev = raw.bytes(11), hash = raw.bytes(12), recordedAt = raw.bytes(7)
         let fast: Bool = {
             guard seq == count + 1, seq != 1, hash.count == 64, Self.equal(prev, previousHash) else { return false }
-            guard !Self.precedes(recordedAt, lastRecordedAt), isRealTime(recordedAt) else { return false }
+            guard !Self.precedes(recordedAt, lastRecordedAt), isRealTime(recordedAt), acceptActor(raw.bytes(8)) else { return false }
             let columns = EventColumns(raw, seq: seq, prev: prev, hash: hash)
             let needed = columns.maxCanonicalBytes + 1
             if rowBuffer.count < needed { rowBuffer = [UInt8](repeating: 0, count: max(needed, 2 * rowBuffer.count)) }
@@ -178,7 +194,7 @@ public struct ChainVerifier: Sendable {
         guard layout.seq == count + 1, layout.seq != 1 else { return false }
         let recordedAt = UnsafeBufferPointer(rebasing: line[layout.recordedAt])
         guard line.count <= Ledger.maxRecordBytes, Self.equal(UnsafeBufferPointer(rebasing: line[layout.prev]), previousHash),
-            !Self.precedes(recordedAt, lastRecordedAt), isRealTime(recordedAt)
+            !Self.precedes(recordedAt, lastRecordedAt), isRealTime(recordedAt), acceptActor(UnsafeBufferPointer(rebasing: line[layout.recordedBy]))
         else { return false }
         let member = layout.hashMember
         // The hashed bytes gathered in one buffer and hashed in one call: cheaper than three

@@ -96,13 +96,17 @@ public struct Ledger: Sendable {
     /// Checks an actor identifier: a staff identifier, never a full name.
     /// - Throws: ``LedgerError`` naming the value and the accepted form.
     public static func validateActor(_ actor: String) throws {
-        let ok = !actor.isEmpty && actor.utf8.count <= 64
-            && actor.utf8.allSatisfy { b in
-                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F || b == 0x2D
-            }
-        if !ok {
+        if !isActor(actor.utf8) {
             throw LedgerError(.invalidInput, "actor '\(actor)' is not a staff identifier; expected 1–64 letters, digits, '.', '_' or '-' (e.g. 'kekava-clerk-1'), not a name or e-mail address")
         }
+    }
+
+    /// Whether `bytes` are a staff identifier: 1–64 ASCII letters, digits, '.', '_' or '-'.
+    static func isActor<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+        !bytes.isEmpty && bytes.count <= 64
+            && bytes.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F || b == 0x2D
+            }
     }
 
     /// The current chain head.

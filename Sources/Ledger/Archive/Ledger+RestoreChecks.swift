@@ -28,9 +28,15 @@ extension Ledger {
     /// - Throws: the append's error (65) as a restore error naming the seq and line.
     func checkCorrections(archive: String) throws {
         try store.read { db in
-            let rows = try db.makeStatement(sql: "SELECT \(SQLiteEventStore.columns) FROM events WHERE target IS NOT NULL ORDER BY seq")
+            // Their seqs through the partial index, then sorted: ordered by seq, SQLite would
+            // rather scan the whole table (0.13 s of a 1M-event restore with no correction).
+            let seqs = try Int64.fetchAll(db, sql: "SELECT seq FROM events INDEXED BY events_target WHERE target IS NOT NULL").sorted()
+            let rows = try db.makeStatement(sql: "SELECT \(SQLiteEventStore.columns) FROM events WHERE seq = ?")
             let raw = RawStatement(rows, in: db)
-            while try raw.step() {
+            for seq in seqs {
+                raw.reset()
+                try raw.bind(1, seq)
+                guard try raw.step() else { continue }
                 let record = SQLiteEventStore.record(raw)
                 do {
                     try checkCorrection(record, in: db)

@@ -182,3 +182,37 @@ struct RestoreChecksTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: target.url.path) == [])
     }
 }
+
+/// Records only Kopa's own appends could not have made, found by every verification.
+@Suite("verification: what appends never write")
+struct NeverWrittenTests {
+    /// An actor that is not a staff identifier (an e-mail address, a name: personal data; or
+    /// nothing) is refused by `verify FILE`, restore, and `kopa verify` of a ledger holding it.
+    @Test(arguments: ["jane.doe@example.org", "Jānis Bērziņš", ""])
+    func anActorThatIsNoStaffIdentifierIsRefused(_ actor: String) throws {
+        let source = try ArchivedLedger(organisations: 5)
+        let dir = try TemporaryDirectory("kopa-archive")
+        var records = try source.test.ledger.events()
+        let index = records.count - 2
+        records[index].recordedBy = actor
+        records.relink(from: index)
+        let forged = dir.path("forged.kopa")
+        try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
+        let message = "recorded_by '\(actor)' is not a staff identifier"
+        let error = expectLedgerError(.integrity, mentioning: [message]) { _ = try Ledger.verifyArchive(path: forged) }
+        #expect(error?.seq == records[index].seq)
+        expectLedgerError(.integrity, mentioning: [message]) { try Ledger.restore(from: forged, to: dir.path("r.sqlite")) }
+        // The same records in a ledger's store, written past every append check.
+        let store = try SQLiteEventStore.create(path: dir.path("forged.sqlite"))
+        try store.append { session in
+            for record in records {
+                try session.insert(record, occurred: try OccurredAt(record.occurredAt), idempotencyKey: nil, target: nil)
+            }
+        }
+        let ledger = Ledger(store: store, catalog: source.test.ledger.catalog)
+        for parallelFrom in [Int64.max, 2] {
+            let found = expectLedgerError(.integrity, mentioning: [message]) { _ = try ledger.verify(parallelFrom: parallelFrom) }
+            #expect(found?.seq == records[index].seq)
+        }
+    }
+}
