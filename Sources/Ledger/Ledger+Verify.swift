@@ -127,10 +127,12 @@ public struct ChainVerifier: Sendable {
     /// `,"hash":"` and 64 digits and `"`: what a record's export line has beyond its hashed bytes.
     static let hashMemberBytes = 74
 
-    /// Whether `recordedAt`, which differs from the previous record's (a run of equal times is
-    /// checked once), names a real instant.
-    private func isRealTime(_ recordedAt: UnsafeBufferPointer<UInt8>) -> Bool {
-        Bytes.equal(recordedAt, lastRecordedAt) || UTCTime.millis(recordedAt: recordedAt) != nil
+    /// Whether `recordedAt` is not before the previous record's (the byte order of two such texts
+    /// is their time order) and, when later (a run of equal
+    /// times is checked once), names a real instant.
+    private func isNextTime(_ recordedAt: UnsafeBufferPointer<UInt8>) -> Bool {
+        let order = Bytes.compare(recordedAt, lastRecordedAt)
+        return order == 0 || (order > 0 && UTCTime.millis(recordedAt: recordedAt) != nil)
     }
 
     /// Whether `recordedBy` is the previous record's actor, or a staff identifier; remembers it.
@@ -154,11 +156,13 @@ public struct ChainVerifier: Sendable {
     /// record, so the error is the same as ``check(_:)``'s.
     mutating func check(row raw: RawStatement) throws {
         let seq = raw.int64(0)
-        let prev = raw.bytes(11), hash = raw.bytes(12), recordedAt = raw.bytes(7)
+        let prev = raw.bytes(11), hash = raw.bytes(12)
+        let columns = EventColumns(raw, seq: seq, prev: prev, hash: hash)
+        let recordedAt = columns.recordedAt, recordedBy = columns.recordedBy
+        let newActor = !Self.equal(recordedBy, lastRecordedBy)
         let fast: Bool = {
             guard seq == count + 1, seq != 1, hash.count == 64, Self.equal(prev, previousHash) else { return false }
-            guard !Self.precedes(recordedAt, lastRecordedAt), isRealTime(recordedAt), acceptActor(raw.bytes(8)) else { return false }
-            let columns = EventColumns(raw, seq: seq, prev: prev, hash: hash)
+            guard isNextTime(recordedAt), !newActor || Ledger.isActor(recordedBy) else { return false }
             let needed = columns.maxCanonicalBytes + 1
             if rowBuffer.count < needed { rowBuffer = [UInt8](repeating: 0, count: max(needed, 2 * rowBuffer.count)) }
             // Written through a cursor into room made once: no capacity check per byte.
@@ -180,6 +184,10 @@ public struct ChainVerifier: Sendable {
             lastRecordedAt.append(contentsOf: recordedAt)
             previousHash.removeAll(keepingCapacity: true)
             previousHash.append(contentsOf: hash)
+            if newActor {
+                lastRecordedBy.removeAll(keepingCapacity: true)
+                lastRecordedBy.append(contentsOf: recordedBy)
+            }
             count += 1
         } else {
             try check(SQLiteEventStore.record(raw))
@@ -194,7 +202,7 @@ public struct ChainVerifier: Sendable {
         guard layout.seq == count + 1, layout.seq != 1 else { return false }
         let recordedAt = UnsafeBufferPointer(rebasing: line[layout.recordedAt])
         guard line.count <= Ledger.maxRecordBytes, Self.equal(UnsafeBufferPointer(rebasing: line[layout.prev]), previousHash),
-            !Self.precedes(recordedAt, lastRecordedAt), isRealTime(recordedAt), acceptActor(UnsafeBufferPointer(rebasing: line[layout.recordedBy]))
+            isNextTime(recordedAt), acceptActor(UnsafeBufferPointer(rebasing: line[layout.recordedBy]))
         else { return false }
         let member = layout.hashMember
         // The hashed bytes gathered in one buffer and hashed in one call: cheaper than three
@@ -216,9 +224,6 @@ public struct ChainVerifier: Sendable {
     }
 
     static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool { Bytes.equal(a, b) }
-
-    /// Byte order of two `YYYY-MM-DDThh:mm:ss.sssZ` texts, which is their time order.
-    static func precedes(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool { Bytes.compare(a, b) < 0 }
 
     /// The summary once every record has been checked.
     public var report: VerifyReport {
