@@ -80,6 +80,12 @@ public struct Ledger: Sendable {
             }
             do {
                 catalog.add(try EventType(name: name, version: version, schema: schema, location: "registered at seq \(record.seq)"))
+            } catch var error as LedgerError {
+                // Some schema errors (a pattern that does not compile) know nothing of the event.
+                if !error.message.contains("at seq \(record.seq)") { error.message = "the schema registered at seq \(record.seq): " + error.message }
+                error.seq = error.seq ?? record.seq
+                failure = error
+                return false
             } catch {
                 failure = error
                 return false

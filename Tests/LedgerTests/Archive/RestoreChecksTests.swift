@@ -181,6 +181,38 @@ struct RestoreChecksTests {
         #expect(error?.seq == again.seq)
         #expect(try FileManager.default.contentsOfDirectory(atPath: target.url.path) == [])
     }
+
+    /// A schema error that knows nothing of the event (a pattern that does not compile) names the
+    /// seq that registered the schema.
+    @Test func aBrokenSchemaIsNamedByItsSeq() throws {
+        let source = try ArchivedLedger(organisations: 5)
+        let dir = try TemporaryDirectory("kopa-archive")
+        var records = try source.test.ledger.events()
+        var broken = try #require(records.first { $0.type == "schema-registered" && $0.stream == "schema/meeting-held" })
+        var data = broken.data.objectValue ?? [:]
+        var schema = data["schema"]?.objectValue ?? [:]
+        var properties = schema["properties"]?.objectValue ?? [:]
+        var title = try #require(properties["title"]?.objectValue)
+        title["pattern"] = "(["
+        properties["title"] = .object(title)
+        schema["properties"] = .object(properties)
+        data["schema"] = .object(schema)
+        data["event_type"] = "forged-type"
+        broken.dataJSON = CanonicalJSON.string(.object(data))
+        broken.seq = Int64(records.count + 1)
+        broken.id = "00000000-0000-4000-8000-0000000000cc"
+        broken.stream = "schema/forged-type"
+        broken.streamVersion = 1
+        broken.recordedAt = records.last!.recordedAt
+        records.append(broken)
+        records.relink(from: records.count - 1)
+        let forged = dir.path("forged.kopa")
+        try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
+        let error = expectLedgerError(.invalidInput, mentioning: ["cannot be restored", "the schema registered at seq \(broken.seq): pattern '([' is not a valid regular expression"]) {
+            try Ledger.restore(from: forged, to: dir.path("r.sqlite"))
+        }
+        #expect(error?.seq == broken.seq)
+    }
 }
 
 /// Records only Kopa's own appends could not have made, found by every verification.
