@@ -128,20 +128,24 @@ public struct ChainVerifier: Sendable {
     static let hashMemberBytes = 74
 
     /// Whether `recordedAt` is not before the previous record's (the byte order of two such texts
-    /// is their time order) and, when later (a run of equal
-    /// times is checked once), names a real instant.
+    /// is their time order) and, when later, names a real instant: a run of equal times is
+    /// checked once.
     private func isNextTime(_ recordedAt: UnsafeBufferPointer<UInt8>) -> Bool {
         let order = Bytes.compare(recordedAt, lastRecordedAt)
         return order == 0 || (order > 0 && UTCTime.millis(recordedAt: recordedAt) != nil)
     }
 
-    /// Whether `recordedBy` is the previous record's actor, or a staff identifier; remembers it.
-    private mutating func acceptActor(_ recordedBy: UnsafeBufferPointer<UInt8>) -> Bool {
-        if Bytes.equal(recordedBy, lastRecordedBy) { return true }
-        guard Ledger.isActor(recordedBy) else { return false }
+    /// Whether `recordedBy` is the previous record's actor (a run of records by one actor is
+    /// checked once), or else a staff identifier.
+    private func isActor(_ recordedBy: UnsafeBufferPointer<UInt8>, new: Bool) -> Bool {
+        !new || Ledger.isActor(recordedBy)
+    }
+
+    /// Remembers the actor of a record accepted.
+    private mutating func accept(actor recordedBy: UnsafeBufferPointer<UInt8>, new: Bool) {
+        guard new else { return }
         lastRecordedBy.removeAll(keepingCapacity: true)
         lastRecordedBy.append(contentsOf: recordedBy)
-        return true
     }
 
     private mutating func accept(hash: [UInt8], recordedAt: [UInt8]) {
@@ -162,7 +166,7 @@ public struct ChainVerifier: Sendable {
         let newActor = !Self.equal(recordedBy, lastRecordedBy)
         let fast: Bool = {
             guard seq == count + 1, seq != 1, hash.count == 64, Self.equal(prev, previousHash) else { return false }
-            guard isNextTime(recordedAt), !newActor || Ledger.isActor(recordedBy) else { return false }
+            guard isNextTime(recordedAt), isActor(recordedBy, new: newActor) else { return false }
             let needed = columns.maxCanonicalBytes + 1
             if rowBuffer.count < needed { rowBuffer = [UInt8](repeating: 0, count: max(needed, 2 * rowBuffer.count)) }
             // Written through a cursor into room made once: no capacity check per byte.
@@ -184,10 +188,7 @@ public struct ChainVerifier: Sendable {
             lastRecordedAt.append(contentsOf: recordedAt)
             previousHash.removeAll(keepingCapacity: true)
             previousHash.append(contentsOf: hash)
-            if newActor {
-                lastRecordedBy.removeAll(keepingCapacity: true)
-                lastRecordedBy.append(contentsOf: recordedBy)
-            }
+            accept(actor: recordedBy, new: newActor)
             count += 1
         } else {
             try check(SQLiteEventStore.record(raw))
@@ -201,8 +202,10 @@ public struct ChainVerifier: Sendable {
     mutating func checkCanonical(_ line: UnsafeBufferPointer<UInt8>, _ layout: CanonicalLine.Layout) -> Bool {
         guard layout.seq == count + 1, layout.seq != 1 else { return false }
         let recordedAt = UnsafeBufferPointer(rebasing: line[layout.recordedAt])
+        let recordedBy = UnsafeBufferPointer(rebasing: line[layout.recordedBy])
+        let newActor = !Self.equal(recordedBy, lastRecordedBy)
         guard line.count <= Ledger.maxRecordBytes, Self.equal(UnsafeBufferPointer(rebasing: line[layout.prev]), previousHash),
-            isNextTime(recordedAt), acceptActor(UnsafeBufferPointer(rebasing: line[layout.recordedBy]))
+            isNextTime(recordedAt), isActor(recordedBy, new: newActor)
         else { return false }
         let member = layout.hashMember
         // The hashed bytes gathered in one buffer and hashed in one call: cheaper than three
@@ -219,6 +222,7 @@ public struct ChainVerifier: Sendable {
         lastRecordedAt.append(contentsOf: recordedAt)
         previousHash.removeAll(keepingCapacity: true)
         previousHash.append(contentsOf: hash)
+        accept(actor: recordedBy, new: newActor)
         count += 1
         return true
     }
