@@ -59,8 +59,8 @@ struct DraftPreparer: Sendable {
         var idempotencyKey = draft.idempotencyKey
         if let key = idempotencyKey {
             // An empty key (a script's unset variable) would make every later such event a "repeat".
-            guard !key.isEmpty, key.utf8.count <= 200 else {
-                throw invalid("idempotency key '\(key.prefix(40))\(key.count > 40 ? "…" : "")' is not a non-empty string of at most 200 bytes")
+            guard !key.isBlank, key.utf8.count <= 200 else {
+                throw invalid("idempotency key '\(key.prefix(40))\(key.count > 40 ? "…" : "")' is not a string of at most 200 bytes with something other than blanks")
             }
             if let given = meta["idempotency_key"]?.stringValue, given != key {
                 throw invalid("idempotency key '\(key)' differs from meta.idempotency_key '\(given)'")

@@ -8,11 +8,18 @@ public enum Evidence {
     /// (a scanned agreement may be large), never whole.
     /// - Throws: ``LedgerError/Kind/notFound`` naming the path when it cannot be read.
     public static func file(at path: String) throws -> JSONValue {
-        // A folder opens for reading too, and then fails on the first read with a Foundation
-        // error that names neither the path nor the reason.
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
-            throw LedgerError(.notFound, "evidence file '\(path)' is a folder, not a file; expected a readable file whose SHA-256 is recorded")
+        // Only a regular file has an end: a device (/dev/zero) or a FIFO would be hashed, or
+        // waited for, forever, and a folder fails on the first read with an error naming nothing.
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+            let kind =
+                switch info.st_mode & S_IFMT {
+                case S_IFDIR: "a folder"
+                case S_IFIFO: "a FIFO"
+                case S_IFCHR, S_IFBLK: "a device"
+                default: "a special file"
+                }
+            throw LedgerError(.notFound, "evidence file '\(path)' is \(kind), not a file; expected a readable regular file whose SHA-256 is recorded")
         }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw LedgerError(.notFound, "evidence file '\(path)' cannot be read; expected a readable file whose SHA-256 is recorded")

@@ -68,7 +68,9 @@ extension Ledger {
         if let knownAt = time.knownAt { filter.recordedUntil = knownAt.end }
         let all = try events(filter)
         guard !all.isEmpty else {
-            throw LedgerError(.notFound, "stream '\(stream)' has no events\(time.isNow ? "" : " at that time")\(try hasStream(stream) ? "" : try streamHint(stream)); expected e.g. project/cities4csr (`kopa log` lists streams)")
+            // The stream's first event was recorded after --known-at; --as-of does not filter here.
+            let when = time.knownAt.map { " known at \($0.end) (its first event was recorded later)" } ?? ""
+            throw LedgerError(.notFound, "stream '\(stream)' has no events\(when)\(try hasStream(stream) ? "" : try streamHint(stream)); expected e.g. project/cities4csr (`kopa log` lists streams)")
         }
         // A stream's corrections and retractions are in the stream: one recorded after `all` was
         // read is left out, as it is from `all`.

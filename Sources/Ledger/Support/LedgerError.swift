@@ -94,7 +94,7 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     ///   backslashes of its escapes would be doubled. Put ``message`` into another message, not
     ///   the description.
     public static func oneLine(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0.breaksALine || $0.isBidiControl || $0 == "\\" }) else { return text }
+        guard text.unicodeScalars.contains(where: { $0.breaksALine || $0.isBidiControl || $0.isHidden || $0 == "\\" }) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -102,7 +102,7 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.breaksALine || scalar.isBidiControl:
+            case _ where scalar.breaksALine || scalar.isBidiControl || scalar.isHidden:
                 out += scalar.escaped
             default: out.unicodeScalars.append(scalar)
             }
@@ -123,6 +123,13 @@ extension Unicode.Scalar {
     /// shows after it, so "12 \u{202E}05" reads as "12 50". Shown as an escape to a reader.
     public var isBidiControl: Bool {
         (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value) || value == 0x200E || value == 0x200F || value == 0x061C
+    }
+
+    /// A character a reader cannot see, or cannot tell from a space: a no-break or other wide
+    /// space, a zero-width character, a soft hyphen. In a message, "12.50\u00a0EUR" must not read
+    /// as the "12.50 EUR" it is refused for not being.
+    public var isHidden: Bool {
+        !isASCII && (properties.isWhitespace || properties.isDefaultIgnorableCodePoint)
     }
 
     /// `\u` and four hex digits (lower case): how a message or a terminal shows a character that

@@ -244,9 +244,10 @@ struct ValidationTests {
         #expect(try test.head() == before)
     }
 
-    /// A required text of blanks (spaces, tabs, a line break, an ideographic space) is refused
+    /// A required text of blanks (spaces, tabs, a line break, an ideographic space, and what shows
+    /// nothing: a zero-width space, bidirectional controls, a byte-order mark, a NUL) is refused
     /// like an empty one; blanks around a text are kept as typed.
-    @Test(arguments: [" ", "   ", "\t", " \n ", "\u{3000}"])
+    @Test(arguments: [" ", "   ", "\t", " \n ", "\u{3000}", "\u{200B}", "\u{202E}\u{202E}", "\u{FEFF}\u{00A0}", "\u{0000}"])
     func aRequiredTextOfBlanksIsRefused(blank: String) throws {
         let test = try TestLedger()
         let before = try test.head()

@@ -16,6 +16,11 @@ struct EvidenceTests {
         #expect(evidence == .object(["title": "līgums.pdf", "sha256": .string(EventHash.sha256Hex(bytes)), "location": .string(path)]))
     }
 
+    /// Only a regular file has an end: a device (`/dev/zero`) was hashed forever.
+    @Test func aDeviceIsRefusedUnread() {
+        expectLedgerError(.notFound, mentioning: ["evidence file '/dev/null' is a device, not a file"]) { _ = try Evidence.file(at: "/dev/null") }
+    }
+
     @Test func aMissingFileIsNotFound() throws {
         let folder = try TemporaryDirectory()
         let path = folder.path("missing.pdf")

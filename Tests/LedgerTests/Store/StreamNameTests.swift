@@ -27,4 +27,15 @@ struct StreamNameTests {
             _ = try test.ledger.state(of: "organisation/kekav")
         }
     }
+
+    /// A stream asked about as known before its first event was recorded: the answer names the
+    /// time asked about, and says there is such a stream (no "did you mean").
+    @Test func aStreamKnownOnlyLaterNamesTheTimeAskedAbout() throws {
+        let test = try TestLedger().withFixtures()
+        let time = ReportTime(knownAt: try TimeBound("2019-12-05"))
+        let error = expectLedgerError(.notFound, mentioning: ["stream 'project/cities4csr' has no events known at 2019-12-05T23:59:59.999Z (its first event was recorded later)"]) {
+            _ = try test.ledger.history(of: "project/cities4csr", time: time)
+        }
+        #expect(error?.message.contains("did you mean") == false)
+    }
 }

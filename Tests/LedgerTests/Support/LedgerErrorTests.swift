@@ -19,6 +19,9 @@ struct LedgerErrorTests {
         ("12 \u{202E}05", #"12 \u202e05"#),
         ("a\u{2066}b\u{2069}c\u{200F}d\u{061C}", #"a\u2066b\u2069c\u200fd\u061c"#),
         ("עברית ومرحبا", "עברית ومرحبا"),
+        // What cannot be seen, or told from a space, would make a refused value read as a good one.
+        ("12.50\u{00A0}EUR", #"12.50\u00a0EUR"#),
+        ("a\u{200B}b\u{FEFF}c\u{00AD}d\u{3000}e", #"a\u200bb\ufeffc\u00add\u3000e"#),
     ])
     func oneLineEscapesControlCharactersAndBackslashes(text: String, shown: String) {
         #expect(LedgerError.oneLine(text) == shown)
