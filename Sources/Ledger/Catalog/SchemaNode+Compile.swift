@@ -89,7 +89,7 @@ extension SchemaNode {
             items = try compile(i, definitions: definitions, location: location, path: path + "[]", definition: nil, depth: depth)
         }
         let format = members["format"]?.stringValue
-        if let format, !["date", "date-time", "uri", "partial-date", "currency"].contains(format) {
+        if let format, !["date", "date-time", "uri", "partial-date", "currency", "country"].contains(format) {
             throw fail("format '\(format)' is not one of date, date-time, uri, partial-date, currency")
         }
         var personal = false

@@ -125,6 +125,9 @@ extension SchemaNode {
             do { _ = try OccurredAt(s) } catch { throw fail("is '\(s)' but expected a date-time YYYY-MM-DDThh:mm:ss[.sss]Z in UTC") }
         case "currency":
             guard ISO4217.isKnown(s) else { throw fail("is '\(s)', which is not an ISO 4217 currency code; expected a code such as EUR") }
+        case "country":
+            if let iso = ISO3166.euSpellings[s] { throw fail("is '\(s)', the EU's spelling; expected the ISO 3166-1 code '\(iso)'") }
+            guard ISO3166.isKnown(s) else { throw fail("is '\(s)', which is not an ISO 3166-1 alpha-2 country code; expected a code such as LV (or EU for an EU body)") }
         case "uri":
             if !Self.isURI(s) { throw fail("is \(JSONValue.string(s).shortDescription) but expected a URI (RFC 3986: ASCII, spaces and other characters percent-encoded) such as https://example.org/page") }
         default: break

@@ -84,6 +84,7 @@ public final class SchemaNode: Sendable {
         case "partial-date": return "a date YYYY, YYYY-MM or YYYY-MM-DD"
         case "uri": return "a URI such as https://example.org/page"
         case "currency": return "an ISO 4217 currency code such as EUR"
+        case "country": return "an ISO 3166-1 alpha-2 country code such as LV"
         default: break
         }
         if let pattern { return pattern.meaning }

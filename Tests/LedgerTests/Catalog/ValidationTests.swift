@@ -90,6 +90,12 @@ struct ValidationTests {
                  kind: .conflict, mentions: ["stale", "project/cities4csr"]),
         BadDraft(name: "a 10 MB string", draft: EventDraft(type: "meeting-held", data: with(meeting, ["description": .string(String(repeating: "a", count: 10 << 20))])),
                  kind: .invalidInput, mentions: ["description", "10485760 characters", "at most 2000"]),
+        BadDraft(name: "a country code ISO 3166 does not assign", draft: EventDraft(type: "organisation-registered", data: ["organisation": "x", "name": "X", "kind": "ngo", "country": "XX"]),
+                 kind: .invalidInput, mentions: ["country", "'XX'", "not an ISO 3166-1 alpha-2 country code"]),
+        BadDraft(name: "the EU's spelling of the United Kingdom", draft: EventDraft(type: "organisation-registered", data: ["organisation": "x", "name": "X", "kind": "ngo", "country": "UK"]),
+                 kind: .invalidInput, mentions: ["'UK', the EU's spelling", "'GB'"]),
+        BadDraft(name: "the EU's spelling of Greece", draft: EventDraft(type: "organisation-registered", data: ["organisation": "x", "name": "X", "kind": "ngo", "country": "EL"]),
+                 kind: .invalidInput, mentions: ["'EL', the EU's spelling", "'GR'"]),
         BadDraft(name: "a slug that is not a slug", draft: EventDraft(type: "organisation-registered", data: ["organisation": "Ķekava Town", "name": "x", "kind": "municipality", "country": "LV"]),
                  kind: .invalidInput, mentions: ["organisation", "'Ķekava Town'", "slug"]),
         BadDraft(name: "unknown meta key", draft: EventDraft(type: "meeting-held", data: .object(meeting), meta: ["sauce": "x"]),
@@ -433,5 +439,22 @@ struct ValidationTests {
         }
         #expect(stale?.eventType == "partner-joined")
         #expect(stale?.stream == "project/cities4csr")
+    }
+}
+
+/// Country codes: ISO 3166-1's assigned codes, and EU and XK as EU records write them.
+@Suite("country codes")
+struct CountryCodeTests {
+    @Test(arguments: ["LV", "GB", "GR", "EU", "XK", "AX", "SS"])
+    func aCountryCodeIsAccepted(code: String) throws {
+        let test = try TestLedger()
+        let record = try test.record("organisation-registered", ["organisation": "o", "name": "O", "kind": "ngo", "country": .string(code)])
+        #expect(record.data["country"] == .string(code))
+    }
+
+    @Test func theListHoldsEveryAssignedCodeOnce() {
+        #expect(ISO3166.assigned.count == 249)
+        #expect(ISO3166.assigned.isDisjoint(with: ISO3166.alsoAccepted) && ISO3166.assigned.isDisjoint(with: ISO3166.euSpellings.keys))
+        #expect(ISO3166.euSpellings.values.allSatisfy(ISO3166.assigned.contains))
     }
 }
