@@ -31,6 +31,26 @@ struct RestoreChecksTests {
         }
     }
 
+    /// Adds `record` at the end of `records` as a new event (`id`, in `stream` at `version`,
+    /// recorded with the last event) and recomputes the chain from it.
+    static func append(_ record: EventRecord, to records: inout [EventRecord], id: String, stream: String? = nil, version: Int64) {
+        var added = record
+        added.seq = Int64(records.count + 1)
+        added.id = id
+        added.stream = stream ?? record.stream
+        added.streamVersion = version
+        added.recordedAt = records.last!.recordedAt
+        records.append(added)
+        records.relink(from: records.count - 1)
+    }
+
+    /// The records as an archive in `dir`.
+    static func archive(_ records: [EventRecord], in dir: TemporaryDirectory) throws -> String {
+        let path = dir.path("forged.kopa")
+        try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: path)
+        return path
+    }
+
     @Test("a correction or retraction that an append would refuse is refused at its seq", arguments: Forgery.allCases)
     func aCorrectionAnAppendWouldRefuseIsRefused(_ forgery: Forgery) throws {
         let source = try ArchivedLedger()
@@ -66,12 +86,9 @@ struct RestoreChecksTests {
         case .retractsARetraction:
             // A second retraction, of the first, at the end.
             var second = records[retraction]
-            second.seq = Int64(records.count + 1)
-            second.id = "00000000-0000-4000-8000-0000000000aa"
-            second.streamVersion = Int64(records.filter { $0.stream == second.stream }.count + 1)
-            second.recordedAt = records.last!.recordedAt
-            second.occurredAt = second.recordedAt
-            records.append(second)
+            second.occurredAt = records.last!.recordedAt
+            let version = Int64(records.filter { $0.stream == second.stream }.count + 1)
+            Self.append(second, to: &records, id: "00000000-0000-4000-8000-0000000000aa", version: version)
             forged = records.count - 1
             edit(forged, meta: { $0["retracts"] = .string(records[retraction].id) }, data: { $0["target_type"] = "event-retracted" })
         case .ownTimeIsNotItsRecording: records[correction].occurredAt = "2019-01-01"
@@ -101,8 +118,7 @@ struct RestoreChecksTests {
         data["name"] = .string(String(repeating: "a", count: Ledger.maxRecordBytes))
         records[index].dataJSON = CanonicalJSON.string(.object(data))
         records.relink(from: index)
-        let forged = dir.path("forged.kopa")
-        try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
+        let forged = try RestoreChecksTests.archive(records, in: dir)
         let message = "but Kopa writes records of at most 1048576 bytes (1 MiB)"
         let verifyError = expectLedgerError(.integrity, mentioning: [message]) { _ = try Ledger.verifyArchive(path: forged) }
         #expect(verifyError?.seq == records[index].seq)
@@ -122,8 +138,7 @@ struct RestoreChecksTests {
         var records = try source.test.ledger.events()
         records[records.count - 1].recordedAt = recordedAt
         records.relink(from: records.count - 1)
-        let forged = dir.path("forged.kopa")
-        try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
+        let forged = try Self.archive(records, in: dir)
         let message = "recorded_at '\(recordedAt)' is not a real UTC time"
         let error = expectLedgerError(.integrity, mentioning: [message]) { _ = try Ledger.verifyArchive(path: forged) }
         #expect(error?.seq == Int64(records.count))
@@ -142,8 +157,7 @@ struct RestoreChecksTests {
         for (ahead, refused) in [(2 * 86_400_000, true), (3_600_000, false)] as [(Int64, Bool)] {
             records[records.count - 1].recordedAt = UTCTime.format(millis: now + ahead)
             records.relink(from: records.count - 1)
-            let forged = dir.path("forged-\(ahead).kopa")
-            try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
+            let forged = try Self.archive(records, in: dir)
             #expect(try Ledger.verifyArchive(path: forged).chain.count == Int64(records.count))
             let target = try TemporaryDirectory("kopa-restore")
             if refused {
@@ -164,21 +178,14 @@ struct RestoreChecksTests {
         let source = try ArchivedLedger()
         let dir = try TemporaryDirectory("kopa-archive")
         var records = try source.test.ledger.events()
-        var again = try #require(records.first { $0.type == "schema-registered" && $0.stream == "schema/meeting-held" })
-        let first = again.seq
-        again.seq = Int64(records.count + 1)
-        again.id = "00000000-0000-4000-8000-0000000000bb"
-        again.streamVersion = 2
-        again.recordedAt = records.last!.recordedAt
-        records.append(again)
-        records.relink(from: records.count - 1)
-        let forged = dir.path("forged.kopa")
-        try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
+        let again = try #require(records.first { $0.type == "schema-registered" && $0.stream == "schema/meeting-held" })
+        Self.append(again, to: &records, id: "00000000-0000-4000-8000-0000000000bb", version: 2)
+        let forged = try Self.archive(records, in: dir)
         let target = try TemporaryDirectory("kopa-restore")
-        let error = expectLedgerError(.integrity, mentioning: ["cannot be restored", "the schema of 'meeting-held' version 1 is registered again at seq \(again.seq) (first at seq \(first))"]) {
+        let error = expectLedgerError(.integrity, mentioning: ["cannot be restored", "the schema of 'meeting-held' version 1 is registered again at seq \(records.count) (first at seq \(again.seq))"]) {
             try Ledger.restore(from: forged, to: target.path("r.sqlite"))
         }
-        #expect(error?.seq == again.seq)
+        #expect(error?.seq == Int64(records.count))
         #expect(try FileManager.default.contentsOfDirectory(atPath: target.url.path) == [])
     }
 
@@ -199,19 +206,12 @@ struct RestoreChecksTests {
         data["schema"] = .object(schema)
         data["event_type"] = "forged-type"
         broken.dataJSON = CanonicalJSON.string(.object(data))
-        broken.seq = Int64(records.count + 1)
-        broken.id = "00000000-0000-4000-8000-0000000000cc"
-        broken.stream = "schema/forged-type"
-        broken.streamVersion = 1
-        broken.recordedAt = records.last!.recordedAt
-        records.append(broken)
-        records.relink(from: records.count - 1)
-        let forged = dir.path("forged.kopa")
-        try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
-        let error = expectLedgerError(.invalidInput, mentioning: ["cannot be restored", "the schema registered at seq \(broken.seq): pattern '([' is not a valid regular expression"]) {
+        Self.append(broken, to: &records, id: "00000000-0000-4000-8000-0000000000cc", stream: "schema/forged-type", version: 1)
+        let forged = try Self.archive(records, in: dir)
+        let error = expectLedgerError(.invalidInput, mentioning: ["cannot be restored", "the schema registered at seq \(records.count): pattern '([' is not a valid regular expression"]) {
             try Ledger.restore(from: forged, to: dir.path("r.sqlite"))
         }
-        #expect(error?.seq == broken.seq)
+        #expect(error?.seq == Int64(records.count))
     }
 }
 
@@ -228,8 +228,7 @@ struct NeverWrittenTests {
         let index = records.count - 2
         records[index].recordedBy = actor
         records.relink(from: index)
-        let forged = dir.path("forged.kopa")
-        try Frames.compress(Array(records.map { $0.exportLine + "\n" }.joined().utf8), to: forged)
+        let forged = try RestoreChecksTests.archive(records, in: dir)
         let message = "recorded_by '\(actor)' is not a staff identifier"
         let error = expectLedgerError(.integrity, mentioning: [message]) { _ = try Ledger.verifyArchive(path: forged) }
         #expect(error?.seq == records[index].seq)
