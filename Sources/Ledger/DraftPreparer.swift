@@ -58,16 +58,16 @@ struct DraftPreparer: Sendable {
         var meta = try AppendContext.checkMeta(draft.meta, type: type.name)
         var idempotencyKey = draft.idempotencyKey
         if let key = idempotencyKey {
-            // An empty key (a script's unset variable) would make every later such event a "repeat".
-            guard !key.isBlank, key.utf8.count <= 200 else {
-                throw invalid("idempotency key '\(key.prefix(40))\(key.count > 40 ? "…" : "")' is not a string of at most 200 bytes with something other than blanks")
-            }
             if let given = meta["idempotency_key"]?.stringValue, given != key {
                 throw invalid("idempotency key '\(key)' differs from meta.idempotency_key '\(given)'")
             }
             meta["idempotency_key"] = .string(key)
         } else {
             idempotencyKey = meta["idempotency_key"]?.stringValue
+        }
+        // An empty or blank key (a script's unset variable) would make every later such event a "repeat".
+        if let key = idempotencyKey, key.isBlank || key.utf8.count > 200 {
+            throw invalid("idempotency key '\(key.prefix(40))\(key.count > 40 ? "…" : "")' is not a string of at most 200 bytes with something other than blanks")
         }
         let metaJSON = CanonicalJSON.string(.object(meta))
         var data: [String: JSONValue] = [:]

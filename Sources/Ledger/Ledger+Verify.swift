@@ -78,7 +78,8 @@ public struct ChainVerifier: Sendable {
     }
 
     /// A verifier that goes on after seq `count`, whose stored hash and `recorded_at` are given
-    /// (checked by whoever verifies the events up to it).
+    /// (checked by whoever verifies the events up to it); its actor is not, so the next record's
+    /// is checked whatever it is.
     init(after count: Int64, hash: [UInt8], recordedAt: [UInt8]) {
         self.count = count
         previousHash = hash
@@ -86,7 +87,9 @@ public struct ChainVerifier: Sendable {
     }
 
     /// Checks the next record: seq continuity, `seq 1` = `ledger-created`, the link to the
-    /// previous hash, the hash itself, and that `recorded_at` never decreases.
+    /// previous hash, the hash itself, and what appends never write: a record over 1 MiB, a
+    /// `recorded_at` that names no instant or goes back in time, an actor that is not a staff
+    /// identifier.
     /// - Throws: ``LedgerError/Kind/integrity`` naming the seq and what is wrong.
     public mutating func check(_ record: EventRecord) throws {
         let expected = count + 1
@@ -110,7 +113,7 @@ public struct ChainVerifier: Sendable {
             throw LedgerError(.integrity, "the record is \(size) bytes, but Kopa writes records of at most \(Ledger.maxRecordBytes) bytes (1 MiB); it was not written by Kopa", seq: record.seq)
         }
         let recordedAt = Array(record.recordedAt.utf8)
-        if recordedAt != lastRecordedAt, UTCTime.millis(recordedAt: recordedAt) == nil {
+        if recordedAt != lastRecordedAt || lastRecordedAt.isEmpty, UTCTime.millis(recordedAt: recordedAt) == nil {
             throw LedgerError(.integrity, "recorded_at '\(record.recordedAt)' is not a real UTC time (YYYY-MM-DDThh:mm:ss.sssZ, as Kopa writes it); it was not written by Kopa", seq: record.seq)
         }
         if recordedAt.lexicographicallyPrecedes(lastRecordedAt) {
@@ -132,7 +135,13 @@ public struct ChainVerifier: Sendable {
     /// checked once.
     private func isNextTime(_ recordedAt: UnsafeBufferPointer<UInt8>) -> Bool {
         let order = Bytes.compare(recordedAt, lastRecordedAt)
-        return order == 0 || (order > 0 && UTCTime.millis(recordedAt: recordedAt) != nil)
+        return (order == 0 && !lastRecordedAt.isEmpty) || (order > 0 && UTCTime.millis(recordedAt: recordedAt) != nil)
+    }
+
+    /// Whether `recordedBy` is not the previous record's actor, or there is none yet (a verifier
+    /// that starts mid-log knows the previous record's time and hash, not its actor).
+    private func isNewActor(_ recordedBy: UnsafeBufferPointer<UInt8>) -> Bool {
+        lastRecordedBy.isEmpty || !Self.equal(recordedBy, lastRecordedBy)
     }
 
     /// Whether `recordedBy` is the previous record's actor (a run of records by one actor is
@@ -163,7 +172,7 @@ public struct ChainVerifier: Sendable {
         let prev = raw.bytes(11), hash = raw.bytes(12)
         let columns = EventColumns(raw, seq: seq, prev: prev, hash: hash)
         let recordedAt = columns.recordedAt, recordedBy = columns.recordedBy
-        let newActor = !Self.equal(recordedBy, lastRecordedBy)
+        let newActor = isNewActor(recordedBy)
         let fast: Bool = {
             guard seq == count + 1, seq != 1, hash.count == 64, Self.equal(prev, previousHash) else { return false }
             guard isNextTime(recordedAt), isActor(recordedBy, new: newActor) else { return false }
@@ -203,7 +212,7 @@ public struct ChainVerifier: Sendable {
         guard layout.seq == count + 1, layout.seq != 1 else { return false }
         let recordedAt = UnsafeBufferPointer(rebasing: line[layout.recordedAt])
         let recordedBy = UnsafeBufferPointer(rebasing: line[layout.recordedBy])
-        let newActor = !Self.equal(recordedBy, lastRecordedBy)
+        let newActor = isNewActor(recordedBy)
         guard line.count <= Ledger.maxRecordBytes, Self.equal(UnsafeBufferPointer(rebasing: line[layout.prev]), previousHash),
             isNextTime(recordedAt), isActor(recordedBy, new: newActor)
         else { return false }

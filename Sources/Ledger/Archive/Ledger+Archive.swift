@@ -144,7 +144,7 @@ extension Ledger {
 
     /// Checks an archive without a ledger: the LZ4 frame and its checksums, every line's shape
     /// (its id a lower-case UUID), every hash and link, seq continuity from 1, that seq 1 is
-    /// `ledger-created`, that `recorded_at` never decreases, and — when given — that it ends at
+    /// `ledger-created`, what appends never write (see ``ChainVerifier/check(_:)``), and — when given — that it ends at
     /// `expectHead` after `expectCount` events (which is how a removed tail is caught).
     /// - Parameter progress: called every 100,000 events with the count so far.
     /// - Throws: ``LedgerError``: `.integrity` naming the first broken seq and line, or the byte
@@ -184,8 +184,11 @@ extension Ledger {
     ///
     /// It makes only ledgers Kopa could have written, as far as the store's invariants go: beyond
     /// what ``verifyArchive(path:expectHead:expectCount:progress:)`` checks, every id, idempotency
-    /// key and stream version is unique, each stream's versions are 1, 2, 3 … in seq order, and
-    /// every `occurred_at` is a valid time. Payloads are not validated against their schemas.
+    /// key and stream version is unique, each stream's versions are 1, 2, 3 … in seq order, every
+    /// `occurred_at` is a valid time, each schema is registered once, the last event was not
+    /// recorded more than a day ahead of the clock, and every correction and retraction keeps the
+    /// rules of an append (``checkCorrections(archive:)``). Other events' payloads are not
+    /// validated against their schemas.
     ///
     /// The ledger is built in a temporary file beside `path` and moved there only once it is
     /// complete and opens, so a damaged archive leaves nothing behind, and an existing file is never
@@ -193,7 +196,9 @@ extension Ledger {
     /// - Throws: ``LedgerError``: `.conflict` when `path` exists; the errors of
     ///   ``verifyArchive(path:expectHead:expectCount:progress:)`` for a bad archive; `.duplicate`
     ///   or `.conflict` at the first seq that repeats a key; failing that, at the first seq whose
-    ///   stream version is out of place.
+    ///   stream version is out of place; `.integrity` for a schema registered twice;
+    ///   `.invalidInput` for a head recorded in the future, or a correction or retraction an
+    ///   append would have refused.
     @discardableResult
     public static func restore(
         from archive: String, to path: String, expectHead: String? = nil, expectCount: Int64? = nil,
@@ -231,12 +236,12 @@ extension Ledger {
                         throw try firstDuplicate(among: indexes, in: db, archive: archive).flatMap { $0.seq < error.seq ?? .max ? $0.error : nil } ?? error
                     }
                 }
-                try checkRecordedBeforeNow(summary.chain, archive: archive)
                 // The rows are written: their ~700 MB (1M events) go to disk while the indexes are
                 // built, so the final sync waits for the indexes only (~0.2 s less).
                 let earlySync = EarlySync(temporary)
                 try buildIndexes(indexes, of: store, path: temporary, archive: archive)
                 try checkStreamVersions(of: store, path: temporary, archive: archive)
+                try checkRecordedBeforeNow(summary.chain, archive: archive)
                 try earlySync.wait()
                 try SQLiteEventStore.wrap(path: temporary) {
                     try store.queue.writeWithoutTransaction { db in
@@ -510,6 +515,11 @@ extension Ledger {
             idempotencyKey = meta["idempotency_key"]?.stringValue
             if record.type == "event-corrected" { target = meta["corrects"]?.stringValue }
             if record.type == "event-retracted" { target = meta["retracts"]?.stringValue }
+            // Only rows with a target are checked once the log is in (``checkCorrections``).
+            if isCorrection, target == nil {
+                let (key, verb) = record.type == "event-corrected" ? ("corrects", "correct") : ("retracts", "retract")
+                throw LedgerError(.invalidInput, "the record cannot be restored: '\(record.type)' event rejected: meta.\(key) must name the id of the event to \(verb)", seq: record.seq, file: archive, line: line, eventType: record.type)
+            }
         }
         do {
             try session.insert(record, occurred: occurred, idempotencyKey: idempotencyKey, target: target)

@@ -1,7 +1,7 @@
 /// The country codes a country field accepts (format `country` in the catalog): ISO 3166-1
 /// alpha-2's assigned codes, and two that EU records use, so that a typing error such as `XX` is
-/// refused instead of becoming a country of its own in every report, and `UK` or `EL` (the EU's own spellings)
-/// becomes the one code every report groups by.
+/// refused instead of becoming a country of its own in every report. `UK` and `EL`, the EU's own
+/// spellings, are refused naming the ISO code, so that one country is one code in every report.
 public enum ISO3166 {
     /// ISO 3166-1 alpha-2, the officially assigned codes (249), as of 2024.
     public static let assigned: Set<String> = [

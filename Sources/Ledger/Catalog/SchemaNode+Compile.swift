@@ -89,8 +89,9 @@ extension SchemaNode {
             items = try compile(i, definitions: definitions, location: location, path: path + "[]", definition: nil, depth: depth)
         }
         let format = members["format"]?.stringValue
-        if let format, !["date", "date-time", "uri", "partial-date", "currency", "country"].contains(format) {
-            throw fail("format '\(format)' is not one of date, date-time, uri, partial-date, currency")
+        let formats = ["date", "date-time", "uri", "partial-date", "currency", "country"]
+        if let format, !formats.contains(format) {
+            throw fail("format '\(format)' is not one of \(formats.joined(separator: ", "))")
         }
         var personal = false
         if case .bool(let b)? = members["x-kopa-personal"] { personal = b }

@@ -68,9 +68,11 @@ extension Ledger {
         if let knownAt = time.knownAt { filter.recordedUntil = knownAt.end }
         let all = try events(filter)
         guard !all.isEmpty else {
-            // The stream's first event was recorded after --known-at; --as-of does not filter here.
-            let when = time.knownAt.map { " known at \($0.end) (its first event was recorded later)" } ?? ""
-            throw LedgerError(.notFound, "stream '\(stream)' has no events\(when)\(try hasStream(stream) ? "" : try streamHint(stream)); expected e.g. project/cities4csr (`kopa log` lists streams)")
+            // Of a stream that exists, its first event was recorded after --known-at (--as-of does
+            // not filter here); of one that does not, the nearest name is the likelier answer.
+            let exists = try hasStream(stream)
+            let when = time.knownAt.map { " known at \($0.end)" + (exists ? " (its first event was recorded later)" : "") } ?? ""
+            throw LedgerError(.notFound, "stream '\(stream)' has no events\(when)\(exists ? "" : try streamHint(stream)); expected e.g. project/cities4csr (`kopa log` lists streams)")
         }
         // A stream's corrections and retractions are in the stream: one recorded after `all` was
         // read is left out, as it is from `all`.

@@ -49,7 +49,8 @@ public enum UTCTime {
 
     /// Milliseconds since the epoch of a `YYYY-MM-DDThh:mm:ss.sssZ` text that names a real instant
     /// (a month 1–12, a day of that month, hours below 24, minutes and seconds below 60, as
-    /// ``format(millis:)`` writes them), or nil.
+    /// ``format(millis:)`` writes them).
+    /// - Returns: the milliseconds, or nil when the text is of another form or names no instant.
     public static func millis<Bytes: Collection<UInt8>>(recordedAt text: Bytes) -> Int64? {
         guard text.count == 24 else { return nil }
         var digits: [Int64] = []

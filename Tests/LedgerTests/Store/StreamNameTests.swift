@@ -37,5 +37,10 @@ struct StreamNameTests {
             _ = try test.ledger.history(of: "project/cities4csr", time: time)
         }
         #expect(error?.message.contains("did you mean") == false)
+        // A stream that does not exist at all: a typo, not a time too early.
+        let typo = expectLedgerError(.notFound, mentioning: ["stream 'project/cities4cs' has no events known at 2019-12-05T23:59:59.999Z", "did you mean 'project/cities4csr'?"]) {
+            _ = try test.ledger.history(of: "project/cities4cs", time: time)
+        }
+        #expect(typo?.message.contains("recorded later") == false)
     }
 }
