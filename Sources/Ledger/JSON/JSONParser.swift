@@ -9,8 +9,29 @@ public struct JSONParser {
         public var offset: Int
         /// What was wrong there.
         public var reason: String
-        /// The reason and the (1-based) byte it was found at.
-        public var description: String { "\(reason) at byte \(offset + 1)" }
+        /// The text from the offset on, a few characters of it: a byte count alone makes the
+        /// reader count (`"participants": 0x10` failed "at byte 144").
+        public var excerpt: String?
+        /// The reason, the (1-based) byte it was found at, and what is there.
+        public var description: String {
+            "\(reason) at byte \(offset + 1)" + (excerpt.map { $0.isEmpty ? ", the end of the text" : ", at '\($0)'" } ?? "")
+        }
+
+        init(offset: Int, reason: String) {
+            self.offset = offset
+            self.reason = reason
+        }
+    }
+
+    /// Characters the excerpt of a failure shows.
+    static let excerptBytes = 24
+
+    /// Up to ``excerptBytes`` bytes of `bytes` from `offset` on, whole characters, `…` when cut.
+    static func excerpt(at offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> String {
+        guard offset < bytes.count else { return "" }
+        var end = min(offset + excerptBytes, bytes.count)
+        while end < bytes.count, bytes[end] & 0xC0 == 0x80 { end += 1 }  // the last character whole
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[offset..<end]), as: UTF8.self) + (end < bytes.count ? "…" : "")
     }
 
     private static let maxDepth = 64
@@ -43,14 +64,20 @@ public struct JSONParser {
     /// Parses one complete JSON text.
     /// - Throws: ``Failure`` naming the offset and the problem.
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
-        var parser = Cursor(bytes: bytes)
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        if parser.index != bytes.count {
-            throw Failure(offset: parser.index, reason: "unexpected data after the JSON value")
+        do throws(Failure) {
+            var parser = Cursor(bytes: bytes)
+            parser.skipWhitespace()
+            let value = try parser.parseValue(depth: 0)
+            parser.skipWhitespace()
+            if parser.index != bytes.count {
+                throw Failure(offset: parser.index, reason: "unexpected data after the JSON value")
+            }
+            return value
+        } catch {
+            var failure = error
+            failure.excerpt = excerpt(at: failure.offset, in: bytes)
+            throw failure
         }
-        return value
     }
 
     /// Parses one complete JSON text held in a string.

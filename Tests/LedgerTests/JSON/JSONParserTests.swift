@@ -95,6 +95,19 @@ struct JSONParserTests {
         #expect(try JSONParser.parse(#"{"cafe\u0301": 1}"#).objectValue?.keys.first.map { Array($0.unicodeScalars) } == Array("cafe\u{301}".unicodeScalars))
     }
 
+    /// A failure shows what is at its offset, a few whole characters of it, so a reader need not
+    /// count bytes; or says that the text ended there.
+    @Test(arguments: [
+        (#"{"participants": 0x10, "host": "kekava", "online": false}"#, #"at byte 19, at 'x10, "host": "kekava", "…'"#),
+        (#"{"x": tru}"#, "at byte 7, at 'tru}'"),
+        (#"{"a": "b""#, "at byte 10, the end of the text"),
+        (#"{"a": 1, ĶĶĶĶĶĶĶĶĶĶĶĶĶĶĶĶĶĶĶĶ}"#, "at byte 10, at 'ĶĶĶĶĶĶĶĶĶĶĶĶ…'"),
+    ])
+    func aFailureShowsWhatIsAtItsOffset(text: String, shown: String) throws {
+        let error = try #require(throws: JSONParser.Failure.self) { try JSONParser.parse(text) }
+        #expect(error.description.hasSuffix(shown), "\(error)")
+    }
+
     @Test(arguments: [("{} x", 3), ("1 2", 2), ("{}{}", 2), (#"{"a":1}}"#, 7), ("[1]]", 3), ("01", 1), ("true false", 5)])
     func rejectsTrailingDataWithItsOffset(text: String, offset: Int) throws {
         let error = try #require(failure(text))
