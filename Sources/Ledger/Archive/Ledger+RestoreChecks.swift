@@ -24,7 +24,7 @@ extension Ledger {
     /// would have checked it then, against the log before it: its meta, its payload against its
     /// own schema, its target (an earlier event in the same stream that may be changed and is not
     /// withdrawn), `target_type`, a correction's new payload and its list of `changes`, and the
-    /// streams that payload refers to. Its own `occurred_at` is its `recorded_at`.
+    /// streams that payload refers to (existing, not withdrawn). Its own `occurred_at` is its `recorded_at`.
     /// - Throws: the append's error (65) as a restore error naming the seq and line.
     func checkCorrections(archive: String) throws {
         try store.read { db in
@@ -71,8 +71,13 @@ extension Ledger {
         guard resolved.stream == record.stream else {
             throw invalid("it is in stream '\(record.stream)', but the event it concerns is in stream '\(resolved.stream)'")
         }
-        for reference in references where try before.streamVersion(reference.stream) == 0 {
-            throw invalid("field '\(reference.path)' refers to '\(reference.slug)', but there is no \(reference.kind) '\(reference.slug)' before it (stream '\(reference.stream)' does not exist)", field: reference.path)
+        for reference in references {
+            if try before.streamVersion(reference.stream) == 0 {
+                throw invalid("field '\(reference.path)' refers to '\(reference.slug)', but there is no \(reference.kind) '\(reference.slug)' before it (stream '\(reference.stream)' does not exist)", field: reference.path)
+            }
+            if try context.isWithdrawn(reference.stream) {
+                throw invalid("field '\(reference.path)' refers to '\(reference.slug)', but the \(reference.kind) was withdrawn before it (the event that opened stream '\(reference.stream)' was retracted)", field: reference.path)
+            }
         }
     }
 }
@@ -110,7 +115,14 @@ private final class LogPrefix: AppendSession {
     }
 
     func isWithdrawn(_ stream: String, openingTypes: [String]) throws -> Bool {
-        throw LedgerError(.internalError, "a view of the log before seq \(limit) does not answer whether a stream is withdrawn")
+        guard !openingTypes.isEmpty else { return false }
+        let types = openingTypes.map { _ in "?" }.joined(separator: ",")
+        let sql = """
+            SELECT EXISTS (SELECT 1 FROM events WHERE type = 'event-retracted' AND seq < ? AND target = (
+                SELECT id FROM events WHERE stream = ? AND type IN (\(types)) AND seq < ? ORDER BY stream_version DESC LIMIT 1))
+            """
+        let arguments: [any DatabaseValueConvertible] = [limit, stream] + openingTypes + [limit]
+        return try Bool.fetchOne(db, sql: sql, arguments: StatementArguments(arguments)) ?? false
     }
 
     func insert(_ record: EventRecord, occurred: OccurredAt, idempotencyKey: String?, target: String?) throws {

@@ -99,6 +99,32 @@ struct RestoreChecksTests {
         try ArchiveTests.expectRestoreRefuses(records, forgedFrom: min(forged, correction), in: dir, .invalidInput, mentioning: forgery.message, at: records[forged].seq)
     }
 
+    /// A correction whose payload names an organisation withdrawn before it (its registration
+    /// retracted) is refused, as an append refuses it: the log is forged by moving the
+    /// retraction before the correction, which an append would have made after it.
+    @Test func aCorrectionNamingAWithdrawnOrganisationIsRefused() throws {
+        let test = try TestLedger().withFixtures()
+        let registration = try test.organisation("alpha")
+        let joined = try test.record("partner-joined", ["project": "cities4csr", "organisation": "alpha", "role": "partner"])
+        _ = try test.ledger.append([try test.ledger.correctionDraft(of: "\(joined.seq)", set: ["role": "associate"], reason: "an associate, says the agreement")], actor: "clerk-1")
+        _ = try test.ledger.append([try test.ledger.retractionDraft(of: "\(registration.seq)", reason: "registered by mistake")], actor: "clerk-1")
+        var records = try test.ledger.events()
+        let n = records.count
+        #expect(records[n - 2].type == "event-corrected" && records[n - 1].type == "event-retracted")
+        // The two swapped: each keeps its stream version (their streams differ), both one time.
+        records.swapAt(n - 2, n - 1)
+        let time = records[n - 1].recordedAt
+        for i in [n - 2, n - 1] {
+            records[i].seq = Int64(i + 1)
+            records[i].recordedAt = time
+            records[i].occurredAt = time
+        }
+        let dir = try TemporaryDirectory("kopa-archive")
+        try ArchiveTests.expectRestoreRefuses(
+            records, forgedFrom: n - 2, in: dir, .invalidInput,
+            mentioning: "field 'organisation' refers to 'alpha', but the organisation was withdrawn before it", at: Int64(n))
+    }
+
     /// The archive's own corrections and retraction, unchanged, pass the same checks.
     @Test func theArchivesOwnCorrectionsPass() throws {
         let source = try ArchivedLedger()
