@@ -103,6 +103,9 @@ struct AppendContext {
     var scratch: [UInt8] = []
     /// The checks that need no log, done here or on the import's reading thread.
     var preparer: DraftPreparer
+    /// Whether a restore is checking a record its archive holds: advice to the clerk making the
+    /// record ("make the correction again") means nothing there.
+    var restoring = false
 
     /// - Parameter recordedAt: the transaction's time; by default now, but never before the head's.
     init(session: any AppendSession, catalog: EventCatalog, actor: String, allowSystem: Bool, recordedAt: String? = nil) {

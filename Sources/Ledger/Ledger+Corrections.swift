@@ -93,7 +93,7 @@ extension AppendContext {
         func invalid(_ message: String) -> LedgerError {
             var expectedText = CanonicalJSON.string(.array(expected))
             if expectedText.count > 500 { expectedText = String(expectedText.prefix(497)) + "…" }
-            let since = latest.map {
+            let since = restoring ? nil : latest.map {
                 "; seq \(root.seq) stands as corrected at seq \($0.seq) (recorded \($0.recordedAt) by \($0.recordedBy)): if that came meanwhile, make the correction again from what the event says now"
             }
             return LedgerError(

@@ -27,7 +27,7 @@ public struct VerifyReport: Sendable, Equatable {
             throw LedgerError(.integrity, "\(subject) holds \(count) events but \(expectCount) were expected: \(why); it ends at seq \(count) with head \(head)", seq: count, file: file)
         }
         if let expectHead, head != expectHead {
-            throw LedgerError(.integrity, "\(subject) ends at seq \(count) with head \(head), but the expected head is \(expectHead): events at the end are missing or differ", seq: count, file: file)
+            throw LedgerError(.integrity, "\(subject) ends at seq \(count) with head \(head), but the expected head is \(expectHead): it is not the log that head was taken from (events at the end are missing or added, or an event differs and the chain was recomputed)", seq: count, file: file)
         }
     }
 }
@@ -121,7 +121,7 @@ public struct ChainVerifier: Sendable {
         }
         // Appends take only staff identifiers: never a name or an e-mail address (personal data).
         guard Ledger.isActor(record.recordedBy.utf8) else {
-            throw LedgerError(.integrity, "recorded_by '\(record.recordedBy)' is not a staff identifier (1–64 letters, digits, '.', '_' or '-'); it was not written by Kopa", seq: record.seq)
+            throw LedgerError(.integrity, "recorded_by '\(record.recordedBy)' is not a staff identifier (1–64 ASCII letters, digits, '.', '_' or '-'); it was not written by Kopa", seq: record.seq)
         }
         accept(hash: Array(record.hash.utf8), recordedAt: recordedAt)
         lastRecordedBy = Array(record.recordedBy.utf8)

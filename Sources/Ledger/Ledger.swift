@@ -103,7 +103,7 @@ public struct Ledger: Sendable {
     /// - Throws: ``LedgerError`` naming the value and the accepted form.
     public static func validateActor(_ actor: String) throws {
         if !isActor(actor.utf8) {
-            throw LedgerError(.invalidInput, "actor '\(actor)' is not a staff identifier; expected 1–64 letters, digits, '.', '_' or '-' (e.g. 'kekava-clerk-1'), not a name or e-mail address")
+            throw LedgerError(.invalidInput, "actor '\(actor)' is not a staff identifier; expected 1–64 ASCII letters, digits, '.', '_' or '-' (e.g. 'kekava-clerk-1'), not a name or e-mail address")
         }
     }
 

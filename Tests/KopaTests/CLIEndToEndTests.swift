@@ -100,6 +100,8 @@ struct CLIEndToEndTests {
         CLIBadInput(name: "a bad --format", arguments: ["log", "--format", "xml"], exit: 64, mentions: ["xml", "kopa log --help"]),
         CLIBadInput(name: "an escape code as a number", arguments: ["log", "--limit", "\u{1B}[2J"], exit: 64, mentions: ["'\\u001b[2J'", "--limit"]),
         CLIBadInput(name: "a negative limit", arguments: ["log", "--limit", "-1"], exit: 64, mentions: ["--limit '-1'", "positive"]),
+        CLIBadInput(name: "a negative --from", arguments: ["log", "--from", "-5"], exit: 64, mentions: ["--from '-5' is not a seq", "1 or more"]),
+        CLIBadInput(name: "a --to of zero", arguments: ["log", "--to", "0"], exit: 64, mentions: ["--to '0' is not a seq"]),
         CLIBadInput(name: "a negative expected count", arguments: ["verify", "--expect-count", "-1"], exit: 64, mentions: ["--expect-count -1", "1 or more"]),
         CLIBadInput(name: "an unknown option", arguments: ["log", "--colour"], exit: 64, mentions: ["'--colour'", "kopa log --help"]),
         CLIBadInput(name: "a mistyped type to list", arguments: ["log", "--type", "meting-held"], exit: 64, mentions: ["'meting-held'", "did you mean 'meeting-held'", "(see 'kopa log --help')"]),

@@ -67,6 +67,7 @@ extension Ledger {
         }
         let before = LogPrefix(db: db, before: record.seq)
         var context = AppendContext(session: before, catalog: catalog, actor: record.recordedBy, allowSystem: false, recordedAt: record.recordedAt)
+        context.restoring = true
         let resolved = try context.checkCorrection(type: type, data: data, meta: meta, references: &references)
         guard resolved.stream == record.stream else {
             throw invalid("it is in stream '\(record.stream)', but the event it concerns is in stream '\(resolved.stream)'")

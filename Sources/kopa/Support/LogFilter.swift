@@ -24,9 +24,13 @@ struct LogFilter: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("At most this many events.", valueName: "n"))
     var limit: Int?
 
-    /// A time that does not parse is a bad command line (64), as for --as-of and --known-at.
+    /// A time that does not parse is a bad command line (64), as for --as-of and --known-at; so
+    /// is a seq below 1 (`--from -5` listed everything, `--to -5` nothing).
     func validate() throws {
         try validateTimes([("--since", since), ("--until", until)])
+        for (option, seq) in [("--from", from), ("--to", to)] {
+            if let seq, seq < 1 { throw ValidationError("\(option) '\(seq)' is not a seq; expected a whole number 1 or more") }
+        }
     }
 
     func eventFilter() throws -> EventFilter {
