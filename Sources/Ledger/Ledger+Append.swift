@@ -148,6 +148,19 @@ struct AppendContext {
             event: { id in try session.event(id: id) })
     }
 
+    /// Checks that every stream a payload refers to exists and was not withdrawn; `invalid` makes
+    /// the error from a message and the field.
+    mutating func checkReferences(_ references: [StreamReference], _ invalid: (_ message: String, _ field: String) -> LedgerError) throws {
+        for reference in references {
+            if try version(of: reference.stream) == 0 {
+                throw invalid("field '\(reference.path)' refers to '\(reference.slug)', but there is no \(reference.kind) '\(reference.slug)' (stream '\(reference.stream)' does not exist)", reference.path)
+            }
+            if try isWithdrawn(reference.stream) {
+                throw invalid("field '\(reference.path)' refers to '\(reference.slug)', but the \(reference.kind) was withdrawn (the event that opened stream '\(reference.stream)' was retracted)", reference.path)
+            }
+        }
+    }
+
     /// Validates, hashes and inserts one draft; returns the stored record and whether it is new.
     mutating func append(_ draft: EventDraft) throws -> Committed {
         try commit(try preparer.prepare(draft))
@@ -173,14 +186,7 @@ struct AppendContext {
             target = resolved.target
         }
         guard let streamName = stream else { throw LedgerError(.internalError, "no stream for a '\(type.name)' event") }
-        for reference in references {
-            if try version(of: reference.stream) == 0 {
-                throw invalid("field '\(reference.path)' refers to '\(reference.slug)', but there is no \(reference.kind) '\(reference.slug)' (stream '\(reference.stream)' does not exist)", field: reference.path)
-            }
-            if try isWithdrawn(reference.stream) {
-                throw invalid("field '\(reference.path)' refers to '\(reference.slug)', but the \(reference.kind) was withdrawn (the event that opened stream '\(reference.stream)' was retracted)", field: reference.path)
-            }
-        }
+        try checkReferences(references) { invalid($0, field: $1) }
         let current = try version(of: streamName)
         if let expected = prepared.expectVersion, expected != current {
             throw invalid("stale --expect-version \(expected): stream '\(streamName)' is at version \(current)", .conflict)

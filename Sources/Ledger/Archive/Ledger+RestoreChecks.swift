@@ -72,14 +72,8 @@ extension Ledger {
         guard resolved.stream == record.stream else {
             throw invalid("it is in stream '\(record.stream)', but the event it concerns is in stream '\(resolved.stream)'")
         }
-        for reference in references {
-            if try before.streamVersion(reference.stream) == 0 {
-                throw invalid("field '\(reference.path)' refers to '\(reference.slug)', but there is no \(reference.kind) '\(reference.slug)' before it (stream '\(reference.stream)' does not exist)", field: reference.path)
-            }
-            if try context.isWithdrawn(reference.stream) {
-                throw invalid("field '\(reference.path)' refers to '\(reference.slug)', but the \(reference.kind) was withdrawn before it (the event that opened stream '\(reference.stream)' was retracted)", field: reference.path)
-            }
-        }
+        // As the log stood before it, through the view: an append's own check.
+        try context.checkReferences(references) { invalid($0, field: $1) }
     }
 }
 
@@ -116,14 +110,7 @@ private final class LogPrefix: AppendSession {
     }
 
     func isWithdrawn(_ stream: String, openingTypes: [String]) throws -> Bool {
-        guard !openingTypes.isEmpty else { return false }
-        let types = openingTypes.map { _ in "?" }.joined(separator: ",")
-        let sql = """
-            SELECT EXISTS (SELECT 1 FROM events WHERE type = 'event-retracted' AND seq < ? AND target = (
-                SELECT id FROM events WHERE stream = ? AND type IN (\(types)) AND seq < ? ORDER BY stream_version DESC LIMIT 1))
-            """
-        let arguments: [any DatabaseValueConvertible] = [limit, stream] + openingTypes + [limit]
-        return try Bool.fetchOne(db, sql: sql, arguments: StatementArguments(arguments)) ?? false
+        try SQLiteEventStore.isWithdrawn(stream, openingTypes: openingTypes, before: limit, in: db)
     }
 
     func insert(_ record: EventRecord, occurred: OccurredAt, idempotencyKey: String?, target: String?) throws {

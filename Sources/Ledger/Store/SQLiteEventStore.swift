@@ -321,6 +321,23 @@ public struct SQLiteEventStore: EventStore {
 }
 
 /// The append transaction of the SQLite store, with prepared statements reused for every event.
+extension SQLiteEventStore {
+    /// Whether the latest event of `stream` whose type is one of `openingTypes` was retracted, in
+    /// the whole log or (`limit`) in the log before that seq, as restore's checks see it.
+    static func isWithdrawn(_ stream: String, openingTypes: [String], before limit: Int64? = nil, in db: Database) throws -> Bool {
+        guard !openingTypes.isEmpty else { return false }
+        let types = openingTypes.map { _ in "?" }.joined(separator: ",")
+        let bound = limit == nil ? "" : " AND seq < ?"
+        let sql = """
+            SELECT EXISTS (SELECT 1 FROM events WHERE type = 'event-retracted'\(bound) AND target = (
+                SELECT id FROM events WHERE stream = ? AND type IN (\(types))\(bound) ORDER BY stream_version DESC LIMIT 1))
+            """
+        let bounds: [any DatabaseValueConvertible] = limit.map { [$0] } ?? []
+        let arguments: [any DatabaseValueConvertible] = bounds + [stream] + openingTypes + bounds
+        return try Bool.fetchOne(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments)) ?? false
+    }
+}
+
 final class SQLiteAppendSession: AppendSession {
     let db: Database
     private var storedHead: ChainHead
@@ -367,14 +384,7 @@ final class SQLiteAppendSession: AppendSession {
     }
 
     func isWithdrawn(_ stream: String, openingTypes: [String]) throws -> Bool {
-        guard !openingTypes.isEmpty else { return false }
-        let types = openingTypes.map { _ in "?" }.joined(separator: ",")
-        let sql = """
-            SELECT EXISTS (SELECT 1 FROM events WHERE type = 'event-retracted' AND target = (
-                SELECT id FROM events WHERE stream = ? AND type IN (\(types)) ORDER BY stream_version DESC LIMIT 1))
-            """
-        let arguments: [any DatabaseValueConvertible] = [stream] + openingTypes
-        return try Bool.fetchOne(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments)) ?? false
+        try SQLiteEventStore.isWithdrawn(stream, openingTypes: openingTypes, in: db)
     }
 
     func events(targeting id: String) throws -> [EventRecord] {

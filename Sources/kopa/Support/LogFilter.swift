@@ -31,6 +31,7 @@ struct LogFilter: ParsableArguments {
         for (option, seq) in [("--from", from), ("--to", to)] {
             if let seq, seq < 1 { throw ValidationError("\(option) '\(seq)' is not a seq; expected a whole number 1 or more") }
         }
+        if let limit, limit < 1 { throw ValidationError("--limit '\(limit)' must be a positive number") }
     }
 
     func eventFilter() throws -> EventFilter {
@@ -41,10 +42,7 @@ struct LogFilter: ParsableArguments {
         filter.toSeq = to
         if let since { filter.recordedFrom = try TimeBound(since).start }
         if let until { filter.recordedUntil = try TimeBound(until).end }
-        if let limit {
-            guard limit > 0 else { throw ValidationError("--limit '\(limit)' must be a positive number") }
-            filter.limit = limit
-        }
+        filter.limit = limit
         return filter
     }
 }

@@ -122,7 +122,7 @@ struct RestoreChecksTests {
         let dir = try TemporaryDirectory("kopa-archive")
         try ArchiveTests.expectRestoreRefuses(
             records, forgedFrom: n - 2, in: dir, .invalidInput,
-            mentioning: "field 'organisation' refers to 'alpha', but the organisation was withdrawn before it", at: Int64(n))
+            mentioning: "field 'organisation' refers to 'alpha', but the organisation was withdrawn (the event that opened stream 'organisation/alpha' was retracted)", at: Int64(n))
     }
 
     /// The archive's own corrections and retraction, unchanged, pass the same checks.
